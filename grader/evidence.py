@@ -1,0 +1,247 @@
+"""Evidence: the plain, JSON-able facts a grading run collects.
+
+Two producers fill it in, and neither interprets what it records:
+
+* the sandbox child (``grader.sandbox.child``) runs learner code and records what it saw:
+  which functions exist, what they returned, the model's layers and compile config as Keras
+  serialises them, the training history, exceptions with the learner's own frames;
+* the trusted evaluator (``grader.evaluation``) scores the saved model on the test split.
+
+Judges (``grader.judges``) read evidence and decide. They import no TensorFlow, so every judge
+can be tested with evidence written by hand.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+# "started" exists only while a step runs: the runner turns a step left "started" by a dead
+# child into "exception" with the reason (time limit, crash), so judges never see it.
+StepStatus = Literal["ok", "exception", "not_run", "started"]
+
+
+@dataclass
+class Frame:
+    """One frame of a traceback that lies in the learner's own file."""
+
+    file: str
+    line: int
+    function: str
+    code: str = ""
+
+
+@dataclass
+class ExceptionInfo:
+    type: str  # e.g. "ValueError"
+    message: str
+    frames: list[Frame] = field(default_factory=list)  # learner frames only, outermost first
+    traceback: str = ""  # formatted: the learner's frames and the final line
+
+    @property
+    def where(self) -> str:
+        """``"exercise4.py, line 12, in build_model"`` for the innermost learner frame."""
+        if not self.frames:
+            return ""
+        frame = self.frames[-1]
+        return f"{frame.file}, line {frame.line}, in {frame.function}"
+
+
+@dataclass
+class FunctionInfo:
+    name: str
+    present: bool
+    callable: bool = False
+    parameters: list[str] = field(default_factory=list)  # names, in order
+    required_parameters: int = 0  # parameters without a default (excluding *args/**kwargs)
+    accepts_varargs: bool = False
+
+
+@dataclass
+class LayerInfo:
+    name: str
+    class_name: str  # "Dense", "Flatten", "Conv2D", "InputLayer", ...
+    params: int
+    output_shape: list[int | None] | None = None
+    config: dict[str, Any] = field(default_factory=dict)  # layer.get_config(), JSON-able
+
+
+@dataclass
+class ModelInfo:
+    """What ``build_model()`` (or training) left us: facts about one object."""
+
+    returned_type: str  # "keras.src.models.sequential.Sequential", "NoneType", ...
+    is_keras_model: bool
+    built: bool = False
+    compiled: bool = False
+    input_shape: list[int | None] | None = None  # without the batch axis
+    output_shape: list[int | None] | None = None  # without the batch axis
+    layers: list[LayerInfo] = field(default_factory=list)
+    total_params: int | None = None
+    # model.get_compile_config() as Keras serialises it: strings stay strings, objects
+    # become {"class_name": ..., "config": {...}} dicts. Judges interpret it.
+    compile_config: dict[str, Any] = field(default_factory=dict)
+    summary: str = ""  # model.summary() text, for reports
+
+
+@dataclass
+class ArrayInfo:
+    shape: list[int]
+    dtype: str
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass
+class DataInfo:
+    """What ``load_data()`` returned."""
+
+    structure_ok: bool  # ((x, y), (x, y)) of array-likes
+    description: str = ""  # what it was instead, when not
+    arrays: dict[str, ArrayInfo] = field(default_factory=dict)  # train_images, train_labels, ...
+
+
+@dataclass
+class FitCall:
+    """One call of ``model.fit`` that the learner made, observed from inside Keras."""
+
+    x_shape: list[int] | None = None
+    x_dtype: str | None = None
+    x_min: float | None = None
+    x_max: float | None = None
+    y_shape: list[int] | None = None
+    epochs: int | None = None
+    validation: bool = False
+    x_fingerprint: str | None = None  # hash of a sample of x: detects training on the test split
+
+
+@dataclass
+class TrainInfo:
+    returned_type: str
+    is_history: bool
+    history: dict[str, list[float]] = field(default_factory=dict)  # from the returned History
+    epochs_run: int = 0
+    fit_calls: list[FitCall] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class StepResult:
+    """One call into learner code (import, load_data, build_model, train)."""
+
+    name: str
+    status: StepStatus
+    seconds: float = 0.0
+    exception: ExceptionInfo | None = None
+
+
+@dataclass
+class RunInfo:
+    """How the child process ended, as the parent saw it."""
+
+    returncode: int | None = None
+    limit_hit: str | None = None  # "time", "memory", "output", ... when a limit ended the child
+    wall_seconds: float = 0.0
+    output: str = ""  # captured stdout+stderr, bounded
+    output_truncated_bytes: int = 0
+    isolation: str = "process"
+
+
+@dataclass
+class SandboxEvidence:
+    submission: str  # file name as the learner knows it
+    seed: int
+    style: str = "module"
+    steps: dict[str, StepResult] = field(default_factory=dict)  # by step name, in run order
+    functions: dict[str, FunctionInfo] = field(default_factory=dict)
+    data: DataInfo | None = None
+    model: ModelInfo | None = None  # right after build_model()
+    trained_model: ModelInfo | None = None  # after train(): built, so shapes are known
+    train: TrainInfo | None = None
+    model_file: str | None = None  # .keras file the child saved, relative to the scratch dir
+    model_save_error: str | None = None
+    run: RunInfo = field(default_factory=RunInfo)
+    notes: list[str] = field(default_factory=list)  # e.g. skipped notebook magics
+
+    def step(self, name: str) -> StepResult:
+        return self.steps.get(name) or StepResult(name=name, status="not_run")
+
+    @property
+    def final_model(self) -> ModelInfo | None:
+        """The best description of the learner's model: after training when we have it."""
+        if self.trained_model is not None and self.trained_model.is_keras_model:
+            return self.trained_model
+        return self.model
+
+
+@dataclass
+class ClassFigures:
+    label: int
+    name: str
+    support: int
+    precision: float
+    recall: float
+
+
+@dataclass
+class EvaluationEvidence:
+    status: Literal["ok", "error", "not_run"]
+    error: str = ""  # why it could not evaluate, in the learner's terms
+    test_accuracy: float | None = None
+    n_test: int = 0
+    input_shape_used: list[int] | None = None
+    input_scaling: str | None = None  # "unit" (pixels / 255) or "raw" (0..255)
+    probe_accuracy: dict[str, float] = field(default_factory=dict)  # scaling -> accuracy on train sample
+    outputs_are_probabilities: bool | None = None
+    per_class: list[ClassFigures] = field(default_factory=list)
+    confusion: list[list[int]] = field(default_factory=list)  # [true][predicted]
+    sample_predictions: list[dict[str, int]] = field(default_factory=list)  # {index, predicted, true}
+    seconds: float = 0.0
+
+
+@dataclass
+class Evidence:
+    sandbox: SandboxEvidence
+    evaluation: EvaluationEvidence = field(default_factory=lambda: EvaluationEvidence(status="not_run"))
+
+
+# --- JSON round trip -----------------------------------------------------------------------
+
+
+def to_json(obj: Any) -> Any:
+    """Dataclasses to plain dicts (JSON-able)."""
+    return dataclasses.asdict(obj)
+
+
+def from_json(cls: type, data: Any) -> Any:
+    """Plain dicts back to the dataclass ``cls``; unknown keys are ignored so old files load."""
+    return _convert(cls, data)
+
+
+def _convert(tp: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(tp):
+            if arg is type(None):
+                continue
+            return _convert(arg, value)
+    if dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        kwargs = {
+            f.name: _convert(hints[f.name], value[f.name])
+            for f in dataclasses.fields(tp)
+            if f.name in value
+        }
+        return tp(**kwargs)
+    if origin is list:
+        (item,) = typing.get_args(tp) or (Any,)
+        return [_convert(item, v) for v in value]
+    if origin is dict:
+        _, item = typing.get_args(tp) or (Any, Any)
+        return {k: _convert(item, v) for k, v in value.items()}
+    return value

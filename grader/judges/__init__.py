@@ -1,0 +1,41 @@
+"""Judges: pure functions from evidence to a verdict on one check.
+
+Each exercise's ``exercise.toml`` names its checks' judges by the keys of ``JUDGES``; adding an
+exercise needs no new judge as long as these cover it. Every judge has the signature
+``judge(evidence, params, spec) -> Verdict`` (see ``grader.judges.base``) and imports no
+TensorFlow. ``docs/mistakes.md`` lists the learner mistakes they recognise.
+"""
+
+from __future__ import annotations
+
+from grader.judges.accuracy import judge_test_accuracy
+from grader.judges.base import Judge, Verdict, VerdictStatus
+from grader.judges.compile import judge_accuracy_metric, judge_loss, judge_optimizer
+from grader.judges.model import (
+    judge_compiled,
+    judge_hidden_layers,
+    judge_input_shape,
+    judge_model_built,
+    judge_output_layer,
+)
+from grader.judges.structure import judge_functions_present, judge_load_data
+from grader.judges.training import judge_training
+
+# In the order a learner's work flows: what the file defines, the data, the model, how it is
+# compiled, training, and the result.
+JUDGES: dict[str, Judge] = {
+    "functions_present": judge_functions_present,
+    "load_data": judge_load_data,
+    "model_built": judge_model_built,
+    "compiled": judge_compiled,
+    "input_shape": judge_input_shape,
+    "hidden_layers": judge_hidden_layers,
+    "output_layer": judge_output_layer,
+    "loss": judge_loss,
+    "optimizer": judge_optimizer,
+    "accuracy_metric": judge_accuracy_metric,
+    "training": judge_training,
+    "test_accuracy": judge_test_accuracy,
+}
+
+__all__ = ["JUDGES", "Judge", "Verdict", "VerdictStatus"]

@@ -1,0 +1,60 @@
+"""What a judge returns, and the signature every judge has.
+
+A judge is a pure function ``judge(evidence, params, spec) -> Verdict``: it reads the facts a
+grading run collected and decides one check. It imports no TensorFlow and has no side effects,
+so it can be unit-tested with evidence written by hand. ``grader.scoring`` turns a verdict into
+points (``fraction`` of the check's points) and a ``CheckResult``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Literal
+
+from grader.evidence import Evidence
+from grader.spec import ExerciseSpec
+
+VerdictStatus = Literal["passed", "failed", "error", "skipped"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One check's outcome, before it is weighted by the check's points.
+
+    ``status``: "passed" (fraction 1), "failed" (the learner's work is wrong or incomplete; a
+    fraction between 0 and 1 gives partial credit), "error" (the check could not be made because
+    something broke: the learner's code raised, the run was killed; always 0) or "skipped" (not
+    applicable; 0 as well, so a skipped check never hands out points).
+    ``message`` says what was found, ``hint`` how to fix it; both are read by the learner.
+    """
+
+    status: VerdictStatus
+    fraction: float
+    message: str
+    hint: str = ""
+
+    @classmethod
+    def passed(cls, message: str) -> Verdict:
+        return cls("passed", 1.0, message)
+
+    @classmethod
+    def failed(cls, message: str, hint: str = "", fraction: float = 0.0) -> Verdict:
+        return cls("failed", max(0.0, min(1.0, fraction)), message, hint)
+
+    @classmethod
+    def error(cls, message: str, hint: str = "") -> Verdict:
+        return cls("error", 0.0, message, hint)
+
+    @classmethod
+    def skipped(cls, message: str) -> Verdict:
+        return cls("skipped", 0.0, message)
+
+    @classmethod
+    def graded(cls, fraction: float, message: str, hint: str = "") -> Verdict:
+        """Passed at full credit, otherwise failed with partial credit ``fraction``."""
+        if fraction >= 1.0:
+            return cls.passed(message)
+        return cls.failed(message, hint, fraction)
+
+
+Judge = Callable[[Evidence, dict[str, Any], ExerciseSpec], Verdict]

@@ -1,0 +1,179 @@
+"""The first real cause: why a piece of evidence a judge needs is missing.
+
+The sandbox calls the learner's code in steps: ``import`` -> ``load_data`` (when the exercise has
+it) -> ``build_model`` -> ``train``. When one breaks, every later step has nothing to work on.
+DESIGN.md's lesson from existing graders: show the learner the *first* real cause, in their own
+terms, once - not a cascade of follow-on errors. So:
+
+* the check that owns the broken step (``functions_present`` for the import, ``model_built`` for
+  ``build_model``, ...) reports the full cause with a hint (``Cause.full_verdict``);
+* every check downstream of it says briefly that it could not run, and why
+  (``Cause.brief_verdict``), without repeating the hint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grader.evidence import Evidence, ExceptionInfo
+from grader.judges.base import Verdict
+from grader.judges.diagnose import clean_message, diagnose_exception
+from grader.judges.vocabulary import short_type
+from grader.spec import ExerciseSpec
+
+# The order the sandbox runs the learner's code in.
+STEPS = ("import", "load_data", "build_model", "train")
+
+# Exceptions the sandbox runner writes itself when the child process did not end normally;
+# their message is already a sentence ("train() did not finish: the time limit ... was reached").
+RUNNER_EXCEPTIONS = ("TimeLimitExceeded", "ProcessDied")
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Why a step produced nothing usable."""
+
+    step: str  # the step that broke: "import", "load_data", "build_model", "train"
+    message: str  # the full sentence, for the check that owns the step
+    brief: str  # a short clause, for downstream checks: "build_model() raised ValueError (x.py, line 9)"
+    hint: str = ""
+
+    def verdict(self, owner_step: str) -> Verdict:
+        """The verdict for a check that owns ``owner_step``: full if this is its own step."""
+        return self.full_verdict() if owner_step == self.step else self.brief_verdict()
+
+    def full_verdict(self) -> Verdict:
+        return Verdict.error(self.message, self.hint)
+
+    def brief_verdict(self) -> Verdict:
+        return Verdict.error(f"Not checked, because {self.brief}.")
+
+
+def _location(exc: ExceptionInfo) -> str:
+    """``"exercise4.py, line 12"`` for the innermost frame of the learner's own file."""
+    if not exc.frames:
+        return ""
+    frame = exc.frames[-1]
+    return f"{frame.file}, line {frame.line}"
+
+
+def exception_cause(step: str, exc: ExceptionInfo, evidence: Evidence, spec: ExerciseSpec) -> Cause:
+    """Describe an exception from learner code as the learner needs it."""
+    diagnosis = diagnose_exception(exc, step, evidence, spec)
+    hint = diagnosis.hint if diagnosis else _default_hint(step)
+    location = _location(exc)
+    at = f" at {location}" if location else ""
+    in_parens = f" ({location})" if location else ""
+    text = clean_message(exc.message)
+    if exc.type in RUNNER_EXCEPTIONS:
+        sentence = text[:1].upper() + text[1:]
+        brief = text.rstrip(".")
+        return Cause(step, sentence if sentence.endswith(".") else sentence + ".", brief, hint)
+    if step == "import":
+        message = f"Your file could not be run: {exc.type}{at}: {text}"
+        brief = f"the file could not be run ({exc.type}{at})"
+    elif exc.type == "NotImplementedError":
+        # The stub's own message only repeats this, so it is left out.
+        message = f"{step}() is not written yet: it still raises NotImplementedError{at}."
+        brief = f"{step}() is not written yet"
+    else:
+        message = f"{step}() raised {exc.type}{at}: {text}"
+        brief = f"{step}() raised {exc.type}{in_parens}"
+    return Cause(step, message, brief, hint)
+
+
+def _default_hint(step: str) -> str:
+    if step == "import":
+        return "Run your file with `python` to see the error, fix the line it names, and grade again."
+    return f"Fix the line named above: call {step}() yourself in a notebook or script to see the full traceback."
+
+
+def find_cause(evidence: Evidence, spec: ExerciseSpec, needs: str) -> Cause | None:
+    """The first reason the result of step ``needs`` is missing, or None when it is there.
+
+    Walks the steps in run order up to ``needs``; a step the exercise does not use (no
+    ``load_data`` in fashion_mnist) is skipped.
+    """
+    sandbox = evidence.sandbox
+    for step_name in STEPS[: STEPS.index(needs) + 1]:
+        function = sandbox.functions.get(step_name)
+        if step_name != "import" and spec.function(step_name) is not None and function is not None:
+            if not function.present:
+                message = f"{sandbox.submission} does not define {step_name}()."
+                return Cause(step_name, message, f"{step_name}() is not defined", _define_hint(spec, step_name))
+            if not function.callable:
+                message = f"{step_name} in {sandbox.submission} is not a function."
+                return Cause(step_name, message, f"{step_name} is not a function", _define_hint(spec, step_name))
+        step = sandbox.steps.get(step_name)
+        if step is not None and step.status == "exception" and step.exception is not None:
+            return exception_cause(step_name, step.exception, evidence, spec)
+        if step is not None and step.status == "ok":
+            continue
+        if step is not None:
+            # "not_run", or "started": in flight when the child died (the runner normally
+            # rewrites those as exceptions).
+            return _not_run_cause(evidence, step_name)
+        if step_name == needs or (step_name == "import" and not sandbox.steps):
+            return _not_run_cause(evidence, step_name)
+        # Otherwise: a step this exercise does not run (no load_data in fashion_mnist).
+    return None
+
+
+def _define_hint(spec: ExerciseSpec, name: str) -> str:
+    function = spec.function(name)
+    params = ", ".join(function.parameters) if function else ""
+    return f"Define the function `def {name}({params}):` at the top level of your file."
+
+
+def _not_run_cause(evidence: Evidence, step: str) -> Cause:
+    """A step that never ran (or never finished) without raising: say what stopped it."""
+    sandbox = evidence.sandbox
+    run = sandbox.run
+    if step == "train" and sandbox.model is not None and not sandbox.model.is_keras_model:
+        return Cause(
+            "build_model",
+            f"build_model() returned {short_type(sandbox.model.returned_type)} instead of a Keras model.",
+            "build_model() did not return a Keras model",
+            "End build_model() with `return model`.",
+        )
+    if step == "train" and sandbox.data is not None and not sandbox.data.structure_ok:
+        return Cause(
+            "load_data",
+            "load_data() did not return ((train_images, train_labels), (test_images, test_labels)).",
+            "load_data() did not return usable data",
+        )
+    what = "your file was imported" if step == "import" else f"{step}() finished"
+    if run.limit_hit:
+        message = f"The run was stopped by the {run.limit_hit} limit before {what}."
+        return Cause(step, message, f"the run hit the {run.limit_hit} limit", TIME_LIMIT_OR_MEMORY_HINT)
+    if run.returncode not in (None, 0):
+        message = f"The run ended unexpectedly (exit code {run.returncode}) before {what}."
+        return Cause(step, message, f"the run ended unexpectedly (exit code {run.returncode})")
+    return Cause(step, f"{step}() was not run, so there is nothing to check.", f"{step}() was not run")
+
+
+TIME_LIMIT_OR_MEMORY_HINT = (
+    "Keep the run within the exercise's limits: fewer epochs or a smaller model, no endless loops."
+)
+
+
+def model_cause(evidence: Evidence, spec: ExerciseSpec) -> Cause | None:
+    """Why there is no Keras model to inspect, or None when there is one."""
+    cause = find_cause(evidence, spec, "build_model")
+    if cause is not None:
+        return cause
+    model = evidence.sandbox.final_model
+    if model is None:
+        return Cause("build_model", "build_model() left no model to inspect.", "there is no model to inspect")
+    if not model.is_keras_model:
+        returned = short_type(model.returned_type)
+        hint = "End build_model() with `return model`." if returned == "None" else (
+            "build_model() must return the keras.Model it builds (keras.Sequential or keras.Model)."
+        )
+        return Cause(
+            "build_model",
+            f"build_model() returned {returned} instead of a Keras model.",
+            "build_model() did not return a Keras model",
+            hint,
+        )
+    return None

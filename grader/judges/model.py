@@ -1,0 +1,262 @@
+"""Judges of the model ``build_model()`` returns: built, compiled, input, output, hidden layers.
+
+The structure checks read ``SandboxEvidence.final_model``: the model after training when there is
+one (a Sequential model without an ``Input`` only knows its shapes once it has seen data), else
+the model ``build_model()`` returned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader.evidence import Evidence, ModelInfo
+from grader.judges.base import Verdict
+from grader.judges.causes import find_cause, model_cause
+from grader.judges.diagnose import NOT_COMPILED_HINT, missing_flatten_hint
+from grader.judges.vocabulary import (
+    Block,
+    blocks,
+    canonical_loss,
+    is_nonlinear,
+    reduces_to_vector,
+    shape_text,
+    short_type,
+    total_params,
+)
+from grader.spec import ExerciseSpec
+
+DEFAULT_INPUT_SHAPES = [[28, 28], [28, 28, 1], [784]]
+
+
+def judge_model_built(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
+    """``build_model()`` ran and returned a Keras model."""
+    cause = model_cause(evidence, spec)
+    if cause is not None:
+        return cause.verdict("build_model")
+    model = evidence.sandbox.model or evidence.sandbox.final_model
+    assert model is not None  # model_cause checked it
+    layers = [layer for layer in model.layers if layer.class_name != "InputLayer"]
+    params_count = total_params(model)
+    size = f", {params_count:,} parameters" if params_count is not None else ""
+    return Verdict.passed(
+        f"build_model() returned a {short_type(model.returned_type)} model with {len(layers)} layers{size}."
+    )
+
+
+def judge_compiled(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
+    """``build_model()`` returns the model already compiled.
+
+    A model compiled only inside ``train()`` works, but is not what the exercise asks for: it gets
+    ``compiled_in_train`` of the points (default 0.5).
+    """
+    cause = model_cause(evidence, spec)
+    if cause is not None:
+        return cause.brief_verdict()
+    sandbox = evidence.sandbox
+    returned = sandbox.model
+    if returned is not None and returned.compiled:
+        return Verdict.passed("build_model() returns a compiled model.")
+    trained = sandbox.trained_model
+    if trained is not None and trained.compiled:
+        return Verdict.failed(
+            "build_model() returns an uncompiled model; it is compiled later, in train().",
+            "Move model.compile(...) into build_model(), just before `return model`.",
+            float(params.get("compiled_in_train", 0.5)),
+        )
+    return Verdict.failed("The model is never compiled, so Keras cannot train it.", NOT_COMPILED_HINT)
+
+
+def _model(evidence: Evidence) -> ModelInfo:
+    model = evidence.sandbox.final_model
+    assert model is not None
+    return model
+
+
+def judge_input_shape(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
+    """The model takes 28x28 images: input (28, 28), (28, 28, 1) or (784,) (``accepted``)."""
+    cause = model_cause(evidence, spec)
+    if cause is not None:
+        return cause.brief_verdict()
+    accepted = [list(shape) for shape in params.get("accepted", DEFAULT_INPUT_SHAPES)]
+    model = _model(evidence)
+    shape = model.input_shape
+    source = ""
+    if shape is None:
+        # A Sequential model without Input is only built by fit(): use what fit() was given.
+        train = evidence.sandbox.train
+        calls = train.fit_calls if train else []
+        if calls and calls[-1].x_shape:
+            shape = list(calls[-1].x_shape[1:])
+            source = " (as trained: the model declares no input shape)"
+    allowed = ", ".join(shape_text(s) for s in accepted)
+    if shape is None:
+        if find_cause(evidence, spec, "train") is not None:
+            return Verdict.error(
+                "Could not tell the model's input shape: it declares none and was never trained.",
+                "Start the model with keras.Input(shape=(28, 28)) so its input shape is known.",
+            )
+        return Verdict.failed(
+            "The model declares no input shape.",
+            "Start the model with keras.Input(shape=(28, 28)) so its input shape is known.",
+        )
+    if any(_fits(shape, s) for s in accepted):
+        return Verdict.passed(f"The model takes images of shape {shape_text(shape)}{source}.")
+    return Verdict.failed(
+        f"The model takes inputs of shape {shape_text(shape)}{source}; 28x28 images need one of {allowed}.",
+        "Start the model with keras.Input(shape=(28, 28)) followed by keras.layers.Flatten() "
+        "(or Input(shape=(28, 28, 1)) for Conv2D layers).",
+    )
+
+
+def _fits(shape: list[int | None], accepted: list[int]) -> bool:
+    """Same rank, and every declared dimension equal (None accepts any size)."""
+    return len(shape) == len(accepted) and all(d is None or d == a for d, a in zip(shape, accepted))
+
+
+def output_block(model: ModelInfo) -> Block | None:
+    found = blocks(model.layers)
+    return found[-1] if found else None
+
+
+def judge_output_layer(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
+    """The output is one value per class (``units``, default 10) through a softmax.
+
+    The activation may be in the last Dense layer or a following Softmax/Activation layer. With
+    ``allow_logits`` true, a linear output (logits) is also full marks when the loss is told
+    ``from_logits=True`` - that is the recommended Keras idiom; otherwise it gets half.
+    Half the points for the units, half for the activation.
+    """
+    cause = model_cause(evidence, spec)
+    if cause is not None:
+        return cause.brief_verdict()
+    units_wanted = int(params.get("units", 10))
+    activation_wanted = str(params.get("activation", "softmax"))
+    model = _model(evidence)
+    block = output_block(model)
+    if block is None:
+        return Verdict.failed(
+            "The model has no Dense (or other trainable) layer to produce the output.",
+            f'End the model with Dense({units_wanted}, activation="{activation_wanted}").',
+        )
+    output_shape = model.output_shape
+    if output_shape is not None and len(output_shape) > 1:
+        if not reduces_to_vector(model.layers):
+            return Verdict.failed(
+                f"The model outputs shape {shape_text(output_shape)} for each image, not ({units_wanted},).",
+                missing_flatten_hint(list(output_shape)),
+            )
+        return Verdict.failed(
+            f"The model outputs shape {shape_text(output_shape)} for each image, not ({units_wanted},).",
+            f"Flatten before the output layer so it gives one vector of {units_wanted} values per image.",
+        )
+    units = output_shape[-1] if output_shape else block.units
+    problems: list[str] = []
+    hints: list[str] = []
+    score = 0.0
+    if units == units_wanted:
+        score += 0.5
+    else:
+        problems.append(f"it has {units} units, but there are {units_wanted} classes")
+        hints.append(f"the output layer needs one unit per class: Dense({units_wanted}, ...)")
+
+    activation = block.activation
+    loss = canonical_loss(model.compile_config)
+    logits_ok = bool(params.get("allow_logits", False))
+    if activation == activation_wanted:
+        score += 0.5
+    elif activation == "linear" and loss is not None and loss.from_logits:
+        if logits_ok:
+            score += 0.5
+        else:
+            problems.append("it outputs logits (linear, with from_logits=True in the loss), which works, but the exercise asks for a softmax output")
+            hints.append(f'use activation="{activation_wanted}" in the output layer and a loss without from_logits=True')
+    else:
+        problems.append(_activation_problem(activation, activation_wanted))
+        hints.append(f'use activation="{activation_wanted}" in the output layer, so it gives one probability per class')
+    described = f"{block.kind}({units}, {activation})"
+    if not problems:
+        note = " (logits, with from_logits=True in the loss)" if activation == "linear" else ""
+        return Verdict.passed(f"The output layer is {described}{note}.")
+    hint = "; ".join(hints)
+    return Verdict.failed(
+        f"The output layer is {described}: " + "; ".join(problems) + ".",
+        hint[:1].upper() + hint[1:] + ".",
+        score,
+    )
+
+
+def _activation_problem(activation: str, wanted: str) -> str:
+    if activation == "sigmoid":
+        return "sigmoid scores each class independently (for yes/no or multi-label outputs), not one choice among the classes"
+    if activation == "linear":
+        return "it has no activation, so it outputs unnormalised scores (logits) while the loss expects probabilities"
+    return f"its activation is {activation}, not {wanted}"
+
+
+def judge_hidden_layers(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
+    """The layers between input and output.
+
+    Two modes, chosen by params:
+
+    * ``exactly``: a list of ``{layer, units, activation}``, e.g. the chapter's one
+      ``{layer = "Dense", units = 64, activation = "relu"}``. Partial credit: one share for the
+      number of hidden layers plus one for each matching layer type, size and activation.
+    * otherwise "any sensible architecture": at least ``min_hidden`` (default 1) hidden layers,
+      at least one with a nonlinear activation (stacked linear layers are still a linear model),
+      and at most ``max_params`` parameters in total. A sensible model over budget gets half.
+
+    "Hidden layer" means a layer that learns (Dense, Conv2D, ...); Flatten, pooling, Dropout,
+    BatchNormalization and Reshape are allowed anywhere and not counted.
+    """
+    cause = model_cause(evidence, spec)
+    if cause is not None:
+        return cause.brief_verdict()
+    model = _model(evidence)
+    found = blocks(model.layers)
+    hidden = found[:-1]
+    shown = ", ".join(b.describe() for b in hidden) or "none"
+    if "exactly" in params:
+        return _exact_hidden(hidden, list(params["exactly"]), shown)
+
+    min_hidden = int(params.get("min_hidden", 1))
+    max_params = params.get("max_params")
+    if len(hidden) < min_hidden:
+        return Verdict.failed(
+            f"The model has {len(hidden)} hidden layers (between input and output); at least {min_hidden} needed.",
+            'Add a hidden layer with a nonlinear activation before the output, e.g. Dense(128, activation="relu").',
+        )
+    if not any(is_nonlinear(b.activation) for b in hidden):
+        return Verdict.failed(
+            f"Hidden layers: {shown}. None has a nonlinear activation, so the whole network is still a linear model.",
+            'Give the hidden layers an activation, e.g. activation="relu".',
+        )
+    count = total_params(model)
+    if max_params is not None and count is not None and count > int(max_params):
+        return Verdict.failed(
+            f"Hidden layers: {shown}; but the model has {count:,} parameters, over the budget of {int(max_params):,}.",
+            "Use fewer or smaller layers (e.g. Dense(128) instead of Dense(1024), or a MaxPooling2D "
+            "before Flatten in a CNN): a model this size is slow to train and overfits easily.",
+            0.5,
+        )
+    size = f", {count:,} parameters" if count is not None else ""
+    budget = f" (budget {int(max_params):,})" if max_params is not None and count is not None else ""
+    return Verdict.passed(f"Hidden layers: {shown}{size}{budget}.")
+
+
+def _exact_hidden(hidden: list[Block], expected: list[dict[str, Any]], shown: str) -> Verdict:
+    wanted = ", ".join(
+        f"{e.get('layer', 'Dense')}({e.get('units')}, {e.get('activation', 'linear')})" for e in expected
+    )
+    shares = 1 + 3 * len(expected)
+    earned = 1 if len(hidden) == len(expected) else 0
+    for block, spec in zip(hidden, expected):
+        earned += block.kind == spec.get("layer", "Dense")
+        earned += spec.get("units") is None or block.units == spec.get("units")
+        earned += block.activation == spec.get("activation", "linear")
+    if earned == shares:
+        return Verdict.passed(f"Hidden layers: {shown}, as the exercise asks.")
+    return Verdict.failed(
+        f"Hidden layers: {shown}; the exercise asks for exactly {wanted}.",
+        f"Between Flatten and the output layer, use exactly {wanted}.",
+        earned / shares,
+    )

@@ -1,0 +1,67 @@
+"""Judge of ``train(model, train_images, train_labels)``: it fits the model and returns the History."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader.evidence import Evidence
+from grader.judges.base import Verdict
+from grader.judges.causes import find_cause
+from grader.judges.diagnose import DIVERGENCE_HINT, training_went_wrong
+from grader.judges.vocabulary import short_type, training_accuracy
+from grader.spec import ExerciseSpec
+
+RETURN_HISTORY_HINT = "End train() with `history = model.fit(...)` and `return history`."
+
+
+def judge_training(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
+    """``train()`` returned a Keras History whose training loss is finite and falls, and the model
+    learned something (it did not end at chance level).
+
+    Partial credit: half when the model was fitted but the History was not returned, or when a
+    single epoch leaves nothing to show the loss falling.
+    """
+    cause = find_cause(evidence, spec, "train")
+    if cause is not None:
+        return cause.verdict("train")
+    train = evidence.sandbox.train
+    if train is None:
+        return Verdict.error("The run did not record what train() returned.")
+    if not train.is_history:
+        returned = short_type(train.returned_type)
+        if train.fit_calls:
+            return Verdict.failed(
+                f"train() called model.fit(), but returned {returned} instead of the History that fit() returns.",
+                RETURN_HISTORY_HINT,
+                0.5,
+            )
+        return Verdict.failed(
+            f"train() returned {returned} and never called model.fit(), so the model was not trained.",
+            "Call model.fit(train_images, train_labels, epochs=5) in train() and return the History it gives.",
+        )
+    loss = train.history.get("loss") or []
+    if not loss:
+        return Verdict.failed(
+            "The History train() returned holds no loss values: model.fit() ran no epochs.",
+            "Call model.fit(train_images, train_labels, epochs=5) and return its History.",
+        )
+    epochs = f"{len(loss)} epoch" + ("s" if len(loss) != 1 else "")
+    divergence = training_went_wrong(train.history)
+    if divergence:
+        return Verdict.failed(f"train() ran {epochs}, but {divergence}.", DIVERGENCE_HINT)
+    accuracy = training_accuracy(train.history)
+    reached = f", training accuracy {accuracy[-1]:.4f}" if accuracy else ""
+    if len(loss) == 1:
+        return Verdict.failed(
+            f"train() ran 1 epoch (loss {loss[0]:.4f}{reached}): a single epoch cannot show the loss falling.",
+            "Train for several epochs: the chapter uses epochs=5.",
+            0.5,
+        )
+    if loss[-1] >= loss[0]:
+        return Verdict.failed(
+            f"train() ran {epochs}, but the training loss did not fall ({loss[0]:.4f} -> {loss[-1]:.4f}).",
+            DIVERGENCE_HINT,
+        )
+    return Verdict.passed(
+        f"train() returned the History of {epochs}: the loss fell from {loss[0]:.4f} to {loss[-1]:.4f}{reached}."
+    )

@@ -1,0 +1,188 @@
+"""Grade one submission, one way through the pipeline:
+
+    submission -> sandboxed run -> evidence -> trusted evaluation -> judges -> score -> GradeResult
+
+Nothing here prints: progress goes to the ``on_progress`` callback and the finished
+``GradeResult`` goes to the renderers.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import shutil
+import time
+from datetime import datetime, timezone
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader import __version__
+from grader.errors import SubmissionNotFoundError
+from grader.evidence import Evidence, SandboxEvidence, to_json
+from grader.result import GradeResult
+from grader.sandbox.runner import ProgressCallback, SandboxLimits, SandboxPlan, run_in_sandbox
+from grader.spec import ExerciseSpec
+
+
+@dataclass
+class GradeOptions:
+    data_dir: Path | None = None
+    seed: int | None = None  # None: the exercise's default
+    timeout_s: float | None = None  # None: the exercise's limit
+    threads: int | None = None  # TensorFlow threads for the child (batch grading divides cores)
+    on_progress: ProgressCallback | None = None
+
+
+def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions | None = None) -> GradeResult:
+    options = options or GradeOptions()
+    started = time.monotonic()
+    submission = check_submission_file(submission)
+    if spec.kind == "quiz":
+        from grader.quiz import grade_quiz
+
+        return grade_quiz(spec, submission, started=started)
+
+    from grader.datasets import load_dataset
+    from grader.evaluation import TrustedEvaluator
+
+    notify = options.on_progress or (lambda event: None)
+    seed = spec.seed if options.seed is None else options.seed
+    # Data first: with no data there is nothing to grade, so fail before running learner code.
+    notify({"event": "stage", "stage": "data"})
+    dataset = load_dataset(spec.dataset, options.data_dir)
+    served, tfds_root = serve_datasets(spec, options.data_dir)
+    evaluator = TrustedEvaluator(dataset)
+    evaluator.warm_up()  # import Keras here while the child trains
+
+    plan = SandboxPlan(
+        submission=submission,
+        functions={f.name: list(f.parameters) for f in spec.functions},
+        seed=seed,
+        dataset=spec.dataset,
+        served=served,
+        tfds_dir=tfds_root,
+        train_data=spec.train_data,
+        threads=options.threads,
+    )
+    limits = SandboxLimits(timeout_s=options.timeout_s or spec.timeout_s)
+    outcome = run_in_sandbox(plan, limits, on_progress=options.on_progress)
+    try:
+        notify({"event": "stage", "stage": "evaluate"})
+        evaluation = evaluator.evaluate(
+            outcome.model_path, seed=seed, why_missing=_why_no_model(outcome.evidence)
+        )
+    finally:
+        shutil.rmtree(outcome.scratch, ignore_errors=True)
+    evidence = Evidence(sandbox=outcome.evidence, evaluation=evaluation)
+    return build_result(spec, submission, evidence, seed, time.monotonic() - started)
+
+
+def serve_datasets(spec: ExerciseSpec, data_dir: Path | None) -> tuple[dict[str, Path], Path | None]:
+    """The training splits the sandbox may see, and the TFDS copies when the learner loads data.
+
+    The exercise's own dataset must be there (``load_dataset`` already raised if not); others
+    are served when present, since a learner's script may load either.
+    """
+    from grader.datasets import DATASETS, served_dir, tfds_dir, tfds_root
+    from grader.errors import DataMissingError
+
+    served: dict[str, Path] = {}
+    for name in DATASETS:
+        try:
+            served[name] = served_dir(name, data_dir)
+        except DataMissingError:
+            if name == spec.dataset:
+                raise
+    if not spec.function("load_data"):
+        return served, None  # the grader hands over the data: TFDS is not needed
+    tfds_dir(spec.dataset, data_dir)  # prepared once (seconds), then cached
+    return served, tfds_root()
+
+
+def build_result(spec: ExerciseSpec, submission: Path, evidence: Evidence, seed: int, elapsed_s: float) -> GradeResult:
+    from grader.scoring import score_evidence
+
+    checks, score, passed = score_evidence(spec, evidence)
+    sandbox, evaluation = evidence.sandbox, evidence.evaluation
+    model = sandbox.final_model
+    metrics: dict[str, Any] = {
+        "test_accuracy": evaluation.test_accuracy,
+        "train_seconds": round(sandbox.train.seconds, 2) if sandbox.train else None,
+        "epochs": sandbox.train.epochs_run if sandbox.train else None,
+        "total_params": model.total_params if model else None,
+        "input_scaling": evaluation.input_scaling,
+        "sandbox_seconds": round(sandbox.run.wall_seconds, 2),
+        "evaluation_seconds": round(evaluation.seconds, 2),
+    }
+    return GradeResult(
+        exercise=spec.id,
+        submission=str(submission),
+        passed=passed,
+        score=score,
+        max_score=spec.max_score,
+        pass_mark=spec.pass_mark,
+        seed=seed,
+        grader_version=__version__,
+        elapsed_s=round(elapsed_s, 2),
+        checks=checks,
+        metrics=metrics,
+        style=sandbox.style,
+        isolation=sandbox.run.isolation,
+        details=_details(evidence, spec),
+    )
+
+
+def _details(evidence: Evidence, spec: ExerciseSpec) -> dict[str, Any]:
+    """The evidence a report draws: JSON-able, bounded."""
+    sandbox, evaluation = evidence.sandbox, evidence.evaluation
+    model = sandbox.final_model
+    errors = [
+        {"step": step.name, **to_json(step.exception)}
+        for step in sandbox.steps.values()
+        if step.exception is not None
+    ]
+    return {
+        "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "tensorflow_version": _package_version("tensorflow"),
+        "keras_version": _package_version("keras"),
+        "dataset": spec.dataset,
+        "model": to_json(model) if model else None,
+        "history": sandbox.train.history if sandbox.train else {},
+        "fit_calls": [to_json(c) for c in sandbox.train.fit_calls] if sandbox.train else [],
+        "evaluation": to_json(evaluation),
+        "errors": errors,
+        "output": sandbox.run.output,
+        "output_truncated_bytes": sandbox.run.output_truncated_bytes,
+        "limit_hit": sandbox.run.limit_hit,
+        "notes": sandbox.notes,
+    }
+
+
+def _package_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _why_no_model(evidence: SandboxEvidence) -> str:
+    for step in evidence.steps.values():
+        if step.status == "exception" and step.exception is not None:
+            return f"{step.name}() failed, so there was no trained model to test"
+    if evidence.model_save_error:
+        return f"the trained model could not be saved: {evidence.model_save_error}"
+    return "no trained model came back from the run"
+
+
+def check_submission_file(path: Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise SubmissionNotFoundError(f"Submission file not found: {path}")
+    if path.is_dir():
+        raise SubmissionNotFoundError(f"{path} is a folder; give the path of your solution file.")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise SubmissionNotFoundError(f"Cannot read submission {path}: {exc.strerror}.") from None
+    return path.resolve()

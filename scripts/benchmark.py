@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Benchmark (not a test): how much does grading cost over simply running the training?
+
+Times, on the real Fashion-MNIST data, in one run:
+  1. ``grade fashion_mnist <reference solution>`` end to end (a fresh process, as a learner runs it);
+  2. a bare script doing the same work: load the data, build and train the reference model with
+     the same seed, evaluate it on the test split;
+and prints both wall-clock times and their ratio. ``--repeat N`` takes the median of N runs.
+
+Usage: python scripts/benchmark.py [--repeat N] [--data-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "solutions" / "fashion_mnist" / "fashion_mnist.py"
+
+# The same work as grading, without the grader: the reference solution's own functions, the same
+# data (the grader's verified cache), the same seed, and an evaluation on the test split.
+BARE_SCRIPT = textwrap.dedent(
+    """
+    import importlib.util, sys
+    import numpy as np
+    from grader.datasets import load_dataset
+
+    data = load_dataset("fashion_mnist", {data_dir!r} or None)
+    import keras
+    keras.utils.set_random_seed(42)
+    spec = importlib.util.spec_from_file_location("solution", {solution!r})
+    solution = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(solution)
+    model = solution.build_model()
+    solution.train(model, np.asarray(data.train_images, "float32") / 255.0, np.asarray(data.train_labels, "int64"))
+    loss, accuracy = model.evaluate(np.asarray(data.test_images, "float32") / 255.0, np.asarray(data.test_labels), verbose=0)
+    print(f"bare test accuracy {{accuracy:.4f}}")
+    """
+)
+
+
+def timed(command: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+    started = time.perf_counter()
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    return time.perf_counter() - started, completed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--data-dir", default="")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bare = Path(tmp) / "bare.py"
+        bare.write_text(BARE_SCRIPT.format(solution=str(REFERENCE), data_dir=args.data_dir))
+        result_json = Path(tmp) / "result.json"
+        grade_cmd = [sys.executable, "-m", "grader", "fashion_mnist", str(REFERENCE), "--quiet", "--json", str(result_json)]
+        if args.data_dir:
+            grade_cmd += ["--data-dir", args.data_dir]
+        # Warm both paths once (dataset cache, file-system cache) so neither pays a first-run cost.
+        timed([sys.executable, "-c", f"from grader.datasets import load_dataset; load_dataset('fashion_mnist', {args.data_dir!r} or None)"])
+
+        grade_times, bare_times = [], []
+        for _ in range(args.repeat):
+            seconds, completed = timed(grade_cmd)
+            if completed.returncode != 0:
+                print(completed.stdout, completed.stderr, sep="\n")
+                print(f"grading failed with exit code {completed.returncode}")
+                return 1
+            grade_times.append(seconds)
+            result = json.loads(result_json.read_text())
+            seconds, completed = timed([sys.executable, str(bare)])
+            if completed.returncode != 0:
+                print(completed.stderr)
+                return 1
+            bare_times.append(seconds)
+            print(
+                f"run {len(grade_times)}: grade {grade_times[-1]:.1f} s "
+                f"(accuracy {result['metrics']['test_accuracy']:.4f}, score {result['score']:g}/{result['max_score']:g}); "
+                f"bare {bare_times[-1]:.1f} s ({completed.stdout.strip().splitlines()[-1]})"
+            )
+
+    grade_s, bare_s = statistics.median(grade_times), statistics.median(bare_times)
+    print(f"grade fashion_mnist (reference): {grade_s:.1f} s")
+    print(f"bare script, same training:      {bare_s:.1f} s")
+    print(f"ratio grade / bare:              {grade_s / bare_s:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

