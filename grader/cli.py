@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
+from rich.markup import escape
 
 from grader import __version__
 from grader.errors import GraderError, UsageError
@@ -48,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
             return {"list": cmd_list, "init": cmd_init, "data": cmd_data}[argv[0]](argv[1:], out)
         return cmd_grade(argv, out, err)
     except GraderError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        # soft_wrap: one line a terminal may wrap, never a hard break inside a path
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -94,10 +96,10 @@ def cmd_init(argv: list[str], out: Console) -> int:
         raise UsageError(f"{target} already exists; edit it, or pass --force to replace it with a fresh stub.")
     args.dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(spec.stub_path, target)
-    out.print(f"Wrote {target}. Edit it, then run: grade {spec.id} {target}", highlight=False)
+    out.print(f"Wrote {target}. Edit it, then run: grade {spec.id} {target}", highlight=False, soft_wrap=True)
     readme = spec.directory / "README.md"
     if readme.is_file():
-        out.print(f"The task is described in {readme}", highlight=False)
+        out.print(f"The task is described in {readme}", highlight=False, soft_wrap=True)
     return 0
 
 
@@ -182,9 +184,13 @@ def write_reports(result: GradeResult, report_dir: Path | None, data_dir: Path |
     try:
         files = render_reports(result, report_dir, data_dir=data_dir)
     except OSError as exc:
-        err.print(f"warning: could not write the report to {report_dir}: {exc.strerror or exc}", markup=False, highlight=False)
+        err.print(
+            f"warning: could not write the report to {report_dir}: {exc.strerror or exc}",
+            markup=False, highlight=False, soft_wrap=True,
+        )
         return
-    out.print(f"Report: {_shown_path(files['html'])} (and {files['md'].name} beside it)", markup=False, highlight=False)
+    shown = f"Report: {_shown_path(files['html'])} (and {files['md'].name} beside it)"
+    out.print(shown, markup=False, highlight=False, soft_wrap=True)
 
 
 def _shown_path(path: Path) -> str:

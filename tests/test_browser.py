@@ -4,7 +4,7 @@ Chromium is driven over the DevTools protocol on a pipe (``--remote-debugging-pi
 binary, no port, no extra Python package, and it works as root. Each test checks that the page
 loads with no console errors and no network request, that every image decodes, that the score
 and accuracy it shows equal the JSON result, and that a phone-width page needs no sideways
-scrolling; screenshots go to ``test-artifacts/`` (gitignored; CI keeps them).
+scrolling; screenshots (desktop, phone, print) and a PDF go to ``test-artifacts/`` (gitignored).
 
 The real-run tests grade the reference solution with ``python -m grader ... --json --report``
 on the real dataset (slow). The escaping test grades a copy of it that prints HTML and checks the
@@ -86,16 +86,22 @@ class Chromium:
             os.dup2(high_w, 4)
 
         self.log = open(Path(self.profile) / "chromium.log", "wb")  # noqa: SIM115 - closed in close()
-        self.process = subprocess.Popen(
-            [binary, *self.FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=place_pipe_fds,
-            close_fds=False,
-        )
-        for fd in (commands_r, replies_w, high_r, high_w):
-            os.close(fd)
+        try:
+            self.process = subprocess.Popen(
+                [binary, *self.FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
+                stdin=subprocess.DEVNULL,
+                stdout=self.log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=place_pipe_fds,
+                close_fds=False,
+            )
+        except OSError:
+            self.log.close()
+            shutil.rmtree(self.profile, ignore_errors=True)
+            raise
+        finally:
+            for fd in (commands_r, replies_w, high_r, high_w):
+                os.close(fd)
         self._out = commands_w
         self._in = replies_r
 

@@ -129,9 +129,21 @@ def test_readme_states_the_numbers_the_spec_uses(spec: ExerciseSpec) -> None:
     accuracy = next(c for c in spec.checks if c.judge == "test_accuracy")
     assert f"{accuracy.params['threshold']:g}" in readme
     assert f"{spec.pass_mark:g}" in readme
+    assert f"time limit {spec.timeout_s:g} s" in readme
     for check in spec.checks:
         if "max_params" in check.params:
             assert f"{int(check.params['max_params']):,}" in readme
+
+
+def test_readme_points_table_matches_the_checks(spec: ExerciseSpec) -> None:
+    """The README's table of checks lists every check's points, in the spec's order."""
+    readme = (spec.directory / "README.md").read_text(encoding="utf-8")
+    points = [
+        float(line.rsplit("|", 2)[1])
+        for line in readme.splitlines()
+        if line.startswith("|") and line.rstrip().endswith("|") and line.rsplit("|", 2)[1].strip().isdigit()
+    ]
+    assert points == [check.points for check in spec.checks]
 
 
 def test_exercise4_solution_loads_mnist_with_keras() -> None:

@@ -85,7 +85,7 @@ def exception_cause(step: str, exc: ExceptionInfo, evidence: Evidence, spec: Exe
 def _default_hint(step: str) -> str:
     if step == "import":
         return "Run your file with `python` to see the error, fix the line it names, and grade again."
-    return f"Fix the line named above: call {step}() yourself in a notebook or script to see the full traceback."
+    return f"Call {step}() yourself (in a notebook or a script) to see the full traceback, and fix the line it names."
 
 
 def find_cause(evidence: Evidence, spec: ExerciseSpec, needs: str) -> Cause | None:
@@ -113,10 +113,23 @@ def find_cause(evidence: Evidence, spec: ExerciseSpec, needs: str) -> Cause | No
             # "not_run", or "started": in flight when the child died (the runner normally
             # rewrites those as exceptions).
             return _not_run_cause(evidence, step_name)
+        if _produced(evidence, step_name):
+            continue  # no record of the call, but its result is there (e.g. a saved-model run)
         if step_name == needs or (step_name == "import" and not sandbox.steps):
             return _not_run_cause(evidence, step_name)
         # Otherwise: a step this exercise does not run (no load_data in fashion_mnist).
     return None
+
+
+def _produced(evidence: Evidence, step: str) -> bool:
+    """Whether the evidence holds what ``step`` would have produced, whatever ran to produce it."""
+    sandbox = evidence.sandbox
+    return {
+        "import": bool(sandbox.functions) or sandbox.model is not None,
+        "load_data": sandbox.data is not None,
+        "build_model": sandbox.model is not None,
+        "train": sandbox.train is not None,
+    }[step]
 
 
 def _define_hint(spec: ExerciseSpec, name: str) -> str:

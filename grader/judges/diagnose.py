@@ -176,7 +176,13 @@ def _typographic_quotes(exc: ExceptionInfo, step: str, evidence: Evidence | None
 def _identifier(kind: str, known: tuple[str, ...], example: str, key: str, aliases: dict[str, str] | None = None) -> Rule:
     """A rule for Keras' "Could not interpret <kind> identifier: <name>"."""
     pattern = re.compile(rf"Could not interpret {kind} identifier: (.+)")
-    argument = {"activation function": "activation", "loss": "loss", "optimizer": "optimizer", "metric": "metrics"}[kind]
+    # How the fixed name is written in the learner's code.
+    argument = {
+        "activation function": 'activation="{}"',
+        "loss": 'loss="{}"',
+        "optimizer": 'optimizer="{}"',
+        "metric": 'metrics=["{}"]',
+    }[kind]
 
     def rule(exc: ExceptionInfo, step: str, evidence: Evidence | None, spec: ExerciseSpec | None) -> Diagnosis | None:
         match = pattern.search(exc.message)
@@ -187,7 +193,7 @@ def _identifier(kind: str, known: tuple[str, ...], example: str, key: str, alias
         if meant is not None and meant.lower() == name.lower().replace("-", "_"):
             return Diagnosis(
                 key,
-                f'Keras names are case-sensitive: write {argument}="{meant}" instead of "{name}".',
+                f'Keras names are case-sensitive: write {argument.format(meant)} instead of "{name}".',
             )
         if meant is not None:
             return Diagnosis(key, f'Keras has no {kind} called "{name}": did you mean "{meant}"?')

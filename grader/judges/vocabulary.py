@@ -267,7 +267,7 @@ def is_nonlinear(activation: str) -> bool:
 def computes(layer: LayerInfo) -> bool:
     """A layer that learns a transformation (Dense, Conv2D, LSTM, ...), as opposed to one that
     reshapes, pools, normalises, drops out or only applies an activation."""
-    return any(key in layer.config for key in ("units", "filters", "kernel_size")) and "pool_size" not in layer.config
+    return any(key in layer.config for key in ("units", "filters", "kernel_size"))
 
 
 def layer_activation(layer: LayerInfo) -> str | None:

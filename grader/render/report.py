@@ -21,6 +21,7 @@ environment autoescapes, and the Markdown environment escapes every ``{{ ... }}`
 from __future__ import annotations
 
 import base64
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -34,12 +35,6 @@ import jinja2
 from grader.result import CheckResult, GradeResult
 from grader.spec import templates_root
 
-# Fix order: an exception usually makes later checks fail or skip as a consequence, so the
-# first real cause comes first; then what failed (each one points at a fix); then what could
-# not be checked (it will be once the above is fixed); what passed last. Within a status the
-# exercise's own order is kept, which follows the pipeline (data, model, training, test).
-FIX_ORDER = {"error": 0, "failed": 1, "skipped": 2, "passed": 3}
-STATUS_LABEL = {"passed": "passed", "failed": "failed", "error": "error", "skipped": "skipped"}
 STATUS_MARK = {"passed": "\u2714", "failed": "\u2718", "error": "!", "skipped": "\u2013"}
 
 # The sandbox already bounds captured output (64 KiB); a report shows at most this much of it.
@@ -108,7 +103,7 @@ class ReportContext:
     total_arithmetic: str
     compile_rows: list[tuple[str, str]]
     history: dict[str, list[float]]
-    history_rows: list[dict[str, Any]]
+    history_rows: list[tuple[int, list[float | None]]]  # (epoch, values in column order)
     history_columns: list[str]
     has_validation: bool
     history_note: str  # why there is no history, when there is none
@@ -130,15 +125,12 @@ def report_context(result: GradeResult) -> ReportContext:
     # hand-written one) renders instead of failing on a missing key.
     model = _with_defaults(details.get("model"), MODEL_DEFAULTS)
     evaluation = _with_defaults(details.get("evaluation"), EVALUATION_DEFAULTS)
-    history = {str(k): [float(x) for x in v] for k, v in (details.get("history") or {}).items() if v}
+    history = {str(k): [_float(x) for x in v] for k, v in (details.get("history") or {}).items() if v}
     class_names = [row.get("name", str(row.get("label"))) for row in (evaluation or {}).get("per_class", [])]
-    counts = {status: sum(c.status == status for c in result.checks) for status in FIX_ORDER}
+    counts = {status: sum(c.status == status for c in result.checks) for status in ("error", "failed", "skipped", "passed")}
     columns = sorted(history, key=_history_column_order)
     epochs = max((len(v) for v in history.values()), default=0)
-    rows = [
-        {"epoch": i + 1, **{key: history[key][i] if i < len(history[key]) else None for key in columns}}
-        for i in range(epochs)
-    ]
+    rows = [(i + 1, [history[key][i] if i < len(history[key]) else None for key in columns]) for i in range(epochs)]
     notes = [str(n) for n in details.get("notes") or []]
     if details.get("limit_hit"):
         notes.insert(0, f"Your code was stopped by the grader's {details['limit_hit']} limit.")
@@ -163,8 +155,13 @@ def report_context(result: GradeResult) -> ReportContext:
         class_rows=class_rows(evaluation) if evaluation else [],
         confused=most_confused((evaluation or {}).get("confusion") or [], class_names),
         samples=[
-            {**s, "right": s.get("predicted") == s.get("true"), "predicted_name": _name(class_names, s.get("predicted")), "true_name": _name(class_names, s.get("true"))}
-            for s in (evaluation or {}).get("sample_predictions") or []
+            {
+                **sample,
+                "right": sample.get("predicted") == sample.get("true"),
+                "predicted_name": _name(class_names, sample.get("predicted")),
+                "true_name": _name(class_names, sample.get("true")),
+            }
+            for sample in (evaluation or {}).get("sample_predictions") or []
         ],
         errors=[_with_defaults(e, ERROR_DEFAULTS) for e in details.get("errors") or []],
         output=clean_output(details.get("output") or "", int(details.get("output_truncated_bytes") or 0)),
@@ -191,6 +188,14 @@ def _with_defaults(data: Any, defaults: Mapping[str, Any]) -> dict[str, Any] | N
     return {**defaults, **data}
 
 
+def _float(value: Any) -> float:
+    # A diverged loss arrives as NaN (or None from an odd callback); it still gets a row.
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def _why_no_history(errors: Sequence[Mapping[str, Any]]) -> str:
     steps = [str(error.get("step")) for error in errors]
     if "train" in steps:
@@ -201,8 +206,14 @@ def _why_no_history(errors: Sequence[Mapping[str, Any]]) -> str:
 
 
 def ordered_checks(checks: Sequence[CheckResult]) -> list[CheckResult]:
-    """Checks in the order a learner should fix them (see ``FIX_ORDER``); stable within a status."""
-    return sorted(checks, key=lambda check: FIX_ORDER.get(check.status, len(FIX_ORDER)))
+    """Checks in the order a learner should fix them: what did not pass, in the exercise's
+    order, then what passed (a stable sort keeps the exercise's order within each part)."""
+    # An exercise lists its checks in pipeline order (functions present, data, model, compile,
+    # training, test), so the first unresolved check is the earliest stage that went wrong, and
+    # the checks after it are often its consequences ("Not checked, because load_data() is not
+    # written yet", reported as errors). Sorting errors before failures would bury that first
+    # cause under its consequences; pipeline order keeps it on top.
+    return sorted(checks, key=lambda check: check.status == "passed")
 
 
 def _history_column_order(key: str) -> tuple[int, int, str]:
@@ -247,7 +258,9 @@ def layer_rows(model: Mapping[str, Any]) -> list[LayerRow]:
     return rows
 
 
-def parameter_formula(class_name: str, config: Mapping[str, Any], incoming: Sequence[int | None] | None) -> tuple[str, int] | None:
+def parameter_formula(
+    class_name: str, config: Mapping[str, Any], incoming: Sequence[int | None] | None
+) -> tuple[str, int] | None:
     """``("784 × 64 + 64", 50240)`` for a layer whose weights follow from its config and input."""
     inputs = incoming[-1] if incoming else None
     bias = bool(config.get("use_bias", True))
@@ -300,7 +313,8 @@ def compile_summary(config: Mapping[str, Any]) -> list[tuple[str, str]]:
             return ", ".join(describe(v) for v in value if v is not None)
         return str(value)
 
-    return [(key, describe(config[key])) for key in ("optimizer", "loss", "metrics") if config.get(key) not in (None, [], "")]
+    keys = ("optimizer", "loss", "metrics")
+    return [(key, describe(config[key])) for key in keys if config.get(key) not in (None, [], "")]
 
 
 def _shape_text(shape: Sequence[int | None] | None) -> str:
@@ -345,7 +359,9 @@ def class_rows(evaluation: Mapping[str, Any]) -> list[ClassRow]:
     return rows
 
 
-def most_confused(confusion: Sequence[Sequence[int]], class_names: Sequence[str], top: int = MOST_CONFUSED) -> list[ConfusedPair]:
+def most_confused(
+    confusion: Sequence[Sequence[int]], class_names: Sequence[str], top: int = MOST_CONFUSED
+) -> list[ConfusedPair]:
     """The largest off-diagonal cells: which class the model takes for which, and how often.
     Ties break by class order so the list is the same on every run."""
     cells = []
@@ -356,7 +372,12 @@ def most_confused(confusion: Sequence[Sequence[int]], class_names: Sequence[str]
                 cells.append((-count, true, predicted, support))
     cells.sort()
     return [
-        ConfusedPair(_name(class_names, true), _name(class_names, predicted), -negative, -negative / support if support else 0.0)
+        ConfusedPair(
+            true_name=_name(class_names, true),
+            predicted_name=_name(class_names, predicted),
+            count=-negative,
+            share=-negative / support if support else 0.0,
+        )
         for negative, true, predicted, support in cells[:top]
     ]
 
@@ -434,7 +455,9 @@ def build_figures(context: ReportContext, dataset: Any, dataset_name: str | None
     return figures
 
 
-def _sample_images(samples: Sequence[Mapping[str, Any]], dataset: Any, name: str | None, data_dir: Path | None) -> tuple[list[Any], str]:
+def _sample_images(
+    samples: Sequence[Mapping[str, Any]], dataset: Any, name: str | None, data_dir: Path | None
+) -> tuple[list[Any], str]:
     """The sample test images, or an empty list and the reason. Never raises: a report without
     the grid is still a report."""
     if dataset is None:
@@ -538,10 +561,11 @@ def _common_filters(env: jinja2.Environment) -> None:
     env.filters["thousands"] = lambda value: f"{int(value):,}"
     env.filters["seconds"] = _seconds
     env.globals["STATUS_MARK"] = STATUS_MARK
-    env.globals["STATUS_LABEL"] = STATUS_LABEL
 
 
+@functools.lru_cache(maxsize=2)
 def _environment(markdown: bool) -> jinja2.Environment:
+    # Cached: an instructor's batch renders hundreds of reports from the same two templates.
     loader = jinja2.FileSystemLoader(str(templates_root()))
     if markdown:
         env = jinja2.Environment(
@@ -550,7 +574,6 @@ def _environment(markdown: bool) -> jinja2.Environment:
         )
         env.filters["cell"] = markdown_cell
         env.filters["fence"] = markdown_fence
-        env.filters["md"] = markdown_escape
         env.filters["block"] = markdown_block
     else:
         env = jinja2.Environment(
@@ -575,7 +598,9 @@ def render_markdown(context: ReportContext, figure_paths: Mapping[str, str]) -> 
 # --------------------------------------------------------------------------------------------
 
 
-def render_reports(result: GradeResult, out_dir: Path, *, dataset: Any = None, data_dir: Path | None = None) -> dict[str, Path]:
+def render_reports(
+    result: GradeResult, out_dir: Path, *, dataset: Any = None, data_dir: Path | None = None
+) -> dict[str, Path]:
     """Write ``report.html``, ``report.md`` and the Markdown's figures into ``out_dir``.
 
     ``dataset`` (anything with ``test_images`` and ``class_names``) supplies the test images

@@ -1,0 +1,115 @@
+"""Results cached by content, so an unchanged class is graded once.
+
+The key of a submission's result is a SHA-256 over everything that decides it:
+
+- the bytes of the submission file (not its name or path: a renamed file keeps its grade, and two
+  students who hand in the same bytes share one grading run);
+- the exercise spec (``exercise.toml`` as parsed, so a comment edit does not regrade a class,
+  while a changed threshold or points value does);
+- the grader version;
+- the checksums of the dataset the exercise trains and tests on (none for a quiz);
+- the options that change a result: the seed and the time limit.
+
+An entry is one JSON file, ``<cache dir>/<key>.json``, written atomically (temporary file, then
+rename), so a batch killed at any moment leaves either the whole entry or none; a corrupt or
+foreign file reads as a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from grader import __version__
+from grader.spec import ExerciseSpec
+
+CACHE_FORMAT = 1  # bumped when an entry's layout changes, which invalidates older entries
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def spec_digest(spec: ExerciseSpec) -> str:
+    # spec.raw is the parsed TOML: key order and comments do not change the digest.
+    canonical = json.dumps(spec.raw, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def dataset_checksums(spec: ExerciseSpec, data_dir: Path | None) -> dict[str, str]:
+    """The exercise's dataset checksum, or nothing for a quiz. Raises DataMissingError when the
+    data is missing: no submission of a model exercise can be graded without it anyway."""
+    if spec.kind == "quiz" or not spec.dataset:
+        return {}
+    from grader.datasets import load_dataset
+
+    return {spec.dataset: load_dataset(spec.dataset, data_dir).checksum}
+
+
+def cache_key(
+    submission_digest: str,
+    spec_hash: str,
+    datasets: dict[str, str],
+    *,
+    seed: int | None,
+    timeout_s: float | None,
+    grader_version: str = __version__,
+) -> str:
+    material = {
+        "format": CACHE_FORMAT,
+        "submission": submission_digest,
+        "spec": spec_hash,
+        "grader": grader_version,
+        "datasets": dict(sorted(datasets.items())),
+        "seed": seed,
+        "timeout_s": timeout_s,
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+class ResultCache:
+    """Outcomes by key, one file each."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def path(self, key: str) -> Path:
+        return self.folder / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        try:
+            entry = json.loads(self.path(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(entry, dict) or entry.get("key") != key:
+            return None
+        return entry.get("outcome")
+
+    def put(self, key: str, outcome: dict[str, Any]) -> Path:
+        path = self.path(key)
+        write_json_atomically(path, {"key": key, "outcome": outcome})
+        return path
+
+
+def write_json_atomically(path: Path, content: Any) -> None:
+    write_text_atomically(path, json.dumps(content, indent=2, default=str) + "\n")
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """A reader, or a batch restarted after ``kill -9``, sees the old file or the new one, never
+    half of one. The temporary name is unique per process, so two writers never share it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())  # after a reboot the renamed file has its content, not zero bytes
+    os.replace(tmp, path)

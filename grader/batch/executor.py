@@ -1,0 +1,236 @@
+"""Where the per-submission tasks run: here (``LocalExecutor``) or on a Dask cluster (``DaskExecutor``).
+
+Both take a list of ``GradeTask`` and yield ``(task, outcome)`` pairs as tasks finish, in
+whatever order they finish; the batch writes each result the moment it arrives. Neither raises
+for one task's failure: a worker that crashes, hangs or is lost becomes an error outcome.
+
+    with contextlib.closing(LocalExecutor(jobs=2).grade(tasks)) as finished:
+        for task, outcome in finished:
+            ...
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, Protocol
+
+import grader
+from grader.batch.task import GradeTask, error_outcome, run_grade_task, usable_cores
+from grader.errors import UsageError
+
+# Room beyond the learner's time limit for the grader's own work in a worker: loading the data,
+# preparing TFDS once, the trusted evaluation, saving the result.
+WORKER_GRACE_S = 300.0
+WORKER_LOG_TAIL = 2000  # characters of a crashed worker's log kept in its error row
+PACKAGE_ROOT = Path(grader.__file__).resolve().parent.parent
+
+
+class Executor(Protocol):
+    description: str
+
+    def grade(self, tasks: Sequence[GradeTask]) -> Iterator[tuple[GradeTask, dict[str, Any]]]: ...
+
+    def close(self) -> None: ...
+
+
+def threads_per_sandbox(jobs: int, cores: int | None = None) -> int:
+    """TensorFlow threads for each of ``jobs`` sandboxes running at once: the cores divided among
+    them, so N sandboxes never ask for more threads than the machine has (oversubscribed
+    TensorFlow thread pools make N = cores slower than N = 1)."""
+    return max(1, (cores or usable_cores()) // max(1, jobs))
+
+
+class WorkerFailed(Exception):
+    """A local worker process died or hung: the grader's side failed, not the learner's code."""
+
+
+class LocalExecutor:
+    """Up to ``jobs`` tasks at once on this machine, each model submission in a fresh worker
+    process (``python -m grader.batch.worker``). A quiz runs no learner code and takes
+    milliseconds, so quiz tasks are graded in this process."""
+
+    def __init__(self, jobs: int = 1, *, default_timeout_s: float = 900.0) -> None:
+        if jobs < 1:
+            raise UsageError("--jobs must be 1 or more.")
+        self.jobs = jobs
+        self.default_timeout_s = default_timeout_s  # for tasks that leave the limit to the exercise
+        self.description = f"{jobs} local job{'s' if jobs != 1 else ''}"
+        self._workers: set[subprocess.Popen[bytes]] = set()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    def grade(self, tasks: Sequence[GradeTask]) -> Iterator[tuple[GradeTask, dict[str, Any]]]:
+        if not tasks:
+            return
+        self._stopping.clear()
+        pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="grade-job")
+        futures = {pool.submit(self._run, task): task for task in tasks}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        finally:
+            # Reached on completion, and when the batch stops early (Ctrl-C, an error): running
+            # workers are stopped so no sandbox outlives the batch.
+            self._stopping.set()
+            for future in futures:
+                future.cancel()
+            self._stop_workers()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        self._stop_workers()
+
+    def _run(self, task: GradeTask) -> dict[str, Any]:
+        if self._stopping.is_set():
+            return error_outcome(WorkerFailed("the batch was stopped before this submission was graded"))
+        if task.kind == "quiz":
+            return run_grade_task(task)
+        try:
+            return self._run_in_worker(task)
+        except WorkerFailed as exc:
+            return {"error": {"type": "WorkerFailed", "message": str(exc), "cacheable": False, "traceback": ""}}
+
+    def _run_in_worker(self, task: GradeTask) -> dict[str, Any]:
+        limit_s = (task.timeout_s or self.default_timeout_s) + WORKER_GRACE_S
+        with tempfile.TemporaryDirectory(prefix="grade-worker-") as tmp:
+            task_path, outcome_path, log_path = (Path(tmp) / name for name in ("task.json", "outcome.json", "worker.log"))
+            task_path.write_text(json.dumps(task.to_json()), encoding="utf-8")
+            env = dict(os.environ)
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH", "")]))
+            with log_path.open("wb") as log:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "grader.batch.worker", str(task_path), str(outcome_path)],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                )  # fmt: skip
+                with self._lock:
+                    self._workers.add(process)
+                try:
+                    process.wait(timeout=limit_s)
+                except subprocess.TimeoutExpired:
+                    _stop(process)
+                    raise WorkerFailed(
+                        f"The grader's worker did not finish within {limit_s:g} s (the learner's time "
+                        "limit plus room for evaluation) and was stopped."
+                    ) from None
+                finally:
+                    with self._lock:
+                        self._workers.discard(process)
+            try:
+                return json.loads(outcome_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                pass
+            if self._stopping.is_set():
+                raise WorkerFailed("the batch was stopped while this submission was being graded")
+            tail = log_path.read_text(encoding="utf-8", errors="replace")[-WORKER_LOG_TAIL:].strip()
+            raise WorkerFailed(
+                f"The grader's worker process ended with {_exit_text(process.returncode)} before it reported a result"
+                + (f"; its last output:\n{tail}" if tail else ".")
+            )
+
+    def _stop_workers(self) -> None:
+        with self._lock:
+            workers = list(self._workers)
+        for process in workers:
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM first: the worker turns it into SystemExit, and the sandbox runner's cleanup kills
+    the child's process group. SIGKILL if it does not go within seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _exit_text(returncode: int | None) -> str:
+    if returncode is not None and returncode < 0:
+        try:
+            return f"signal {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"signal {-returncode}"
+    return f"exit code {returncode}"
+
+
+class DaskExecutor:
+    """Sends each task to an existing Dask distributed cluster. Every worker runs the sandbox on
+    its own machine, with the grader, the exercises and the datasets installed there (checked per
+    task against the batch's spec digest and dataset checksums). Submissions travel as bytes,
+    so workers need no shared disk; results come back to this process, which writes every file."""
+
+    def __init__(self, scheduler: str, *, connect_timeout_s: float = 30.0) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise UsageError(
+                "--executor dask needs Dask distributed: pip install 'exercise-grader[dask]'."
+            ) from None
+        try:
+            self.client = Client(scheduler, timeout=connect_timeout_s)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise UsageError(f"Cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        workers = self._workers()
+        self.description = f"Dask cluster at {scheduler} ({len(workers)} workers)"
+
+    def _workers(self) -> dict[str, dict[str, Any]]:
+        return dict(self.client.scheduler_info(n_workers=-1).get("workers", {}))
+
+    def threads_by_worker(self) -> dict[str, int]:
+        """Each worker's share of its host's cores: several worker processes (or threads) on
+        one host divide that host's cores, as ``--jobs`` does locally."""
+        workers = self._workers()
+        cores = self.client.run(usable_cores)
+        slots: collections.Counter[str] = collections.Counter()
+        for info in workers.values():
+            slots[info.get("host", "")] += int(info.get("nthreads", 1))
+        return {
+            address: max(1, int(cores.get(address, 1)) // max(1, slots[info.get("host", "")]))
+            for address, info in workers.items()
+        }
+
+    def grade(self, tasks: Sequence[GradeTask]) -> Iterator[tuple[GradeTask, dict[str, Any]]]:
+        if not tasks:
+            return
+        from distributed import as_completed as dask_as_completed
+
+        threads = self.threads_by_worker()
+        futures = {}
+        for task in tasks:
+            task.content = Path(task.submission).read_bytes()
+            task.threads_by_worker = threads
+            # A unique key: two batches grading the same bytes must not share a future that
+            # reports the other batch's submission path.
+            future = self.client.submit(run_grade_task, task, key=f"grade-{task.key[:16]}-{uuid.uuid4().hex[:8]}", pure=False)
+            futures[future] = task
+        try:
+            for future in dask_as_completed(list(futures)):
+                task = futures[future]
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # noqa: BLE001 - a lost worker (KilledWorker) is one error row
+                    outcome = error_outcome(exc)
+                    outcome["error"]["message"] = (
+                        f"The Dask cluster could not grade this submission ({type(exc).__name__}: {exc})."
+                    )
+                task.content = None  # keep memory flat in large classes
+                yield task, outcome
+        finally:
+            self.client.cancel(list(futures))
+
+    def close(self) -> None:
+        self.client.close()

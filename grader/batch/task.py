@@ -1,0 +1,145 @@
+"""The per-submission task: what crosses a process or machine boundary, and what comes back.
+
+A ``GradeTask`` is plain data (it travels as JSON to a local worker process, or pickled to a
+Dask worker); ``run_grade_task`` runs it wherever it lands and returns an *outcome*, a JSON-able
+dict that is one of:
+
+    {"result": {...GradeResult.to_json()...}}
+    {"error": {"type": "...", "message": "...", "cacheable": false}}
+
+It never raises: a grader exception while grading one student becomes that student's error
+outcome, so one bad submission cannot stop a batch.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.errors import DataMissingError, GraderError, SpecError, SubmissionNotFoundError, UsageError
+
+# Errors that say something about this machine (no data, a broken spec, a file that vanished),
+# not about the submission: never cached, so a re-run after the fix grades the student.
+ENVIRONMENT_ERRORS: tuple[type[GraderError], ...] = (DataMissingError, SpecError, UsageError, SubmissionNotFoundError)
+
+
+@dataclass
+class GradeTask:
+    key: str  # the cache key (grader.batch.cache.cache_key)
+    exercise: str
+    submission: str  # the path where the batch found it; results report this path
+    kind: str = "model"  # the exercise's kind: a "quiz" runs no learner code
+    spec_digest: str  # the worker checks its exercise spec is the same one
+    datasets: dict[str, str] = field(default_factory=dict)  # name -> checksum the worker must have
+    data_dir: str | None = None
+    seed: int | None = None
+    timeout_s: float | None = None  # the learner's time limit (None: the exercise's)
+    threads: int | None = None
+    # Remote workers get the file's bytes, so a cluster needs no shared disk with the batch.
+    content: bytes | None = None
+    # Dask: TensorFlow threads per worker address, so N sandboxes on one host share its cores.
+    threads_by_worker: dict[str, int] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("content")  # local workers read the file itself
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GradeTask:
+        return cls(**data)
+
+
+def error_outcome(exc: BaseException, *, cacheable: bool | None = None) -> dict[str, Any]:
+    """An error outcome. A ``GraderError`` message is a user-facing sentence; anything else is
+    a grader bug and keeps its traceback for the instructor who reports it."""
+    if isinstance(exc, GraderError):
+        message = str(exc)
+        if cacheable is None:
+            cacheable = not isinstance(exc, ENVIRONMENT_ERRORS)
+        detail = ""
+    else:
+        message = f"The grader itself failed on this submission ({type(exc).__name__}: {exc}); this is a grader bug."
+        cacheable = False
+        detail = "".join(traceback.format_exception(exc))
+    return {"error": {"type": type(exc).__name__, "message": message, "cacheable": bool(cacheable), "traceback": detail}}
+
+
+def is_cacheable(outcome: dict[str, Any]) -> bool:
+    return "result" in outcome or bool(outcome.get("error", {}).get("cacheable"))
+
+
+def run_grade_task(task: GradeTask) -> dict[str, Any]:
+    """Grade one submission here (a local worker process or a Dask worker) and return its outcome."""
+    scratch: Path | None = None
+    try:
+        from grader.batch.cache import spec_digest
+        from grader.pipeline import GradeOptions, grade_submission
+        from grader.spec import load_exercise
+
+        spec = load_exercise(task.exercise)
+        if spec_digest(spec) != task.spec_digest:
+            raise SpecError(
+                f"This worker's copy of exercise '{task.exercise}' differs from the batch's; "
+                "install the same grader and exercises on every worker."
+            )
+        _check_datasets(task)
+        path = Path(task.submission)
+        if task.content is not None:
+            # Same file name as the student's, so the submission style and messages match.
+            scratch = Path(tempfile.mkdtemp(prefix="grade-task-"))
+            path = scratch / Path(task.submission).name
+            path.write_bytes(task.content)
+        options = GradeOptions(
+            data_dir=Path(task.data_dir) if task.data_dir else None,
+            seed=task.seed,
+            timeout_s=task.timeout_s,
+            threads=task.threads or _threads_for_this_worker(task),
+        )
+        result = grade_submission(spec, path, options)
+        result.submission = task.submission
+        return {"result": result.to_json()}
+    except Exception as exc:  # noqa: BLE001 - one student's failure must not stop the batch
+        return error_outcome(exc)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _check_datasets(task: GradeTask) -> None:
+    """A worker with other data would grade against another test set: refuse, in words."""
+    if not task.datasets:
+        return
+    from grader.datasets import load_dataset
+
+    for name, checksum in task.datasets.items():
+        here = load_dataset(name, Path(task.data_dir) if task.data_dir else None).checksum
+        if here != checksum:
+            raise DataMissingError(
+                f"This worker's {name} dataset (checksum {here[:12]}) is not the batch's ({checksum[:12]}); "
+                "run `grade data prepare` with the same data on every worker."
+            )
+
+
+def _threads_for_this_worker(task: GradeTask) -> int | None:
+    if not task.threads_by_worker:
+        return None
+    try:
+        from distributed import get_worker
+
+        return task.threads_by_worker.get(get_worker().address)
+    except (ImportError, ValueError):
+        return None
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (a container or ``taskset`` may allow fewer than exist)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
