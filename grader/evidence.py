@@ -40,6 +40,9 @@ class ExceptionInfo:
     message: str
     frames: list[Frame] = field(default_factory=list)  # learner frames only, outermost first
     traceback: str = ""  # formatted: the learner's frames and the final line
+    # A fix the sandbox already knows, for problems it found itself rather than learner code
+    # raised (e.g. which variable to put the model in); judges use it when no diagnosis fits.
+    hint: str = ""
 
     @property
     def where(self) -> str:
@@ -136,6 +139,10 @@ class StepResult:
     status: StepStatus
     seconds: float = 0.0
     exception: ExceptionInfo | None = None
+    # How the learner knows what ran, when it is not the function ``<name>()``: scripts,
+    # notebooks and solution_model() run build and training in one go, so their "build_model"
+    # and "train" steps are the phases of that run ("your script", "solution_model()").
+    label: str = ""
 
 
 @dataclass
@@ -154,7 +161,13 @@ class RunInfo:
 class SandboxEvidence:
     submission: str  # file name as the learner knows it
     seed: int
-    style: str = "module"
+    style: str = "module"  # module, certificate, script, notebook or saved_model (grader.adapters)
+    # How the submission was graded: a notebook is graded like a module, a certificate-style
+    # module or a script, depending on its code; for the other styles it equals ``style``.
+    graded_as: str = "module"
+    # Where the graded model came from, as a noun phrase for messages: "the model
+    # solution_model() returned", "the model in your script's variable `model`", ...
+    model_source: str = ""
     steps: dict[str, StepResult] = field(default_factory=dict)  # by step name, in run order
     functions: dict[str, FunctionInfo] = field(default_factory=dict)
     data: DataInfo | None = None

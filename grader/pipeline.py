@@ -1,6 +1,9 @@
 """Grade one submission, one way through the pipeline:
 
-    submission -> sandboxed run -> evidence -> trusted evaluation -> judges -> score -> GradeResult
+    submission -> adapter -> sandboxed run -> evidence -> trusted evaluation -> judges -> score -> GradeResult
+
+The adapter (``grader.adapters``) recognises the submission's style (module, certificate-style
+module, script, notebook, saved model) and says how the sandbox runs it and how it is scored.
 
 Nothing here prints: progress goes to the ``on_progress`` callback and the finished
 ``GradeResult`` goes to the renderers.
@@ -17,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader.errors import SubmissionNotFoundError
+from grader.errors import SubmissionNotFoundError, UsageError
 from grader.evidence import Evidence, SandboxEvidence, to_json
 from grader.result import GradeResult
 from grader.sandbox.runner import ProgressCallback, SandboxLimits, SandboxPlan, run_in_sandbox
@@ -31,6 +34,7 @@ class GradeOptions:
     timeout_s: float | None = None  # None: the exercise's limit
     threads: int | None = None  # TensorFlow threads for the child (batch grading divides cores)
     on_progress: ProgressCallback | None = None
+    style: str | None = None  # None: recognised from the file (grader.adapters.STYLES)
 
 
 def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions | None = None) -> GradeResult:
@@ -38,19 +42,25 @@ def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions
     started = time.monotonic()
     submission = check_submission_file(submission)
     if spec.kind == "quiz":
+        if options.style is not None:
+            raise UsageError(f"{spec.id} is a quiz, graded from its answers file: --style is for model exercises.")
         from grader.quiz import grade_quiz
 
         return grade_quiz(spec, submission, started=started)
 
+    from grader.adapters import plan_submission, spec_for_style
     from grader.datasets import load_dataset
     from grader.evaluation import TrustedEvaluator
+
+    # Before any data or TensorFlow: a file that cannot be read as its style stops here.
+    submission_plan = plan_submission(spec, submission, forced=options.style)
 
     notify = options.on_progress or (lambda event: None)
     seed = spec.seed if options.seed is None else options.seed
     # Data first: with no data there is nothing to grade, so fail before running learner code.
     notify({"event": "stage", "stage": "data"})
     dataset = load_dataset(spec.dataset, options.data_dir)
-    served, tfds_root = serve_datasets(spec, options.data_dir)
+    served, tfds_root = serve_datasets(spec, options.data_dir, tfds=_needs_tfds(spec, submission_plan))
     evaluator = TrustedEvaluator(dataset)
     evaluator.warm_up()  # import Keras here while the child trains
 
@@ -62,6 +72,8 @@ def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions
         served=served,
         tfds_dir=tfds_root,
         train_data=spec.train_data,
+        style=submission_plan.style,
+        adapter=submission_plan.child_instructions(),
         threads=options.threads,
     )
     limits = SandboxLimits(timeout_s=options.timeout_s or spec.timeout_s)
@@ -74,14 +86,27 @@ def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions
     finally:
         shutil.rmtree(outcome.scratch, ignore_errors=True)
     evidence = Evidence(sandbox=outcome.evidence, evaluation=evaluation)
-    return build_result(spec, submission, evidence, seed, time.monotonic() - started)
+    # Scored as this style is: e.g. a saved model's training check is skipped and not counted.
+    scored_spec = spec_for_style(spec, submission_plan.graded_as)
+    return build_result(scored_spec, submission, evidence, seed, time.monotonic() - started)
 
 
-def serve_datasets(spec: ExerciseSpec, data_dir: Path | None) -> tuple[dict[str, Path], Path | None]:
+def _needs_tfds(spec: ExerciseSpec, submission_plan: Any) -> bool:
+    """A TFDS copy is prepared (seconds, once) only when learner code may call tfds.load:
+    the exercise's load_data() for modules, or code that uses tensorflow_datasets."""
+    if submission_plan.graded_as == "module":
+        return spec.function("load_data") is not None
+    return bool(submission_plan.loads_tfds)
+
+
+def serve_datasets(
+    spec: ExerciseSpec, data_dir: Path | None, tfds: bool | None = None
+) -> tuple[dict[str, Path], Path | None]:
     """The training splits the sandbox may see, and the TFDS copies when the learner loads data.
 
     The exercise's own dataset must be there (``load_dataset`` already raised if not); others
-    are served when present, since a learner's script may load either.
+    are served when present, since a learner's script may load either. ``tfds``: whether to
+    prepare a TFDS copy (None: when the exercise has a load_data() function).
     """
     from grader.datasets import DATASETS, served_dir, tfds_dir, tfds_root
     from grader.errors import DataMissingError
@@ -93,8 +118,10 @@ def serve_datasets(spec: ExerciseSpec, data_dir: Path | None) -> tuple[dict[str,
         except DataMissingError:
             if name == spec.dataset:
                 raise
-    if not spec.function("load_data"):
-        return served, None  # the grader hands over the data: TFDS is not needed
+    if tfds is None:
+        tfds = spec.function("load_data") is not None
+    if not tfds:
+        return served, None  # the grader hands over the data, or the code never uses TFDS
     tfds_dir(spec.dataset, data_dir)  # prepared once (seconds), then cached
     return served, tfds_root()
 
@@ -139,7 +166,9 @@ def _details(evidence: Evidence, spec: ExerciseSpec) -> dict[str, Any]:
     errors = [
         {"step": step.name, **to_json(step.exception)}
         for step in sandbox.steps.values()
-        if step.exception is not None
+        # "ModelNotFound" is the grader's finding, not an exception the learner's code raised;
+        # the checks say it.
+        if step.exception is not None and step.exception.type != "ModelNotFound"
     ]
     return {
         "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -155,6 +184,8 @@ def _details(evidence: Evidence, spec: ExerciseSpec) -> dict[str, Any]:
         "output_truncated_bytes": sandbox.run.output_truncated_bytes,
         "limit_hit": sandbox.run.limit_hit,
         "notes": sandbox.notes,
+        "graded_as": sandbox.graded_as,
+        "model_source": sandbox.model_source,
     }
 
 
@@ -168,7 +199,10 @@ def _package_version(name: str) -> str | None:
 def _why_no_model(evidence: SandboxEvidence) -> str:
     for step in evidence.steps.values():
         if step.status == "exception" and step.exception is not None:
-            return f"{step.name}() failed, so there was no trained model to test"
+            if step.exception.type == "ModelNotFound":
+                return step.exception.message
+            who = step.label or f"{step.name}()"
+            return f"{who} failed, so there was no trained model to test"
     if evidence.model_save_error:
         return f"the trained model could not be saved: {evidence.model_save_error}"
     return "no trained model came back from the run"
@@ -179,6 +213,11 @@ def check_submission_file(path: Path) -> Path:
     if not path.exists():
         raise SubmissionNotFoundError(f"Submission file not found: {path}")
     if path.is_dir():
+        if (path / "saved_model.pb").is_file():
+            raise SubmissionNotFoundError(
+                f"{path} is a TensorFlow SavedModel folder, which Keras 3 cannot load as a model: "
+                'save the model with model.save("model.keras") and grade that file.'
+            )
         raise SubmissionNotFoundError(f"{path} is a folder; give the path of your solution file.")
     try:
         with path.open("rb"):

@@ -786,16 +786,43 @@ def test_stub_scores_nothing_anywhere() -> None:
     assert "raise NotImplementedError" in built.hint
 
 
-def test_exercise4_stub_stops_at_load_data() -> None:
-    stub = raised("load_data", "NotImplementedError", "load_data() is not written yet", file="exercise4.py")
-    evidence = make_evidence(EX4, steps={"import": ok("import"), "load_data": stub}, model=None, trained=None, train=None,
-                             data=None, evaluation=EvaluationEvidence(status="not_run"))  # fmt: skip
+def test_exercise4_stub_scores_nothing_anywhere() -> None:
+    # The sandbox still calls build_model() when load_data() fails; in the stub both raise.
+    steps = {
+        "import": ok("import"),
+        "load_data": raised("load_data", "NotImplementedError", "load_data() is not written yet", file="exercise4.py"),
+        "build_model": raised("build_model", "NotImplementedError", "build_model() is not written yet", line=40, file="exercise4.py"),
+    }
+    evidence = make_evidence(EX4, steps=steps, model=None, trained=None, train=None, data=None,
+                             evaluation=EvaluationEvidence(status="not_run"))  # fmt: skip
     for check in EX4.checks:
         verdict = JUDGES[check.judge](evidence, dict(check.params), EX4)
         assert verdict.fraction == 0, check.id
     data = judge("load_data", evidence, EX4)
-    assert data.status == "error" and "load_data() is not written yet" in data.message
-    assert judge("functions_present", evidence, EX4).status == "failed"
+    assert data.status == "error" and data.message.startswith("load_data() is not written yet")
+    assert judge("model_built", evidence, EX4).message.startswith("build_model() is not written yet")
+    assert judge("output_layer", evidence, EX4).message == "Not checked, because build_model() is not written yet."
+    assert judge("training", evidence, EX4).message == "Not checked, because load_data() is not written yet."
+    functions = judge("functions_present", evidence, EX4)
+    assert functions.status == "failed"
+    assert functions.message == (
+        "load_data() still raises NotImplementedError (the stub's placeholder); "
+        "build_model() still raises NotImplementedError (the stub's placeholder)."
+    )
+
+
+def test_load_data_failing_does_not_hide_the_model_checks() -> None:
+    steps = {
+        "import": ok("import"),
+        "load_data": raised("load_data", "KeyError", "'image'", file="exercise4.py"),
+        "build_model": ok("build_model"),
+    }
+    evidence = make_evidence(EX4, steps=steps, data=None, trained=None, train=None, evaluation=EvaluationEvidence(status="not_run"))
+    for name in ("model_built", "compiled", "input_shape", "hidden_layers", "output_layer", "loss", "optimizer", "accuracy_metric"):
+        assert judge(name, evidence, EX4).status == "passed", name
+    assert judge("load_data", evidence, EX4).message == "load_data() raised KeyError at exercise4.py, line 12: 'image'"
+    assert judge("training", evidence, EX4).message == "Not checked, because load_data() raised KeyError (exercise4.py, line 12)."
+    assert judge("test_accuracy", evidence, EX4).status == "error"
 
 
 def test_missing_function_cause() -> None:
@@ -848,6 +875,63 @@ def test_results_count_even_without_a_record_of_the_call() -> None:
     evidence = make_evidence(steps={"import": ok("import")})
     for name in ("model_built", "output_layer", "loss", "training", "test_accuracy"):
         assert judge(name, evidence).status == "passed", name
+
+
+def test_sandbox_hint_is_used_when_no_diagnosis_fits() -> None:
+    failure = raised("train", "KeyError", "'x'")
+    assert failure.exception is not None
+    failure.exception.hint = "Put the trained model in a variable named `model`."
+    evidence = make_evidence(steps={"import": ok("import"), "build_model": ok("build_model"), "train": failure}, train=None)
+    assert judge("training", evidence).hint == "Put the trained model in a variable named `model`."
+
+
+# --- other submission styles (grader.adapters): scripts, solution_model(), saved models ----------
+
+
+def script_evidence(**kwargs: Any) -> Evidence:
+    evidence = make_evidence(functions={}, **kwargs)
+    evidence.sandbox.graded_as = "script"
+    evidence.sandbox.model_source = "the model in your script's variable `model`"
+    for name, step in evidence.sandbox.steps.items():
+        if name != "import":
+            step.label = "your script"
+    return evidence
+
+
+def test_script_style_is_judged_on_what_it_ran() -> None:
+    evidence = script_evidence()
+    functions = judge("functions_present", evidence)
+    assert functions.status == "passed"
+    assert functions.message == "The code ran to the end; the model in your script's variable `model` is a Keras model."
+    scaled = judge("load_data", evidence)
+    assert scaled.status == "passed" and "model.fit() received pixels from 0 to 1" in scaled.message
+
+
+def test_script_style_raw_pixels_and_errors_in_its_words() -> None:
+    evidence = script_evidence()
+    evidence.sandbox.train.fit_calls[0].x_max = 255.0  # type: ignore[union-attr]
+    assert judge("load_data", evidence).status == "failed"
+    failing = script_evidence(steps={"import": ok("import"), "build_model": SOFTMAX_CASE}, model=None, trained=None, train=None)
+    failing.sandbox.steps["build_model"].label = "your script"
+    assert judge("model_built", failing).message.startswith("your script raised ValueError at fashion_mnist.py, line 16")
+    assert judge("functions_present", failing).message == "Not checked, because your script raised ValueError (fashion_mnist.py, line 16)."
+
+
+def test_script_style_model_variable_is_not_a_model() -> None:
+    evidence = script_evidence(model=ModelInfo(returned_type="builtins.NoneType", is_keras_model=False), trained=None, train=None)
+    verdict = judge("model_built", evidence)
+    assert verdict.message == "The model in your script's variable `model` is None, not a Keras model."
+
+
+def test_saved_model_style() -> None:
+    evidence = make_evidence(steps={"import": ok("import")}, functions={}, train=None)
+    evidence.sandbox.graded_as = "saved_model"
+    assert judge("functions_present", evidence).status == "skipped"
+    assert judge("training", evidence).status == "skipped"
+    assert judge("load_data", evidence).status == "passed"  # the evaluator found [0, 1] pixels work
+    evidence.evaluation.input_scaling = "raw"
+    assert judge("load_data", evidence).status == "failed"
+    assert judge("output_layer", evidence).status == "passed"
 
 
 def test_build_model_returned_none() -> None:

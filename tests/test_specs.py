@@ -151,3 +151,20 @@ def test_exercise4_solution_loads_mnist_with_keras() -> None:
     source = spec.solution_path.read_text(encoding="utf-8")
     assert "tf.keras.datasets.mnist.load_data()" in source
     assert "255" in source
+
+
+def test_mistakes_catalogue_names_real_tests() -> None:
+    """docs/mistakes.md lists at least 15 mistakes, and every test it cites as proof exists."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    catalogue = (root / "docs" / "mistakes.md").read_text(encoding="utf-8")
+    entries = re.findall(r"^\d+\. \*\*", catalogue, flags=re.MULTILINE)
+    assert len(entries) >= 15
+    sources = {name: (root / "tests" / name).read_text(encoding="utf-8") for name in ("test_judges.py", "test_scoring.py")}
+    cited = re.findall(r"`(?:(test_\w+\.py)::)?(test_[a-z0-9_]+)(\*?)`", catalogue)
+    assert len(cited) >= 15
+    for module, test, wildcard in cited:
+        haystack = sources[module] if module else sources["test_judges.py"]
+        pattern = rf"def {test}" + ("" if wildcard else r"\(")
+        assert re.search(pattern, haystack), f"docs/mistakes.md cites {module or 'test_judges.py'}::{test}, which does not exist"

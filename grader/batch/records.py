@@ -74,7 +74,11 @@ def result_status(result: GradeResult) -> RowStatus:
 def record_from_outcome(
     spec: ExerciseSpec, student_id: str, submission: str, outcome: dict[str, Any], key: str | None
 ) -> StudentRecord:
-    """The record of one student from a task outcome (fresh, or read back from the cache)."""
+    """The record of one student from a task outcome (fresh, or read back from the cache).
+    ``key`` is kept only for an outcome the cache holds: it names what the student's files show."""
+    from grader.batch.task import is_cacheable
+
+    key = key if is_cacheable(outcome) else None
     if "result" in outcome:
         result = GradeResult.from_json(outcome["result"])
         # Two students with identical files share one outcome; each keeps their own path.
@@ -82,6 +86,8 @@ def record_from_outcome(
         return StudentRecord(student_id, submission, result_status(result), result, key)
     error = outcome.get("error") or {}
     message = str(error.get("message") or "unknown error")
+    if error.get("submission") and error["submission"] != submission:
+        message = message.replace(str(error["submission"]), submission)
     result = error_result(spec, submission, message, str(error.get("type") or "GradingError"))
     return StudentRecord(student_id, submission, "error", result, key, error=message)
 

@@ -49,6 +49,12 @@ class CheckRate:
     def rate(self) -> float:
         return self.passed / self.graded if self.graded else 0.0
 
+    @property
+    def scored(self) -> bool:
+        # A quiz's free-text item carries no points and is always "skipped": a pass rate of
+        # 0 % would misread it.
+        return self.max_score > 0
+
 
 @dataclass
 class Mistake:

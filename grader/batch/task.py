@@ -33,8 +33,8 @@ class GradeTask:
     key: str  # the cache key (grader.batch.cache.cache_key)
     exercise: str
     submission: str  # the path where the batch found it; results report this path
-    kind: str = "model"  # the exercise's kind: a "quiz" runs no learner code
     spec_digest: str  # the worker checks its exercise spec is the same one
+    kind: str = "model"  # the exercise's kind: a "quiz" runs no learner code
     datasets: dict[str, str] = field(default_factory=dict)  # name -> checksum the worker must have
     data_dir: str | None = None
     seed: int | None = None
@@ -105,7 +105,10 @@ def run_grade_task(task: GradeTask) -> dict[str, Any]:
         result.submission = task.submission
         return {"result": result.to_json()}
     except Exception as exc:  # noqa: BLE001 - one student's failure must not stop the batch
-        return error_outcome(exc)
+        outcome = error_outcome(exc)
+        # Messages may name the file; a student sharing this outcome gets their own path there.
+        outcome["error"]["submission"] = task.submission
+        return outcome
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)

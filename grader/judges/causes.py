@@ -1,9 +1,9 @@
 """The first real cause: why a piece of evidence a judge needs is missing.
 
-The sandbox calls the learner's code in steps: ``import`` -> ``load_data`` (when the exercise has
-it) -> ``build_model`` -> ``train``. When one breaks, every later step has nothing to work on.
-DESIGN.md's lesson from existing graders: show the learner the *first* real cause, in their own
-terms, once - not a cascade of follow-on errors. So:
+The sandbox calls the learner's code in steps: ``import``, then ``load_data`` (when the exercise
+has it) and ``build_model``, then ``train``, which needs both. When one breaks, the steps that
+depend on it have nothing to work on. DESIGN.md's lesson from existing graders: show the learner
+the *first* real cause, in their own terms, once - not a cascade of follow-on errors. So:
 
 * the check that owns the broken step (``functions_present`` for the import, ``model_built`` for
   ``build_model``, ...) reports the full cause with a hint (``Cause.full_verdict``);
@@ -21,8 +21,14 @@ from grader.judges.diagnose import clean_message, diagnose_exception
 from grader.judges.vocabulary import short_type
 from grader.spec import ExerciseSpec
 
-# The order the sandbox runs the learner's code in.
-STEPS = ("import", "load_data", "build_model", "train")
+# What each step needs to have worked before it can run. build_model() does not need the data,
+# so the sandbox still builds the model when load_data() fails, and the model checks still run.
+NEEDS = {
+    "import": (),
+    "load_data": ("import",),
+    "build_model": ("import",),
+    "train": ("import", "load_data", "build_model"),
+}
 
 # Exceptions the sandbox runner writes itself when the child process did not end normally;
 # their message is already a sentence ("train() did not finish: the time limit ... was reached").
@@ -57,10 +63,22 @@ def _location(exc: ExceptionInfo) -> str:
     return f"{frame.file}, line {frame.line}"
 
 
+def step_label(evidence: Evidence, step: str) -> str:
+    """How the learner knows a step: ``"build_model()"``, or the sandbox's label for styles
+    where it is not a function of theirs (``"your script"``, ``"solution_model()"``)."""
+    recorded = evidence.sandbox.steps.get(step)
+    return (recorded.label if recorded is not None else "") or f"{step}()"
+
+
 def exception_cause(step: str, exc: ExceptionInfo, evidence: Evidence, spec: ExerciseSpec) -> Cause:
-    """Describe an exception from learner code as the learner needs it."""
+    """Describe an exception from learner code as the learner needs it.
+
+    The hint is the diagnosis of a known mistake when there is one, else the fix the sandbox
+    already knew (``ExceptionInfo.hint``), else a general way to find the error.
+    """
     diagnosis = diagnose_exception(exc, step, evidence, spec)
-    hint = diagnosis.hint if diagnosis else _default_hint(step)
+    hint = diagnosis.hint if diagnosis else (exc.hint or _default_hint(step))
+    name = step_label(evidence, step)
     location = _location(exc)
     at = f" at {location}" if location else ""
     in_parens = f" ({location})" if location else ""
@@ -74,11 +92,11 @@ def exception_cause(step: str, exc: ExceptionInfo, evidence: Evidence, spec: Exe
         brief = f"the file could not be run ({exc.type}{at})"
     elif exc.type == "NotImplementedError":
         # The stub's own message only repeats this, so it is left out.
-        message = f"{step}() is not written yet: it still raises NotImplementedError{at}."
-        brief = f"{step}() is not written yet"
+        message = f"{name} is not written yet: it still raises NotImplementedError{at}."
+        brief = f"{name} is not written yet"
     else:
-        message = f"{step}() raised {exc.type}{at}: {text}"
-        brief = f"{step}() raised {exc.type}{in_parens}"
+        message = f"{name} raised {exc.type}{at}: {text}"
+        brief = f"{name} raised {exc.type}{in_parens}"
     return Cause(step, message, brief, hint)
 
 
@@ -91,11 +109,11 @@ def _default_hint(step: str) -> str:
 def find_cause(evidence: Evidence, spec: ExerciseSpec, needs: str) -> Cause | None:
     """The first reason the result of step ``needs`` is missing, or None when it is there.
 
-    Walks the steps in run order up to ``needs``; a step the exercise does not use (no
-    ``load_data`` in fashion_mnist) is skipped.
+    Walks, in run order, the steps ``needs`` depends on and then ``needs`` itself; a step the
+    exercise does not use (no ``load_data`` in fashion_mnist) is skipped.
     """
     sandbox = evidence.sandbox
-    for step_name in STEPS[: STEPS.index(needs) + 1]:
+    for step_name in (*NEEDS[needs], needs):
         function = sandbox.functions.get(step_name)
         if step_name != "import" and spec.function(step_name) is not None and function is not None:
             if not function.present:
@@ -142,27 +160,25 @@ def _not_run_cause(evidence: Evidence, step: str) -> Cause:
     """A step that never ran (or never finished) without raising: say what stopped it."""
     sandbox = evidence.sandbox
     run = sandbox.run
-    if step == "train" and sandbox.model is not None and not sandbox.model.is_keras_model:
-        return Cause(
-            "build_model",
-            f"build_model() returned {short_type(sandbox.model.returned_type)} instead of a Keras model.",
-            "build_model() did not return a Keras model",
-            "End build_model() with `return model`.",
-        )
+    if step == "train":
+        unusable = _not_a_keras_model(evidence)
+        if unusable is not None:
+            return unusable
     if step == "train" and sandbox.data is not None and not sandbox.data.structure_ok:
         return Cause(
             "load_data",
             "load_data() did not return ((train_images, train_labels), (test_images, test_labels)).",
             "load_data() did not return usable data",
         )
-    what = "your file was imported" if step == "import" else f"{step}() finished"
+    what = "your file was imported" if step == "import" else f"{step_label(evidence, step)} finished"
     if run.limit_hit:
         message = f"The run was stopped by the {run.limit_hit} limit before {what}."
         return Cause(step, message, f"the run hit the {run.limit_hit} limit", TIME_LIMIT_OR_MEMORY_HINT)
     if run.returncode not in (None, 0):
         message = f"The run ended unexpectedly (exit code {run.returncode}) before {what}."
         return Cause(step, message, f"the run ended unexpectedly (exit code {run.returncode})")
-    return Cause(step, f"{step}() was not run, so there is nothing to check.", f"{step}() was not run")
+    name = step_label(evidence, step)
+    return Cause(step, f"{name} was not run, so there is nothing to check.", f"{name} was not run")
 
 
 TIME_LIMIT_OR_MEMORY_HINT = (
@@ -175,11 +191,24 @@ def model_cause(evidence: Evidence, spec: ExerciseSpec) -> Cause | None:
     cause = find_cause(evidence, spec, "build_model")
     if cause is not None:
         return cause
-    model = evidence.sandbox.final_model
-    if model is None:
+    if evidence.sandbox.final_model is None:
         return Cause("build_model", "build_model() left no model to inspect.", "there is no model to inspect")
-    if not model.is_keras_model:
+    return _not_a_keras_model(evidence)
+
+
+def _not_a_keras_model(evidence: Evidence) -> Cause | None:
+    """The cause when the learner's code handed over something that is not a Keras model."""
+    model = evidence.sandbox.final_model
+    if model is not None and not model.is_keras_model:
         returned = short_type(model.returned_type)
+        source = evidence.sandbox.model_source
+        if source:  # scripts, notebooks, solution_model(): "the model in your script's variable `model`"
+            return Cause(
+                "build_model",
+                f"{source[:1].upper()}{source[1:]} is {returned}, not a Keras model.",
+                "there is no Keras model to inspect",
+                "Make sure it is the keras.Model you built and trained (keras.Sequential or keras.Model).",
+            )
         hint = "End build_model() with `return model`." if returned == "None" else (
             "build_model() must return the keras.Model it builds (keras.Sequential or keras.Model)."
         )

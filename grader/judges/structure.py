@@ -6,7 +6,8 @@ from typing import Any
 
 from grader.evidence import ArrayInfo, Evidence
 from grader.judges.base import Verdict
-from grader.judges.causes import find_cause
+from grader.judges.causes import find_cause, model_cause
+from grader.judges.diagnose import RAW_PIXELS_HINT
 from grader.judges.vocabulary import shape_text
 from grader.spec import ExerciseSpec, FunctionSpec
 
@@ -22,11 +23,19 @@ def judge_functions_present(evidence: Evidence, params: dict[str, Any], spec: Ex
 
     Parameter *names* may differ from the exercise's (the grader passes arguments by position);
     extra parameters are fine when they have defaults.
+
+    Submissions in other styles (``SandboxEvidence.graded_as``, see ``grader.adapters``) define
+    no such functions: a script or ``solution_model()`` must instead run to the end and leave a
+    Keras model, and a saved model has no code at all (skipped).
     """
     sandbox = evidence.sandbox
+    if sandbox.graded_as == "saved_model":
+        return Verdict.skipped("A saved model has no functions to check.")
     cause = find_cause(evidence, spec, "import")
     if cause is not None:
         return cause.full_verdict()
+    if sandbox.graded_as != "module":
+        return _ran_to_the_end(evidence, spec)
     if not spec.functions:
         return Verdict.skipped("This exercise asks for no functions.")
     problems: list[str] = []
@@ -69,6 +78,15 @@ def judge_functions_present(evidence: Evidence, params: dict[str, Any], spec: Ex
     return Verdict.passed(message)
 
 
+def _ran_to_the_end(evidence: Evidence, spec: ExerciseSpec) -> Verdict:
+    """For scripts and ``solution_model()``: the code ran through training and left a model."""
+    cause = find_cause(evidence, spec, "train") or model_cause(evidence, spec)
+    if cause is not None:
+        return cause.brief_verdict()
+    source = evidence.sandbox.model_source or "the model"
+    return Verdict.passed(f"The code ran to the end; {source} is a Keras model.")
+
+
 def _call(function: FunctionSpec) -> str:
     return f"{function.name}({', '.join(function.parameters)})"
 
@@ -82,7 +100,12 @@ def judge_load_data(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
 
     params: ``image_shapes`` accepted per-image shapes (default (28, 28), (28, 28, 1), (784,)),
     ``classes`` (default 10).
+
+    Submissions in other styles have no ``load_data()``; for them the check is whether the model
+    was trained on images scaled to [0, 1] (see ``_trained_on_unit_pixels``).
     """
+    if evidence.sandbox.graded_as != "module":
+        return _trained_on_unit_pixels(evidence, spec)
     cause = find_cause(evidence, spec, "load_data")
     if cause is not None:
         return cause.verdict("load_data")
@@ -195,3 +218,26 @@ def _label_problem(array: ArrayInfo, classes: int) -> str:
             return f"values {array.min:g} to {array.max:g} instead of 0 to {classes - 1}"
         return ""
     return f"shape {shape_text(shape)} instead of (N,) or (N, {classes})"
+
+
+def _trained_on_unit_pixels(evidence: Evidence, spec: ExerciseSpec) -> Verdict:
+    """Whether the model was trained on pixels in [0, 1]: from what ``model.fit`` received when
+    the run recorded it, else from the trusted evaluator's probe of the model (a saved model)."""
+    train = evidence.sandbox.train
+    calls = [call for call in (train.fit_calls if train else []) if call.x_min is not None and call.x_max is not None]
+    if calls:
+        call = calls[-1]
+        assert call.x_min is not None and call.x_max is not None
+        seen = f"model.fit() received pixels from {call.x_min:g} to {call.x_max:g}"
+        if call.x_min >= -1e-6 and call.x_max <= 1.0 + 1e-6:
+            return Verdict.passed(f"{seen}: scaled to [0, 1].")
+        return Verdict.failed(f"{seen}: not scaled to [0, 1].", "Divide the images by 255.0 before training.")
+    evaluation = evidence.evaluation
+    if evaluation.input_scaling == "unit":
+        return Verdict.passed("The model works on pixels scaled to [0, 1], so it was trained on them.")
+    if evaluation.input_scaling == "raw":
+        return Verdict.failed("The model works best on raw 0-255 pixels, so it was trained on unscaled images.", RAW_PIXELS_HINT)
+    cause = find_cause(evidence, spec, "train")
+    if cause is not None:
+        return cause.brief_verdict()
+    return Verdict.error("Could not tell how the training images were scaled: the model was not tested.")

@@ -21,6 +21,8 @@ def judge_training(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpe
     Partial credit: half when the model was fitted but the History was not returned, or when a
     single epoch leaves nothing to show the loss falling.
     """
+    if evidence.sandbox.graded_as == "saved_model":
+        return Verdict.skipped("A saved model keeps no record of its training.")
     cause = find_cause(evidence, spec, "train")
     if cause is not None:
         return cause.verdict("train")

@@ -33,6 +33,7 @@ from rich.text import Text
 
 STAGE_TEXT = {
     "data": "Loading the dataset",
+    "tensorflow": "Starting TensorFlow",
     "import": "Importing your code",
     "load_data": "Running load_data()",
     "build_model": "Running build_model()",

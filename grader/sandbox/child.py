@@ -1,10 +1,16 @@
 """The sandboxed child: the only process in which learner code runs.
 
-Started by ``grader.sandbox.runner`` as ``python -m grader.sandbox.child PLAN.json``. It imports
-the learner's module, calls the functions the exercise names, and records *facts* as
-``SandboxEvidence`` (written atomically after every step, so whatever happened before a crash or
-a kill survives). It judges nothing and prints nothing of its own: learner output is the only
-thing on stdout/stderr, and progress events go to a separate pipe.
+Started by ``grader.sandbox.runner`` as ``python -m grader.sandbox.child PLAN.json``. It runs
+the submission the way its style asks (``grader.adapters`` plans it; ``plan["adapter"]``):
+
+* module: import it and call the functions the exercise names;
+* certificate: import it and call ``solution_model()``, which loads, builds and trains;
+* script (a .py, or a notebook's cells): run it top to bottom, then take its model;
+* saved_model: load the model file (here, because a legacy .h5 can carry code).
+
+It records *facts* as ``SandboxEvidence`` (written atomically after every step, so whatever
+happened before a crash or a kill survives). It judges nothing and prints nothing of its own:
+learner output is the only thing on stdout/stderr, and progress events go to a separate pipe.
 
 The test split is never here: the training split comes from the served folder that holds only
 it, and the dataset loaders a learner calls are served from the same folder.
@@ -12,14 +18,17 @@ it, and the dataset loaders a learner calls are served from the same folder.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import importlib.util
 import inspect
 import json
+import linecache
 import os
 import sys
 import time
 import traceback
+import types
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +49,10 @@ from grader.evidence import (
 
 MAX_MESSAGE_CHARS = 2000
 
+# The exception type the child records for problems it finds itself (no model to grade, a
+# model file that does not load): its message is a complete sentence for the learner.
+MODEL_NOT_FOUND = "ModelNotFound"
+
 
 class ChildSession:
     """One run of one submission, driven by the plan the parent wrote."""
@@ -49,12 +62,33 @@ class ChildSession:
         self.submission = Path(plan["submission"])
         self.display_name = plan.get("display_name", self.submission.name)
         self.evidence_path = Path(plan["evidence_path"])
+        self.adapter: dict[str, Any] = plan.get("adapter") or {}
+        self.graded_as = str(self.adapter.get("graded_as", "module"))
         self.evidence = SandboxEvidence(
-            submission=self.display_name, seed=int(plan["seed"]), style=plan.get("style", "module")
+            submission=self.display_name,
+            seed=int(plan["seed"]),
+            style=plan.get("style", "module"),
+            graded_as=self.graded_as,
+            notes=[str(note) for note in self.adapter.get("notes", [])],
         )
         self.progress = _open_progress(plan.get("progress_fd"))
         self.keras: Any = None
         self.module: Any = None
+        # Code file names as Python knows them -> how the learner knows them (a notebook's
+        # cells are compiled one by one, so a traceback can say "cell 5, line 3").
+        self.sources: dict[str, str] = {str(self.submission): self.display_name}
+        # What model.fit saw (filled by watch_fit).
+        self.fit_calls: list[FitCall] = []
+        self.fitted_models: list[Any] = []
+        self.last_history: Any = None
+        self.fit_seconds = 0.0
+        self.fit_failure: BaseException | None = None
+        # Scripts and solution_model() build and train in one call; its phases are recorded as
+        # the steps "build_model" (until the first fit), "train" (inside fit) and "finish"
+        # (after the last fit), so evidence says where it stopped. None: not in such a call.
+        self.phase: str | None = None
+        self.phase_label = ""
+        self.phase_started = 0.0
 
     # --- recording -------------------------------------------------------------------------
 
@@ -88,7 +122,7 @@ class ChildSession:
                 name=name,
                 status="exception",
                 seconds=time.perf_counter() - started,
-                exception=describe_exception(exc, self.submission, self.display_name),
+                exception=self.describe(exc),
             )
             self.save()
             return False, None
@@ -96,12 +130,24 @@ class ChildSession:
         self.save()
         return True, value
 
+    def describe(self, exc: BaseException) -> ExceptionInfo:
+        return describe_exception(exc, self.submission, self.display_name, self.sources)
+
     # --- the run ---------------------------------------------------------------------------
 
     def run(self) -> None:
         self.save()
         self.emit("stage", stage="tensorflow")
         self.prepare_tensorflow()
+        run_style = {
+            "certificate": self.run_certificate,
+            "script": self.run_script,
+            "saved_model": self.run_saved_model,
+        }.get(self.graded_as, self.run_module)
+        run_style()
+
+    def run_module(self) -> None:
+        """Import the submission (or run a notebook's cells) and call the exercise's functions."""
         ok, module = self.run_step("import", self.import_submission)
         if not ok:
             return
@@ -110,13 +156,14 @@ class ChildSession:
 
         train_x = train_y = None
         if "load_data" in self.plan["functions"]:
+            # A failing load_data() stops training but not build_model(): a learner who
+            # writes the model first still gets feedback on it.
             ok, data = self.call_learner("load_data")
-            if not ok:
-                return
-            self.evidence.data = describe_data(data)
-            self.save()
-            if self.evidence.data.structure_ok:
-                (train_x, train_y), _ = data
+            if ok:
+                self.evidence.data = describe_data(data)
+                self.save()
+                if self.evidence.data.structure_ok:
+                    (train_x, train_y), _ = data
         if self.plan.get("train_data", "grader") == "grader":
             train_x, train_y = self.grader_training_split()
 
@@ -162,6 +209,9 @@ class ChildSession:
 
         keras.utils.set_random_seed(seed)
         self.keras = keras
+        # Plots render off-screen and plt.show() closes them (see quiet_plots); matplotlib
+        # reads this when the learner's code first imports pyplot.
+        os.environ["MPLBACKEND"] = "module://grader.sandbox.quiet_plots"
         served = {name: Path(path) for name, path in self.plan.get("served", {}).items()}
         if served:
             from grader.sandbox.offline_data import install_offline_loaders
@@ -171,6 +221,15 @@ class ChildSession:
 
     def import_submission(self) -> Any:
         module_name = self.submission.stem if self.submission.stem.isidentifier() else "submission"
+        if self.adapter.get("cells"):
+            # A notebook: its cells run in order in one namespace, as after "Run All".
+            module = types.ModuleType(module_name)
+            module.__dict__.update(notebook_globals())
+            sys.modules[module_name] = module
+            sys.argv = [self.display_name]
+            for code in self.compile_code():
+                exec(code, module.__dict__)  # noqa: S102 - learner code, in the sandbox
+            return module
         spec = importlib.util.spec_from_file_location(module_name, self.submission)
         if spec is None or spec.loader is None:
             raise ImportError(f"cannot import {self.display_name}")
@@ -206,7 +265,6 @@ class ChildSession:
         keras = self.keras
         original_fit = keras.Model.fit
         session = self
-        self.fit_calls: list[FitCall] = []
 
         class _ProgressCallback(keras.callbacks.Callback):
             def __init__(self, epochs: int) -> None:
@@ -220,12 +278,237 @@ class ChildSession:
             epochs = kwargs.get("epochs", args[1] if len(args) > 1 else 1)
             call = describe_fit_call(x, y, epochs, kwargs)
             session.fit_calls.append(call)
+            if not any(seen is model for seen in session.fitted_models):
+                session.fitted_models.append(model)
             session.emit("fit", epochs=call.epochs, samples=(call.x_shape or [None])[0])
             callbacks = list(kwargs.pop("callbacks", None) or [])
             callbacks.append(_ProgressCallback(int(epochs) if isinstance(epochs, int) else 0))
-            return original_fit(model, x, y, *args, callbacks=callbacks, **kwargs)
+            session.enter_phase("train")
+            started = time.perf_counter()
+            try:
+                history = original_fit(model, x, y, *args, callbacks=callbacks, **kwargs)
+            except BaseException as exc:
+                # Recorded when the exception has climbed to the learner's line (run_phased).
+                session.fit_failure = exc
+                raise
+            finally:
+                session.fit_seconds += time.perf_counter() - started
+            # Scripts rarely keep the History fit returns: keep it for them.
+            session.last_history = history
+            session.enter_phase("finish")
+            return history
 
         keras.Model.fit = observed_fit
+
+    # --- certificate style, scripts and notebooks -------------------------------------------
+
+    def run_certificate(self) -> None:
+        """Import the module and call ``solution_model()``: it loads, builds and trains."""
+        ok, module = self.run_step("import", self.import_submission)
+        if not ok:
+            return
+        self.module = module
+        name = str(self.adapter.get("function", "solution_model"))
+        func = getattr(module, name, None)
+        self.evidence.functions[name] = describe_function(name, func)
+        self.save()
+        if not callable(func):
+            what = "is not a function" if func is not None else "is not defined"
+            self.record_no_model(
+                f"{self.display_name} defines no {name}() to call ({name} {what})",
+                f"Define `def {name}():` that loads the data, builds, compiles and trains the model, "
+                "and ends with `return model`.",
+            )
+            return
+        self.watch_fit()
+        ok, returned = self.run_phased(f"{name}()", func)
+        if self.is_model(returned):
+            self.conclude(returned, f"the model {name}() returned")
+            return
+        # Not handed back (it returned something else, or raised after training): grade the
+        # one model model.fit trained, if there is one, and say what was wrong.
+        fallback = self.fitted_models[0] if len(self.fitted_models) == 1 else None
+        return_hint = f"End {name}() with `return model`: whoever calls it gets the trained model."
+        if fallback is None:
+            self.conclude(None, "", f"{name}() returned {_type_name(returned)} instead of a trained Keras model", return_hint)
+            return
+        if ok:
+            self.record_step_problem(
+                "finish",
+                f"{name}() returned {_type_name(returned)} instead of the trained model; "
+                "the model model.fit trained was graded instead",
+                return_hint,
+            )
+        self.conclude(fallback, f"the model model.fit trained in {name}()")
+
+    def run_script(self) -> None:
+        """Run a script (or a notebook's cells) top to bottom, then take the model it leaves."""
+        kind = "notebook" if self.adapter.get("cells") else "script"
+        ok, codes = self.run_step("import", self.compile_code)
+        if not ok:
+            return
+        namespace: dict[str, Any] = notebook_globals() if kind == "notebook" else {
+            "__name__": "__main__", "__file__": str(self.submission), "__builtins__": builtins,
+        }
+        sys.argv = [self.display_name]
+        self.watch_fit()
+
+        def run_all() -> None:
+            for code in codes:
+                exec(code, namespace)  # noqa: S102 - learner code, in the sandbox
+
+        self.run_phased(f"your {kind}", run_all)
+        variable = str(self.adapter.get("model_variable", "model"))
+        model, source, problem, hint = choose_script_model(namespace, variable, self.fitted_models, self.keras, kind)
+        self.conclude(model, source, problem, hint)
+
+    def compile_code(self) -> list[Any]:
+        """The submission's code objects: the file, or each notebook cell under a name of its
+        own. All are compiled before any runs, so a syntax error stops the run at once."""
+        cells = self.adapter.get("cells") or []
+        if not cells:
+            text = self.submission.read_text(encoding="utf-8", errors="replace")
+            return [compile(text, str(self.submission), "exec")]
+        codes = []
+        for cell in cells:
+            filename = f"<{self.display_name} cell {cell['number']}>"
+            source = str(cell["source"])
+            self.sources[filename] = f"{self.display_name}, cell {cell['number']}"
+            # Tracebacks read source lines through linecache; a cell has no file to read.
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+            codes.append(compile(source, filename, "exec"))
+        return codes
+
+    def run_phased(self, label: str, func: Any) -> tuple[bool, Any]:
+        """Call learner code that builds and trains in one go (a script, solution_model()),
+        recording its phases as steps: "build_model" until the first model.fit, "train" while
+        fitting, "finish" after the last fit. An exception is recorded on the phase it ended.
+        Catches everything the learner raises; a script's ``sys.exit(0)`` is a normal end."""
+        self.emit("stage", stage=label)
+        self.phase_label = label
+        self.enter_phase("build_model")
+        try:
+            value = func()
+        except SystemExit as exc:
+            if exc.code in (None, 0) and self.graded_as == "script":
+                self.enter_phase(None)
+                return True, None
+            self.enter_phase(None, self.describe(exc))
+            return False, None
+        except BaseException as exc:  # noqa: BLE001 - learner code may raise anything
+            # If model.fit raised, the phase in flight is still "train": the failure is its.
+            self.enter_phase(None, self.describe(exc))
+            return False, None
+        self.enter_phase(None)
+        return True, value
+
+    def enter_phase(self, name: str | None, exception: ExceptionInfo | None = None) -> None:
+        """End the phase in flight (ok, or with ``exception``) and start ``name`` (None: none).
+
+        A phase that already ended with an exception keeps it: a later fit after a failed one
+        (the learner caught the error) does not hide the failure.
+        """
+        if self.phase_label == "":
+            return  # the module style: train() is a step of its own
+        now = time.perf_counter()
+        if self.phase is not None:
+            if exception is None and self.phase == "train" and self.fit_failure is not None:
+                exception = self.describe(self.fit_failure)  # the learner caught fit's error
+            self.fit_failure = None
+            previous = self.evidence.steps.get(self.phase)
+            seconds = now - self.phase_started + (previous.seconds if previous else 0.0)
+            if previous is not None and previous.status == "exception":
+                previous.seconds = seconds
+            else:
+                self.evidence.steps[self.phase] = StepResult(
+                    name=self.phase,
+                    status="exception" if exception else "ok",
+                    seconds=seconds,
+                    exception=exception,
+                    label=self.phase_label,
+                )
+        self.phase, self.phase_started = name, now
+        if name is not None:
+            previous = self.evidence.steps.get(name)
+            if previous is None or previous.status == "ok":
+                # "started" marks the phase in flight, for the parent if the child dies now.
+                self.evidence.steps[name] = StepResult(
+                    name=name, status="started", seconds=previous.seconds if previous else 0.0, label=self.phase_label
+                )
+        self.save()
+
+    def record_step_problem(self, step: str, message: str, hint: str) -> None:
+        """A problem the grader found (not an exception the learner's code raised)."""
+        self.evidence.steps[step] = StepResult(
+            name=step,
+            status="exception",
+            seconds=self.evidence.steps[step].seconds if step in self.evidence.steps else 0.0,
+            exception=ExceptionInfo(type=MODEL_NOT_FOUND, message=message, traceback=message, hint=hint),
+            label=self.phase_label,
+        )
+        self.save()
+
+    def record_no_model(self, message: str, hint: str) -> None:
+        """No model to grade: said on the "build_model" step, unless the learner's code had
+        already failed before training, which is then the first real cause."""
+        for step in ("build_model", "train"):
+            current = self.evidence.steps.get(step)
+            if current is not None and current.status == "exception":
+                return
+        self.record_step_problem("build_model", message, hint)
+
+    def conclude(self, model: Any, source: str, problem: str = "", hint: str = "") -> None:
+        """Record the model that will be graded (or why there is none) and save it.
+
+        A model is handed to the trusted evaluator only if the learner's code got through
+        building and training, as for the module style: a run that failed before its model was
+        trained has no test accuracy to earn.
+        """
+        if model is None:
+            self.record_no_model(problem, hint)
+            return
+        self.evidence.model_source = source
+        info = describe_model(model, self.keras)
+        self.evidence.model = info
+        self.evidence.trained_model = info
+        self.evidence.train = describe_training(self.last_history, self.fit_calls, self.fit_seconds)
+        self.save()
+        failed = any(
+            self.evidence.steps.get(step) is not None and self.evidence.steps[step].status == "exception"
+            for step in ("build_model", "train")
+        )
+        if not failed:
+            self.save_model(model)
+
+    def is_model(self, value: Any) -> bool:
+        return self.keras is not None and isinstance(value, self.keras.Model)
+
+    # --- saved models ------------------------------------------------------------------------
+
+    def run_saved_model(self) -> None:
+        """Load the learner's model file. Here, not in the grader: a legacy .h5 file can carry
+        code (a Lambda layer's bytecode), and this is the process that may run it. The model
+        is saved again as .keras, which the trusted evaluator loads in safe mode."""
+        self.phase_label = "loading the saved model"
+        self.emit("stage", stage="keras.saving.load_model()")
+        self.evidence.steps["build_model"] = StepResult(name="build_model", status="started", label=self.phase_label)
+        self.save()
+        started = time.perf_counter()
+        model, problem = load_learner_model(self.keras, self.submission, self.display_name)
+        if model is None:
+            self.record_step_problem("build_model", problem, SAVED_MODEL_HINT)
+            return
+        if problem:
+            self.evidence.notes.append(problem)
+        self.evidence.steps["build_model"] = StepResult(
+            name="build_model", status="ok", seconds=time.perf_counter() - started, label=self.phase_label
+        )
+        self.evidence.model_source = f"the model in {self.display_name}"
+        info = describe_model(model, self.keras)
+        self.evidence.model = info
+        self.evidence.trained_model = info
+        self.save()
+        self.save_model(model)
 
     def save_model(self, model: Any) -> None:
         if self.keras is None or not isinstance(model, self.keras.Model):
@@ -242,23 +525,31 @@ class ChildSession:
 # --- describing what we saw (facts only) -------------------------------------------------------
 
 
-def describe_exception(exc: BaseException, submission: Path, display_name: str) -> ExceptionInfo:
-    """The exception as the learner needs it: their own frames, their file name."""
-    submission_str = str(submission)
+def describe_exception(
+    exc: BaseException, submission: Path, display_name: str, sources: dict[str, str] | None = None
+) -> ExceptionInfo:
+    """The exception as the learner needs it: their own frames, their file name.
+
+    ``sources`` maps the file names Python compiled the learner's code under to the names the
+    learner knows (a notebook cell: ``"analysis.ipynb, cell 5"``); by default, the submission.
+    """
+    sources = sources or {str(submission): display_name}
     frames = [
-        Frame(file=display_name, line=fs.lineno or 0, function=fs.name, code=(fs.line or "").strip())
+        Frame(file=sources[fs.filename], line=fs.lineno or 0, function=fs.name, code=(fs.line or "").strip())
         for fs in traceback.extract_tb(exc.__traceback__)
-        if fs.filename == submission_str
+        if fs.filename in sources
     ]
-    if isinstance(exc, SyntaxError) and exc.filename == submission_str:
-        frames.append(Frame(file=display_name, line=exc.lineno or 0, function="<module>", code=(exc.text or "").strip()))
+    if isinstance(exc, SyntaxError) and exc.filename in sources:
+        frames.append(Frame(file=sources[exc.filename], line=exc.lineno or 0, function="<module>", code=(exc.text or "").strip()))
     message = str(exc) if not isinstance(exc, SyntaxError) else (exc.msg or str(exc))
     if isinstance(exc, SystemExit):
         message = f"the code called sys.exit({exc.code!r})"
     message = message[:MAX_MESSAGE_CHARS]
     lines = ["Traceback (your code only):"]
     for frame in frames:
-        lines.append(f'  File "{frame.file}", line {frame.line}, in {frame.function}')
+        # A notebook cell is no file to open: "analysis.ipynb, cell 5, line 3".
+        where = f'File "{frame.file}"' if frame.file == display_name else frame.file
+        lines.append(f"  {where}, line {frame.line}, in {frame.function}")
         if frame.code:
             lines.append(f"    {frame.code}")
     lines.append(f"{type(exc).__name__}: {message}")
@@ -402,6 +693,101 @@ def describe_training(history: Any, fit_calls: list[FitCall], seconds: float) ->
         returned_type=returned_type, is_history=is_history, history=values,
         epochs_run=epochs_run, fit_calls=list(fit_calls), seconds=seconds,
     )
+
+
+# --- choosing and loading the model ------------------------------------------------------------
+
+
+def choose_script_model(
+    namespace: dict[str, Any], variable: str, fitted: list[Any], keras: Any, kind: str = "script"
+) -> tuple[Any, str, str, str]:
+    """The model a script or notebook leaves to grade: ``(model, source, problem, hint)``.
+
+    In order: the variable the exercise names (``model``); else the one compiled Keras model
+    among the script's variables (the only model, if none is compiled); else the one model
+    ``model.fit`` trained (e.g. inside a ``main()`` function). Two candidates or none is a
+    problem the learner fixes by naming the model ``variable``.
+    """
+    named = namespace.get(variable)
+    if isinstance(named, keras.Model):
+        return named, f"the model in your {kind}'s variable `{variable}`", "", ""
+    models: dict[int, tuple[Any, list[str]]] = {}
+    for name, value in namespace.items():
+        if not name.startswith("_") and isinstance(value, keras.Model):
+            models.setdefault(id(value), (value, []))[1].append(name)
+    compiled = [(m, names) for m, names in models.values() if _is_compiled(m)]
+    candidates = compiled or list(models.values())
+    fix = f"Keep the model to grade in a variable named `{variable}`"
+    if len(candidates) == 1:
+        model, names = candidates[0]
+        return model, f"the model your {kind} left in `{names[0]}`", "", ""
+    if len(candidates) > 1:
+        shown = ", ".join(f"`{names[0]}`" for _, names in candidates)
+        which = "compiled Keras models" if compiled else "Keras models"
+        return None, "", (
+            f"your {kind} leaves {len(candidates)} {which} ({shown}) and no variable `{variable}`, "
+            "so the grader cannot tell which one to grade"
+        ), f"{fix}, e.g. `{variable} = {candidates[0][1][0]}` at the end."
+    if len(fitted) == 1:
+        return fitted[0], f"the model model.fit trained in your {kind}", "", ""
+    if len(fitted) > 1:
+        return None, "", (
+            f"your {kind} trains {len(fitted)} models inside functions and keeps none in a variable "
+            f"`{variable}`, so the grader cannot tell which one to grade"
+        ), f"{fix} at the top level of the {kind}."
+    not_model = f" (`{variable}` holds {_type_name(named)})" if variable in namespace else ""
+    return None, "", (
+        f"no Keras model was found after your {kind} ran: no variable `{variable}` holds one{not_model}, "
+        "and model.fit was never called"
+    ), f"{fix}: `{variable} = keras.Sequential([...])`, then compile and fit it."
+
+
+SAVED_MODEL_HINT = (
+    'Save the trained model with model.save("model.keras") (or model.save("model.h5")) and grade '
+    "that file; build it from Keras' built-in layers so it loads anywhere."
+)
+
+
+def load_learner_model(keras: Any, path: Path, display_name: str) -> tuple[Any, str]:
+    """``(model, note)``, or ``(None, why it could not be loaded)``.
+
+    Safe mode stays on even here: a Lambda layer is refused with a clear message, as the
+    trusted evaluator would refuse it. A model whose compile settings cannot be restored (a
+    custom loss) is loaded without them, with a note saying so.
+    """
+    try:
+        return keras.saving.load_model(path, compile=True, safe_mode=True), ""
+    except Exception as first:  # noqa: BLE001 - every load failure is the file's
+        try:
+            model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        except Exception:  # noqa: BLE001
+            return None, f"{display_name} could not be loaded as a Keras model: {_load_failure(first)}"
+        return model, f"{display_name} was loaded without its compile settings, which Keras could not restore: {_load_failure(first)}"
+
+
+def _load_failure(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if "Lambda" in str(exc) or "safe_mode" in str(exc):
+        return "it contains a Lambda layer (arbitrary code), which the grader does not load; use built-in layers such as Rescaling"
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
+def notebook_globals() -> dict[str, Any]:
+    """What a notebook's code finds in a Jupyter kernel beyond builtins, within reason."""
+
+    def display(*objects: Any, **kwargs: Any) -> None:
+        for obj in objects:
+            print(repr(obj))
+
+    return {"__name__": "__main__", "__builtins__": builtins, "display": display}
+
+
+def _is_compiled(model: Any) -> bool:
+    return bool(getattr(model, "compiled", False)) and getattr(model, "optimizer", None) is not None
+
+
+def _type_name(value: Any) -> str:
+    return "None" if value is None else f"a {type(value).__name__}"
 
 
 # --- small helpers -----------------------------------------------------------------------------

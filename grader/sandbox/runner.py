@@ -41,6 +41,8 @@ class SandboxPlan:
     tfds_dir: Path | None = None
     train_data: str = "grader"  # "grader" or "load_data"
     style: str = "module"
+    # How to run this style (grader.adapters.SubmissionPlan.child_instructions), JSON as is.
+    adapter: dict[str, Any] = field(default_factory=dict)
     threads: int | None = None
 
 
@@ -115,6 +117,7 @@ def run_in_sandbox(plan: SandboxPlan, limits: SandboxLimits, on_progress: Progre
         "tfds_dir": str(plan.tfds_dir) if plan.tfds_dir else None,
         "train_data": plan.train_data,
         "style": plan.style,
+        "adapter": plan.adapter,
         "threads": plan.threads,
         "evidence_path": str(evidence_path),
         "model_path": str(model_path),
@@ -203,11 +206,13 @@ def read_evidence(path: Path, plan: SandboxPlan, run: RunInfo, limits: SandboxLi
     reason = _death_reason(run, limits)
     for name, step in list(evidence.steps.items()):
         if step.status == "started":
+            who = step.label or f"{name}()"  # a script's phases: "your script did not finish"
             evidence.steps[name] = StepResult(
                 name=name,
                 status="exception",
                 seconds=run.wall_seconds,
-                exception=ExceptionInfo(type=_death_type(run), message=f"{name}() did not finish: {reason}"),
+                exception=ExceptionInfo(type=_death_type(run), message=f"{who} did not finish: {reason}"),
+                label=step.label,
             )
     if not evidence.steps and run.returncode != 0:
         evidence.steps["import"] = StepResult(
