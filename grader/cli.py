@@ -29,7 +29,7 @@ from rich.markup import escape
 from rich.markup import escape
 
 from grader import __version__
-from grader.errors import GraderError, UsageError
+from grader.errors import DataMissingError, GraderError, SpecError, UsageError
 
 if TYPE_CHECKING:
     from grader.result import GradeResult
@@ -150,6 +150,10 @@ def grade_parser() -> argparse.ArgumentParser:
         help="how your file is written (default: recognised from the file; see README)",
     )
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-clock limit for your code")
+    parser.add_argument(
+        "--sandbox", choices=["bwrap", "process"], default="auto",
+        help="isolation for your code: bubblewrap, or a plain process (default: bubblewrap when it works here)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no live progress display: plain lines")
     parser.add_argument(
         "--report", type=Path, metavar="DIR",
@@ -181,7 +185,8 @@ def cmd_grade(argv: list[str], out: Console, err: Console) -> int:
             spec,
             path,
             GradeOptions(
-                data_dir=args.data_dir, seed=args.seed, timeout_s=args.timeout, on_progress=progress, style=args.style
+                data_dir=args.data_dir, seed=args.seed, timeout_s=args.timeout, on_progress=progress, style=args.style,
+                sandbox=args.sandbox,
             ),
         )
     render_terminal(result, out)
@@ -233,6 +238,7 @@ def cmd_batch(argv: list[str], out: Console) -> int:
     parser.add_argument("--regrade", action="store_true", help="grade every submission again, ignoring the cache")
     parser.add_argument("--no-reports", action="store_true", help="no per-student HTML/Markdown reports")
     parser.add_argument("--quiet", action="store_true", help="no live progress bar: plain lines")
+    parser.add_argument("--sandbox", choices=["bwrap", "process"], default="auto", help="isolation (default: bubblewrap when it works)")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         raise UsageError("--jobs must be 1 or more.")
@@ -248,7 +254,7 @@ def cmd_batch(argv: list[str], out: Console) -> int:
         executor, threads = LocalExecutor(args.jobs, default_timeout_s=spec.timeout_s), threads_per_sandbox(args.jobs)
     options = BatchOptions(
         out_dir=args.out, data_dir=args.data_dir, seed=args.seed, timeout_s=args.timeout, threads=threads,
-        cache_dir=args.cache_dir, regrade=args.regrade, reports=not args.no_reports,
+        cache_dir=args.cache_dir, regrade=args.regrade, reports=not args.no_reports, sandbox=args.sandbox,
     )  # fmt: skip
     try:
         run = run_batch(spec, args.submissions, options, executor, BatchProgress(out, live=not args.quiet))
@@ -284,6 +290,7 @@ def cmd_validate(argv: list[str], out: Console) -> int:
     parser.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML for CI")
     parser.add_argument("--jobs", type=int, default=1, metavar="N", help="cases graded at once (default 1)")
     parser.add_argument("--data-dir", type=Path, help="folder with the dataset files")
+    parser.add_argument("--sandbox", choices=["bwrap", "process"], default="auto", help="isolation (default: bubblewrap when it works)")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         raise UsageError("--jobs must be 1 or more.")
@@ -293,7 +300,7 @@ def cmd_validate(argv: list[str], out: Console) -> int:
         mark = "[green]\u2714[/]" if outcome.ok else "[bold red]\u2718[/]"
         out.print(f"{mark} {outcome.case.exercise.id}: {escape(outcome.case.title)} [dim]({escape(outcome.message)})[/]", highlight=False)
 
-    report = run_validation(specs, jobs=args.jobs, data_dir=args.data_dir, on_outcome=show)
+    report = run_validation(specs, jobs=args.jobs, data_dir=args.data_dir, sandbox=args.sandbox, on_outcome=show)
     failed = [o for o in report.outcomes if not o.ok]
     out.print(f"{len(report.outcomes) - len(failed)} of {len(report.outcomes)} validation cases hold.", highlight=False)
     if args.junit:
@@ -308,7 +315,9 @@ GRADESCOPE_RESULTS = Path("/autograder/results/results.json")
 
 def cmd_gradescope(argv: list[str], out: Console) -> int:
     """Gradescope's autograder entry. results.json is always written, so the learner reads why
-    even when grading failed; exit 0 when graded, 2 when not (shown to the instructor)."""
+    even when grading failed. Exit 0 when the learner has their answer (a grade, or what is
+    wrong with the upload); 2 when the autograder itself is broken (no data, a bad spec), which
+    Gradescope shows the instructor."""
     from grader.batch.discover import pick_submission_file
     from grader.batch.records import error_result
     from grader.pipeline import GradeOptions, grade_submission
@@ -323,24 +332,28 @@ def cmd_gradescope(argv: list[str], out: Console) -> int:
     parser.add_argument("--data-dir", type=Path, help="folder with the dataset files")
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-clock limit (default: the exercise's)")
     parser.add_argument("--visibility", choices=VISIBILITIES, default="visible", help="when learners see the results")
+    parser.add_argument("--sandbox", choices=["bwrap", "process"], default="auto", help="isolation (default: bubblewrap when it works)")
     args = parser.parse_args(argv)
     spec = load_exercise(args.exercise)
     path, problem = pick_submission_file(args.submission_dir, spec) if args.submission_dir.is_dir() else (
         None, f"the submission folder {args.submission_dir} does not exist")  # fmt: skip
+    autograder_broken = False
     if path is None:
         result = error_result(spec, None, f"{problem} Upload {spec.stub}.")
     else:
         try:
-            result = grade_submission(spec, path, GradeOptions(data_dir=args.data_dir, timeout_s=args.timeout))
+            options = GradeOptions(data_dir=args.data_dir, timeout_s=args.timeout, sandbox=args.sandbox)
+            result = grade_submission(spec, path, options)
         except GraderError as exc:
             result = error_result(spec, str(path), str(exc), type(exc).__name__)
+            autograder_broken = isinstance(exc, (DataMissingError, SpecError))
     write_gradescope_results(result, args.results, visibility=args.visibility)
     if result.checks:
         render_terminal(result, out)
     else:
         out.print(f"Not graded: {result.details['grading_error']['message']}", markup=False, highlight=False)
     out.print(f"Results written to {args.results}", markup=False, highlight=False)
-    return EXIT_CANNOT_GRADE if not result.checks else EXIT_PASSED
+    return EXIT_CANNOT_GRADE if autograder_broken else EXIT_PASSED
 
 
 def _shown_path(path: Path) -> str:

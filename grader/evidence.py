@@ -155,6 +155,11 @@ class RunInfo:
     output: str = ""  # captured stdout+stderr, bounded
     output_truncated_bytes: int = 0
     isolation: str = "process"
+    # The limits the run had (grader.sandbox.limits.SandboxLimits.describe: time_s, cpu_s,
+    # memory_bytes, file_bytes, disk_bytes, processes, output_bytes) and the most it used.
+    limits: dict[str, float] = field(default_factory=dict)
+    peak_memory_bytes: int = 0  # resident memory of all its processes together
+    peak_processes: int = 0
 
 
 @dataclass
@@ -178,6 +183,10 @@ class SandboxEvidence:
     model_save_error: str | None = None
     run: RunInfo = field(default_factory=RunInfo)
     notes: list[str] = field(default_factory=list)  # e.g. skipped notebook magics
+    # Code that replaces what Keras or the grader use to measure a model (``Model.evaluate =``,
+    # ``setattr(keras.Model, "predict", ...)``), found in the source by the runner: one entry
+    # per place, "line 12: replaces Model.evaluate".
+    tampering: list[str] = field(default_factory=list)
 
     def step(self, name: str) -> StepResult:
         return self.steps.get(name) or StepResult(name=name, status="not_run")
@@ -213,6 +222,9 @@ class EvaluationEvidence:
     confusion: list[list[int]] = field(default_factory=list)  # [true][predicted]
     sample_predictions: list[dict[str, int]] = field(default_factory=list)  # {index, predicted, true}
     seconds: float = 0.0
+    # grader.sandbox.child.image_fingerprint of the test images: a FitCall.x_fingerprint equal
+    # to it means the model was trained on the test split.
+    test_fingerprint: str | None = None
 
 
 @dataclass

@@ -23,6 +23,7 @@ from grader import __version__
 from grader.errors import SubmissionNotFoundError, UsageError
 from grader.evidence import Evidence, SandboxEvidence, to_json
 from grader.result import GradeResult
+from grader.sandbox.child import image_fingerprint
 from grader.sandbox.runner import ProgressCallback, SandboxLimits, SandboxPlan, run_in_sandbox
 from grader.spec import ExerciseSpec
 
@@ -35,6 +36,7 @@ class GradeOptions:
     threads: int | None = None  # TensorFlow threads for the child (batch grading divides cores)
     on_progress: ProgressCallback | None = None
     style: str | None = None  # None: recognised from the file (grader.adapters.STYLES)
+    sandbox: str = "auto"  # "auto", "bwrap" or "process" (grader.sandbox.isolation)
 
 
 def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions | None = None) -> GradeResult:
@@ -77,12 +79,17 @@ def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions
         threads=options.threads,
     )
     limits = SandboxLimits(timeout_s=options.timeout_s or spec.timeout_s)
-    outcome = run_in_sandbox(plan, limits, on_progress=options.on_progress)
+    outcome = run_in_sandbox(
+        plan, limits, on_progress=options.on_progress, isolation=options.sandbox,
+        hidden=[options.data_dir] if options.data_dir else [],  # where the test split came from
+    )
     try:
         notify({"event": "stage", "stage": "evaluate"})
         evaluation = evaluator.evaluate(
             outcome.model_path, seed=seed, why_missing=_why_no_model(outcome.evidence)
         )
+        # To notice a model trained on the test split (grader.judges.integrity).
+        evaluation.test_fingerprint = image_fingerprint(dataset.test_images)
     finally:
         shutil.rmtree(outcome.scratch, ignore_errors=True)
     evidence = Evidence(sandbox=outcome.evidence, evaluation=evaluation)

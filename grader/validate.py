@@ -140,10 +140,10 @@ def judge_case(case: ValidationCase, result: GradeResult) -> CaseOutcome:
         return CaseOutcome(case, False, f"scored {result.score:g}/{result.max_score:g}; not full marks: {missed or 'below the pass mark'}", result)
     if case.kind == "stub":
         if not result.passed:
-            return CaseOutcome(case, True, f"does not pass ({result.score:g}/{result.max_score:g})", result)
+            return CaseOutcome(case, True, f"{result.score:g}/{result.max_score:g}", result)
         return CaseOutcome(case, False, f"the stub passes with {result.score:g}/{result.max_score:g}: the exercise grades nothing", result)
     if failing == case.fails:
-        return CaseOutcome(case, True, f"fails exactly {', '.join(sorted(failing)) or 'nothing'}", result)
+        return CaseOutcome(case, True, "as its manifest says", result)
     parts = []
     if case.fails - failing:
         parts.append("did not fail " + ", ".join(sorted(case.fails - failing)))
@@ -157,6 +157,7 @@ def run_validation(
     *,
     jobs: int = 1,
     data_dir: Path | None = None,
+    sandbox: str = "auto",
     on_outcome: Callable[[CaseOutcome], None] | None = None,
 ) -> ValidationReport:
     from grader.batch.cache import dataset_checksums, spec_digest
@@ -183,7 +184,7 @@ def run_validation(
                     key=task_id, exercise=spec.id, submission=str(case.path), kind=spec.kind,
                     spec_digest=spec_digest(spec), datasets=datasets,
                     data_dir=str(data_dir) if data_dir else None, timeout_s=spec.timeout_s,
-                    threads=threads_per_sandbox(jobs),
+                    threads=threads_per_sandbox(jobs), sandbox=sandbox,
                 )  # fmt: skip
             )
     executor = LocalExecutor(jobs)

@@ -1,19 +1,26 @@
 #!/usr/bin/env python3
-"""Benchmark (not a test): how much does grading cost over simply running the training?
+"""Benchmark (not a test): what grading costs, measured on the real Fashion-MNIST data.
 
-Times, on the real Fashion-MNIST data, in one run:
+Part "overhead":
   1. ``grade fashion_mnist <reference solution>`` end to end (a fresh process, as a learner runs it);
   2. a bare script doing the same work: load the data, build and train the reference model with
      the same seed, evaluate it on the test split;
-and prints both wall-clock times and their ratio. ``--repeat N`` takes the median of N runs.
+  and prints both wall-clock times and their ratio. ``--repeat N`` takes the median of N runs.
 
-Usage: python scripts/benchmark.py [--repeat N] [--data-dir DIR]
+Part "batch":
+  3. ``grade batch`` on a class of 8 real submissions (the reference solution, each copy with a
+     comment of its own so the content cache cannot share results) with ``--jobs 1``, then the
+     same class into a fresh output folder with ``--jobs 2``, and their ratio;
+  4. the ``--jobs 2`` batch run again unchanged: every result comes from the cache (seconds).
+
+Usage: python scripts/benchmark.py [--part overhead|batch|all] [--repeat N] [--students 8] [--data-dir DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -55,10 +62,19 @@ def timed(command: list[str]) -> tuple[float, subprocess.CompletedProcess]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--part", choices=["overhead", "batch", "all"], default="all")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--students", type=int, default=8, help="class size of the batch part")
     parser.add_argument("--data-dir", default="")
     args = parser.parse_args()
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the start")
+    code = overhead_benchmark(args) if args.part in ("overhead", "all") else 0
+    if code == 0 and args.part in ("batch", "all"):
+        code = batch_benchmark(args)
+    return code
 
+
+def overhead_benchmark(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         bare = Path(tmp) / "bare.py"
         bare.write_text(BARE_SCRIPT.format(solution=str(REFERENCE), data_dir=args.data_dir))
@@ -93,6 +109,36 @@ def main() -> int:
     print(f"grade fashion_mnist (reference): {grade_s:.1f} s")
     print(f"bare script, same training:      {bare_s:.1f} s")
     print(f"ratio grade / bare:              {grade_s / bare_s:.2f}x")
+    return 0
+
+
+def batch_benchmark(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        submissions = Path(tmp) / "submissions"
+        submissions.mkdir()
+        reference = REFERENCE.read_text()
+        for number in range(1, args.students + 1):
+            # Same work for every student; different bytes, so each one is really graded.
+            (submissions / f"student{number:02d}.py").write_text(f"{reference}\n# student {number}\n")
+
+        def batch(jobs: int, out: str) -> tuple[float, dict]:
+            command = [sys.executable, "-m", "grader", "batch", "fashion_mnist", str(submissions),
+                       "--out", str(Path(tmp) / out), "--jobs", str(jobs), "--quiet"]  # fmt: skip
+            if args.data_dir:
+                command += ["--data-dir", args.data_dir]
+            seconds, completed = timed(command)
+            if completed.returncode != 0:
+                print(completed.stdout, completed.stderr, sep="\n")
+                raise SystemExit(f"grade batch --jobs {jobs} failed with exit code {completed.returncode}")
+            return seconds, json.loads((Path(tmp) / out / "run.json").read_text())
+
+        one_s, one = batch(1, "jobs1")
+        print(f"batch of {args.students}, --jobs 1: {one_s:.1f} s ({one['passed']} passed)")
+        two_s, two = batch(2, "jobs2")
+        print(f"batch of {args.students}, --jobs 2: {two_s:.1f} s ({two['passed']} passed)")
+        again_s, again = batch(2, "jobs2")
+        print(f"re-run of the unchanged batch: {again_s:.1f} s ({again['cached']} from the cache, {again['graded']} graded)")
+    print(f"ratio --jobs 1 / --jobs 2:          {one_s / two_s:.2f}x")
     return 0
 
 

@@ -31,6 +31,7 @@ JUDGE_PARAMS = {
     "accuracy_metric": {"accepted"},
     "training": set(),
     "test_accuracy": {"threshold", "partial", "overfit_gap", "min_gain"},
+    "integrity": set(),
 }
 
 

@@ -8,7 +8,8 @@ The key of a submission's result is a SHA-256 over everything that decides it:
   while a changed threshold or points value does);
 - the grader version;
 - the checksums of the dataset the exercise trains and tests on (none for a quiz);
-- the options that change a result: the seed and the time limit.
+- the options that change a result: the seed, the time limit and the sandbox asked for (a
+  submission that reads files it should not can score differently without bubblewrap).
 
 An entry is one JSON file, ``<cache dir>/<key>.json``, written atomically (temporary file, then
 rename), so a batch killed at any moment leaves either the whole entry or none; a corrupt or
@@ -60,6 +61,7 @@ def cache_key(
     *,
     seed: int | None,
     timeout_s: float | None,
+    sandbox: str = "auto",
     grader_version: str = __version__,
 ) -> str:
     material = {
@@ -70,6 +72,7 @@ def cache_key(
         "datasets": dict(sorted(datasets.items())),
         "seed": seed,
         "timeout_s": timeout_s,
+        "sandbox": sandbox,
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode("utf-8")).hexdigest()
 

@@ -45,6 +45,7 @@ class BatchOptions:
     seed: int | None = None
     timeout_s: float | None = None  # None: the exercise's limit
     threads: int | None = None  # TensorFlow threads per sandbox (local: cores // jobs)
+    sandbox: str = "auto"  # isolation: "auto", "bwrap" or "process"
     cache_dir: Path | None = None  # None: OUT/cache
     regrade: bool = False  # ignore cached outcomes (they are still refreshed)
     reports: bool = True  # HTML/Markdown report per student
@@ -97,7 +98,7 @@ def run_batch(
             problem = f"{student.submission.name} cannot be read: {exc.strerror or exc}"
             run.records.append(writer.write(problem_record(spec, student.id, submission, problem)))
             continue
-        key = cache_key(digest, spec_hash, datasets, seed=options.seed, timeout_s=timeout_s)
+        key = cache_key(digest, spec_hash, datasets, seed=options.seed, timeout_s=timeout_s, sandbox=options.sandbox)
         groups.setdefault(key, []).append((student.id, str(student.submission)))
 
     tasks: list[GradeTask] = []
@@ -110,7 +111,7 @@ def run_batch(
                 GradeTask(
                     key=key, exercise=spec.id, submission=submission, kind=spec.kind, spec_digest=spec_hash,
                     datasets=datasets, data_dir=str(options.data_dir) if options.data_dir else None,
-                    seed=options.seed, timeout_s=timeout_s, threads=options.threads,
+                    seed=options.seed, timeout_s=timeout_s, threads=options.threads, sandbox=options.sandbox,
                 )  # fmt: skip
             )
             continue

@@ -40,6 +40,7 @@ class GradeTask:
     seed: int | None = None
     timeout_s: float | None = None  # the learner's time limit (None: the exercise's)
     threads: int | None = None
+    sandbox: str = "auto"  # the isolation asked for (grader.sandbox.isolation)
     # Remote workers get the file's bytes, so a cluster needs no shared disk with the batch.
     content: bytes | None = None
     # Dask: TensorFlow threads per worker address, so N sandboxes on one host share its cores.
@@ -100,6 +101,7 @@ def run_grade_task(task: GradeTask) -> dict[str, Any]:
             seed=task.seed,
             timeout_s=task.timeout_s,
             threads=task.threads or _threads_for_this_worker(task),
+            sandbox=task.sandbox,
         )
         result = grade_submission(spec, path, options)
         result.submission = task.submission

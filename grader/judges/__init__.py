@@ -11,6 +11,7 @@ from __future__ import annotations
 from grader.judges.accuracy import judge_test_accuracy
 from grader.judges.base import Judge, Verdict, VerdictStatus
 from grader.judges.compile import judge_accuracy_metric, judge_loss, judge_optimizer
+from grader.judges.integrity import counted_only_if_untouched, judge_integrity
 from grader.judges.model import (
     judge_compiled,
     judge_hidden_layers,
@@ -35,7 +36,8 @@ JUDGES: dict[str, Judge] = {
     "optimizer": judge_optimizer,
     "accuracy_metric": judge_accuracy_metric,
     "training": judge_training,
-    "test_accuracy": judge_test_accuracy,
+    "test_accuracy": counted_only_if_untouched(judge_test_accuracy),
+    "integrity": judge_integrity,
 }
 
 __all__ = ["JUDGES", "Judge", "Verdict", "VerdictStatus"]

@@ -30,9 +30,14 @@ NEEDS = {
     "train": ("import", "load_data", "build_model"),
 }
 
-# Exceptions the sandbox runner writes itself when the child process did not end normally;
+# Exceptions the sandbox runner writes itself when the child process did not end normally, and
+# the child's own findings ("ModelNotFound": no model to grade, a model file that does not load);
 # their message is already a sentence ("train() did not finish: the time limit ... was reached").
-RUNNER_EXCEPTIONS = ("TimeLimitExceeded", "ProcessDied")
+RUNNER_EXCEPTIONS = ("TimeLimitExceeded", "ProcessDied", "ModelNotFound")
+
+# Steps a style never runs (SandboxEvidence.graded_as, see grader.adapters): a saved model is
+# loaded, not imported or trained, so their absence leaves nothing missing.
+STEPS_NOT_RUN = {"saved_model": ("import", "load_data", "train")}
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,10 @@ def find_cause(evidence: Evidence, spec: ExerciseSpec, needs: str) -> Cause | No
     exercise does not use (no ``load_data`` in fashion_mnist) is skipped.
     """
     sandbox = evidence.sandbox
+    not_run = STEPS_NOT_RUN.get(sandbox.graded_as, ())
     for step_name in (*NEEDS[needs], needs):
+        if step_name in not_run:
+            continue
         function = sandbox.functions.get(step_name)
         if step_name != "import" and spec.function(step_name) is not None and function is not None:
             if not function.present:

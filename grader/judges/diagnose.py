@@ -392,7 +392,9 @@ def _limits(exc: ExceptionInfo, step: str, evidence: Evidence | None, spec: Exer
     if exc.type == "ProcessDied":
         return Diagnosis(
             "process-died",
-            "Your code ended the grading process (os._exit, a crash inside TensorFlow, or too much "
+            # The sandbox's hint, when a limit of its own stopped the process (output, processes...).
+            exc.hint
+            or "Your code ended the grading process (os._exit, a crash inside TensorFlow, or too much "
             "memory): return from your functions normally and keep the model a reasonable size.",
         )
     return None

@@ -38,9 +38,11 @@ def judge_model_built(evidence: Evidence, params: dict[str, Any], spec: Exercise
     layers = [layer for layer in model.layers if layer.class_name != "InputLayer"]
     params_count = total_params(model)
     size = f", {params_count:,} parameters" if params_count is not None else ""
-    return Verdict.passed(
-        f"build_model() returned a {short_type(model.returned_type)} model with {len(layers)} layers{size}."
-    )
+    described = f"a {short_type(model.returned_type)} model with {len(layers)} layers{size}"
+    source = evidence.sandbox.model_source  # scripts, notebooks, solution_model(), saved models
+    if evidence.sandbox.graded_as != "module" and source:
+        return Verdict.passed(f"{source[:1].upper()}{source[1:]} is {described}.")
+    return Verdict.passed(f"build_model() returned {described}.")
 
 
 def judge_compiled(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
@@ -53,6 +55,21 @@ def judge_compiled(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpe
     if cause is not None:
         return cause.brief_verdict()
     sandbox = evidence.sandbox
+    if sandbox.graded_as != "module":
+        # Only the finished model is seen: whether it is compiled is all there is to judge.
+        if sandbox.final_model is not None and sandbox.final_model.compiled:
+            return Verdict.passed("The model is compiled.")
+        if sandbox.graded_as == "saved_model":
+            return Verdict.failed(
+                "The saved model has no compile settings: it was saved before model.compile(...), "
+                "or without its optimizer.",
+                'Compile and train the model, then save it with model.save("model.keras").',
+            )
+        return Verdict.failed(
+            "The model is never compiled, so Keras cannot train it.",
+            'Compile the model before training it: model.compile(optimizer="adam", '
+            'loss="sparse_categorical_crossentropy", metrics=["accuracy"]).',
+        )
     returned = sandbox.model
     if returned is not None and returned.compiled:
         return Verdict.passed("build_model() returns a compiled model.")

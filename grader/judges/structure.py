@@ -6,7 +6,7 @@ from typing import Any
 
 from grader.evidence import ArrayInfo, Evidence
 from grader.judges.base import Verdict
-from grader.judges.causes import find_cause, model_cause
+from grader.judges.causes import exception_cause, find_cause, model_cause
 from grader.judges.diagnose import RAW_PIXELS_HINT
 from grader.judges.vocabulary import shape_text
 from grader.spec import ExerciseSpec, FunctionSpec
@@ -79,11 +79,31 @@ def judge_functions_present(evidence: Evidence, params: dict[str, Any], spec: Ex
 
 
 def _ran_to_the_end(evidence: Evidence, spec: ExerciseSpec) -> Verdict:
-    """For scripts and ``solution_model()``: the code ran through training and left a model."""
+    """For scripts and ``solution_model()``: the code ran through training and left a model.
+
+    The sandbox records such a run in phases (``build_model``, ``train``, ``finish``: the code
+    after the last ``model.fit``). A failure in the first two belongs to the model and training
+    checks (brief here); one in ``finish`` is this check's own: the model was trained and is
+    graded, but the code does not run to the end (or ``solution_model()`` does not return it).
+    """
+    sandbox = evidence.sandbox
+    function = next(iter(sandbox.functions.values()), None) if sandbox.graded_as == "certificate" else None
+    if function is not None and not (function.present and function.callable):
+        what = "is not defined" if not function.present else "is not a function"
+        return Verdict.failed(
+            f"{function.name}() {what} in {sandbox.submission}.",
+            f"Define `def {function.name}():` that loads the data, builds, compiles and trains the model "
+            "and ends with `return model`.",
+        )
     cause = find_cause(evidence, spec, "train") or model_cause(evidence, spec)
     if cause is not None:
         return cause.brief_verdict()
-    source = evidence.sandbox.model_source or "the model"
+    finish = sandbox.steps.get("finish")
+    if finish is not None and finish.exception is not None:
+        late = exception_cause("finish", finish.exception, evidence, spec)
+        after = "" if finish.exception.type == "ModelNotFound" else " This was after training, so the trained model was still graded."
+        return Verdict.failed(late.message + after, late.hint)
+    source = sandbox.model_source or "the model"
     return Verdict.passed(f"The code ran to the end; {source} is a Keras model.")
 
 

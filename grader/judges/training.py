@@ -29,7 +29,16 @@ def judge_training(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpe
     train = evidence.sandbox.train
     if train is None:
         return Verdict.error("The run did not record what train() returned.")
-    if not train.is_history:
+    # Scripts, notebooks and solution_model() call model.fit themselves: the grader observed
+    # those calls and kept the History of the last one (SandboxEvidence.graded_as).
+    module = evidence.sandbox.graded_as == "module"
+    who = "train()" if module else "model.fit()"
+    if not module and not train.fit_calls:
+        return Verdict.failed(
+            "The model was never trained: the code does not call model.fit().",
+            "Train the model after compiling it: model.fit(train_images, train_labels, epochs=5).",
+        )
+    if module and not train.is_history:
         returned = short_type(train.returned_type)
         if train.fit_calls:
             return Verdict.failed(
@@ -44,33 +53,32 @@ def judge_training(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpe
     loss = train.history.get("loss") or []
     if not loss:
         return Verdict.failed(
-            "The History train() returned holds no loss values: model.fit() ran no epochs.",
+            f"The History {who} returned holds no loss values: model.fit() ran no epochs.",
             "Call model.fit(train_images, train_labels, epochs=5) and return its History.",
         )
     epochs = f"{len(loss)} epoch" + ("s" if len(loss) != 1 else "")
     divergence = training_went_wrong(train.history)
     if divergence:
-        return Verdict.failed(f"train() ran {epochs}, but {divergence}.", DIVERGENCE_HINT)
+        return Verdict.failed(f"{who} ran {epochs}, but {divergence}.", DIVERGENCE_HINT)
     accuracy = training_accuracy(train.history)
     reached = f", training accuracy {accuracy[-1]:.4f}" if accuracy else ""
     fitted_epochs = sum(call.epochs or 0 for call in train.fit_calls)
     if len(loss) == 1 and fitted_epochs > 1:
         # fit() called once per epoch in a loop: the History returned is only the last call's.
         return Verdict.passed(
-            f"train() fitted {fitted_epochs} epochs in {len(train.fit_calls)} calls of model.fit(); "
-            f"the History returned holds the last (loss {loss[0]:.4f}{reached})."
+            f"{'train()' if module else 'The code'} fitted {fitted_epochs} epochs in {len(train.fit_calls)} calls of "
+            f"model.fit(); the {'History returned' if module else 'last History'} holds the last (loss {loss[0]:.4f}{reached})."
         )
     if len(loss) == 1:
         return Verdict.failed(
-            f"train() ran 1 epoch (loss {loss[0]:.4f}{reached}): a single epoch cannot show the loss falling.",
+            f"{who} ran 1 epoch (loss {loss[0]:.4f}{reached}): a single epoch cannot show the loss falling.",
             "Train for several epochs: the chapter uses epochs=5.",
             0.5,
         )
     if loss[-1] >= loss[0]:
         return Verdict.failed(
-            f"train() ran {epochs}, but the training loss did not fall ({loss[0]:.4f} -> {loss[-1]:.4f}).",
+            f"{who} ran {epochs}, but the training loss did not fall ({loss[0]:.4f} -> {loss[-1]:.4f}).",
             DIVERGENCE_HINT,
         )
-    return Verdict.passed(
-        f"train() returned the History of {epochs}: the loss fell from {loss[0]:.4f} to {loss[-1]:.4f}{reached}."
-    )
+    ran = f"train() returned the History of {epochs}" if module else f"model.fit() ran {epochs}"
+    return Verdict.passed(f"{ran}: the loss fell from {loss[0]:.4f} to {loss[-1]:.4f}{reached}.")

@@ -10,15 +10,27 @@
     </testsuites>
 
 A ``failure`` is an expectation not met; an ``error`` is a case that could not be run at all
-(no data, a grader fault). ElementTree escapes all text, learner output included.
+(no data, a grader fault). ElementTree escapes markup; characters XML 1.0 cannot hold at all
+(terminal colour codes in a learner's output, other control characters) are removed first, or
+the CI system would reject the whole file.
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    """``value`` without what XML 1.0 forbids: ANSI colour sequences, then stray control characters."""
+    return _NOT_XML.sub("", _ANSI.sub("", value))
 
 
 @dataclass
@@ -43,21 +55,22 @@ class JUnitSuite:
 
 
 def junit_xml(suites: list[JUnitSuite], name: str = "grade validate") -> str:
-    root = ET.Element("testsuites", name=name, **_counts(c for s in suites for c in s.cases))
+    root = ET.Element("testsuites", name=xml_text(name), **_counts(c for s in suites for c in s.cases))
     root.set("time", f"{sum(s.seconds for s in suites):.3f}")
     for suite in suites:
-        suite_element = ET.SubElement(root, "testsuite", name=suite.name, **_counts(suite.cases))
+        suite_element = ET.SubElement(root, "testsuite", name=xml_text(suite.name), **_counts(suite.cases))
         suite_element.set("time", f"{suite.seconds:.3f}")
         for case in suite.cases:
             case_element = ET.SubElement(
-                suite_element, "testcase", classname=case.classname, name=case.name, time=f"{case.seconds:.3f}"
-            )
+                suite_element, "testcase", classname=xml_text(case.classname), name=xml_text(case.name),
+                time=f"{case.seconds:.3f}",
+            )  # fmt: skip
             if case.error is not None:
-                ET.SubElement(case_element, "error", message=case.error).text = case.details or case.error
+                ET.SubElement(case_element, "error", message=xml_text(case.error)).text = xml_text(case.details or case.error)
             elif case.failure is not None:
-                ET.SubElement(case_element, "failure", message=case.failure).text = case.details or case.failure
+                ET.SubElement(case_element, "failure", message=xml_text(case.failure)).text = xml_text(case.details or case.failure)
             if case.output:
-                ET.SubElement(case_element, "system-out").text = case.output
+                ET.SubElement(case_element, "system-out").text = xml_text(case.output)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

@@ -53,7 +53,10 @@ def render_terminal(result: GradeResult, console: Console) -> None:
     verdict = "PASSED" if result.passed else "NOT PASSED"
     lines.append(verdict, style="bold green" if result.passed else "bold red")
     seed = f", seed {result.seed}" if result.seed is not None else ""
-    lines.append(f"   in {result.elapsed_s:.1f} s{seed}, grader {result.grader_version}, {result.isolation} isolation")
+    # The submission style the grader recognised (module, script, notebook, ...): a learner who
+    # meant another can force it with --style.
+    style = f"{result.style} submission, " if result.style != "quiz" else ""
+    lines.append(f"   in {result.elapsed_s:.1f} s{seed}, grader {result.grader_version}, {style}{result.isolation} isolation")
     console.print(lines)
 
 

@@ -209,9 +209,7 @@ class ChildSession:
 
         keras.utils.set_random_seed(seed)
         self.keras = keras
-        # Plots render off-screen and plt.show() closes them (see quiet_plots); matplotlib
-        # reads this when the learner's code first imports pyplot.
-        os.environ["MPLBACKEND"] = "module://grader.sandbox.quiet_plots"
+        quiet_plots()
         served = {name: Path(path) for name, path in self.plan.get("served", {}).items()}
         if served:
             from grader.sandbox.offline_data import install_offline_loaders
@@ -770,6 +768,22 @@ def _load_failure(exc: Exception) -> str:
     if "Lambda" in str(exc) or "safe_mode" in str(exc):
         return "it contains a Lambda layer (arbitrary code), which the grader does not load; use built-in layers such as Rescaling"
     return f"{type(exc).__name__}: {text[:300]}"
+
+
+QUIET_PLOTS_BACKEND = "module://grader.sandbox.quiet_plots"
+
+
+def quiet_plots() -> None:
+    """Plots render off-screen and plt.show() closes them (see ``quiet_plots``). Importing
+    TensorFlow already imports pyplot, so its backend is switched; otherwise matplotlib reads
+    the variable when the learner's code first imports it."""
+    os.environ["MPLBACKEND"] = QUIET_PLOTS_BACKEND
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        try:
+            pyplot.switch_backend(QUIET_PLOTS_BACKEND)
+        except Exception:  # noqa: BLE001 - plots are the learner's business; Agg still works
+            pass
 
 
 def notebook_globals() -> dict[str, Any]:

@@ -1,32 +1,66 @@
 """The parent side of the sandbox: start the child, enforce limits, collect the evidence.
 
 The child (``grader.sandbox.child``) writes its evidence to a file in a scratch folder after
-every step. Whatever happens to it (an exception, ``os._exit``, a time limit, a crash), this side
+every step. Whatever happens to it (an exception, ``os._exit``, a limit, a crash), this side
 reads what was recorded, adds how the child ended, and turns a step left in flight into an
 exception with the reason, so the judges always get evidence and never a hole.
+
+The processes, from the grader down (``grader.sandbox.isolation`` has the why of each):
+
+    bubblewrap:  grader -> bwrap -> bwrap's init (PID 1 of the sandbox) -> limits wrapper,
+                 which sets the kernel limits and becomes (exec) -> the child
+    process:     grader -> guard (``grader.sandbox.limits --guard``: sets the limits, stays
+                 the child's parent and subreaper) -> the child
+
+Either way the learner's ``os.getppid()`` is not the grader. While the child runs, this side
+watches the wall clock, the output, and (``grader.sandbox.limits.TreeWatch``) the memory, the
+processes and the disk use of everything under it; on a limit it kills the whole tree and
+records which limit it was.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
+import select
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from grader.evidence import ExceptionInfo, RunInfo, SandboxEvidence, StepResult, from_json
+from grader.sandbox.isolation import BwrapLayout, bwrap_command, choose_isolation
+from grader.sandbox.limits import (
+    LIMIT_HINTS,
+    POLL_S,
+    SandboxLimits,
+    TreeWatch,
+    kill_tree,
+    limit_of_signal,
+    size_text,
+    wrapper_command,
+)
 
 ProgressCallback = Callable[[dict[str, Any]], None]
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = PACKAGE_ROOT / "grader"
+
+MAX_EVIDENCE_BYTES = 16 * 1024 * 1024  # a real record is kilobytes; a bigger one is not read
+MAX_PROGRESS_LINE = 64 * 1024
+# A saved model is tested in the grader's own process: its unpacked size is checked first, so
+# a crafted archive cannot fill the grader's memory.
+MAX_MODEL_UNPACKED_BYTES = 2 * 1024**3
 
 
 @dataclass
@@ -47,12 +81,6 @@ class SandboxPlan:
 
 
 @dataclass
-class SandboxLimits:
-    timeout_s: float = 900.0
-    output_bytes: int = 64 * 1024  # captured learner output kept for the report
-
-
-@dataclass
 class SandboxOutcome:
     evidence: SandboxEvidence
     scratch: Path  # the child's scratch folder (holds model.keras); the caller removes it
@@ -60,19 +88,26 @@ class SandboxOutcome:
 
 
 class _BoundedReader(threading.Thread):
-    """Drains a pipe so the child never blocks on a full pipe, keeping only the first bytes."""
+    """Drains a pipe so the child never blocks on a full pipe, keeping only the first bytes.
 
-    def __init__(self, stream: Any, limit: int) -> None:
+    ``exceeded`` turns true once more than ``stop_after`` bytes came through: the output limit.
+    Draining goes on (and discards) until the child is killed, so it never blocks on a full pipe.
+    """
+
+    def __init__(self, stream: Any, limit: int, stop_after: int | None = None) -> None:
         super().__init__(daemon=True)
-        self.stream, self.limit = stream, limit
+        self.stream, self.limit, self.stop_after = stream, limit, stop_after
         self.kept = bytearray()
         self.dropped = 0
+        self.exceeded = threading.Event()
 
     def run(self) -> None:
         while chunk := self.stream.read1(65536) if hasattr(self.stream, "read1") else self.stream.read(65536):
             room = self.limit - len(self.kept)
             self.kept += chunk[: max(room, 0)]
             self.dropped += max(len(chunk) - max(room, 0), 0)
+            if self.stop_after is not None and len(self.kept) + self.dropped > self.stop_after:
+                self.exceeded.set()
 
 
 class _ProgressReader(threading.Thread):
@@ -84,7 +119,13 @@ class _ProgressReader(threading.Thread):
         self.callback = callback
 
     def run(self) -> None:
-        for line in self.file:
+        # Lines are read with a bound: learner code can write to this pipe too, and one endless
+        # line must not fill the grader's memory.
+        while line := self.file.readline(MAX_PROGRESS_LINE):
+            if not line.endswith("\n"):
+                while (rest := self.file.readline(MAX_PROGRESS_LINE)) and not rest.endswith("\n"):
+                    pass  # the rest of an overlong line: skipped
+                continue
             if self.callback is None:
                 continue
             try:
@@ -97,10 +138,27 @@ class _ProgressReader(threading.Thread):
                 pass
 
 
-def run_in_sandbox(plan: SandboxPlan, limits: SandboxLimits, on_progress: ProgressCallback | None = None) -> SandboxOutcome:
+def run_in_sandbox(
+    plan: SandboxPlan,
+    limits: SandboxLimits,
+    on_progress: ProgressCallback | None = None,
+    *,
+    isolation: str = "auto",
+    hidden: Iterable[Path] = (),
+) -> SandboxOutcome:
+    """Run the plan's learner code in the sandbox and return what it recorded.
+
+    ``isolation``: "auto" (bubblewrap when it works here, else process isolation, with a note),
+    "bwrap" (an ``IsolationUnavailableError`` when it does not work) or "process".
+    ``hidden``: folders the learner must not see besides the known dataset locations (for
+    example the ``--data-dir`` the test split came from).
+    """
+    choice = choose_isolation(isolation)
     scratch = Path(tempfile.mkdtemp(prefix="grade-"))
     work = scratch / "work"
-    work.mkdir()
+    home = scratch / "home"  # HOME, so libraries' caches and config land in the scratch folder
+    for folder in (work, home, scratch / "tmp"):
+        folder.mkdir()
     submission = work / plan.submission.name
     shutil.copyfile(plan.submission, submission)
     evidence_path = scratch / "evidence.json"
@@ -126,44 +184,152 @@ def run_in_sandbox(plan: SandboxPlan, limits: SandboxLimits, on_progress: Progre
     plan_path = scratch / "plan.json"
     plan_path.write_text(json.dumps(child_plan), encoding="utf-8")
 
+    child = [sys.executable, "-m", "grader.sandbox.child", str(plan_path)]
+    if choice.kind == "bwrap":
+        layout = BwrapLayout(
+            scratch=scratch,
+            workdir=work,
+            readable=[*plan.served.values(), *([plan.tfds_dir] if plan.tfds_dir else [])],
+            hidden=test_split_locations(hidden),
+            tmp_bytes=limits.tmp_bytes,
+        )
+        argv = bwrap_command(layout, wrapper_command(limits, child, guard=False, nproc=True), PACKAGE_DIR)
+    else:
+        argv = wrapper_command(limits, child, guard=True, nproc=False)
+
     started = time.monotonic()
     process = subprocess.Popen(
-        [sys.executable, "-m", "grader.sandbox.child", str(plan_path)],
+        argv,
         cwd=work,
-        env=child_environment(plan),
+        env=child_environment(plan, scratch),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         pass_fds=(progress_w,),
-        start_new_session=True,  # its own process group: a kill takes every descendant with it
+        start_new_session=True,  # its own session and process group, away from the grader's
     )
     os.close(progress_w)
-    output = _BoundedReader(process.stdout, limits.output_bytes)
+    output = _BoundedReader(process.stdout, limits.output_bytes, stop_after=limits.output_limit_bytes)
     progress = _ProgressReader(progress_r, on_progress)
     output.start()
     progress.start()
 
-    limit_hit = None
+    watch = TreeWatch(process.pid, limits, scratch)
+    limit_hit: str | None = None
     try:
-        process.wait(timeout=limits.timeout_s)
-    except subprocess.TimeoutExpired:
-        limit_hit = "time"
+        limit_hit = _watch(process, limits, output, watch, started)
     finally:
-        _kill_group(process)
+        # The child is not reaped yet (see _watch), so its process ID and group cannot have been
+        # reused by an unrelated process while we kill whatever is left under it.
+        kill_tree(process.pid)
+        _reap(process)
     output.join(timeout=5)
     progress.join(timeout=5)
 
+    returncode = process.returncode
+    if limit_hit is None and returncode is not None and returncode > 128:
+        limit_hit = limit_of_signal(returncode - 128)  # the kernel's CPU limit: SIGXCPU
     run = RunInfo(
-        returncode=process.returncode,
+        returncode=returncode,
         limit_hit=limit_hit,
         wall_seconds=time.monotonic() - started,
         output=strip_runtime_noise(output.kept.decode("utf-8", errors="replace")),
         output_truncated_bytes=output.dropped,
-        isolation="process",
+        isolation=choice.kind,
+        limits=limits.describe(),
+        peak_memory_bytes=watch.peak_memory,
+        peak_processes=watch.peak_processes,
     )
     evidence = read_evidence(evidence_path, plan, run, limits)
-    has_model = evidence.model_file is not None and model_path.is_file()
+    if choice.note:
+        evidence.notes.append(choice.note)
+    evidence.tampering = find_tampering(submission_sources(plan))
+    has_model = evidence.model_file is not None and _model_file_problem(model_path) is None
+    if evidence.model_file is not None and not has_model:
+        evidence.model_save_error = _model_file_problem(model_path)
     return SandboxOutcome(evidence=evidence, scratch=scratch, model_path=model_path if has_model else None)
+
+
+def _watch(
+    process: subprocess.Popen, limits: SandboxLimits, output: _BoundedReader, watch: TreeWatch, started: float
+) -> str | None:
+    """Wait for the child to end; return the limit that ended it first, if one did.
+
+    Returns without reaping the child (``WNOWAIT``): the caller kills what it left behind first.
+    """
+    deadline = started + limits.timeout_s
+    waiter = _ExitWaiter(process.pid)
+    try:
+        while True:
+            if waiter.wait(POLL_S):
+                return None
+            if output.exceeded.is_set():
+                return "output"
+            if time.monotonic() >= deadline:
+                return "time"
+            hit = watch.check()
+            if hit is not None:
+                return hit
+    finally:
+        waiter.close()
+
+
+class _ExitWaiter:
+    """``wait(timeout)``: wait up to ``timeout`` seconds for a child process to end and say
+    whether it did, leaving it unreaped. A pidfd wakes up the moment the process ends; without
+    one (old kernels, other systems) the exit is polled."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        try:
+            self.pidfd: int | None = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            self.pidfd = None
+
+    def ended(self) -> bool:
+        try:
+            return os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        except ChildProcessError:
+            return True
+
+    def wait(self, timeout: float) -> bool:
+        if self.pidfd is not None:
+            ready, _, _ = select.select([self.pidfd], [], [], timeout)
+            return bool(ready) or self.ended()
+        if self.ended():
+            return True
+        time.sleep(timeout)
+        return self.ended()
+
+    def close(self) -> None:
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+
+
+def _reap(process: subprocess.Popen) -> None:
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def test_split_locations(extra: Iterable[Path] = ()) -> list[Path]:
+    """Every folder that may hold a test split: the grader's cache (its verified arrays), the
+    system dataset folders, Keras' and TFDS' caches, GRADER_DATA_DIR and ``extra``. Bubblewrap
+    covers each one that lies inside a folder it binds; the rest are not bound at all."""
+    from grader import datasets  # the grader's own code: numpy, no TensorFlow
+
+    locations = [
+        datasets.cache_dir(),
+        *datasets.SYSTEM_DATA_DIRS,
+        datasets.keras_datasets_dir().parent,
+        Path.home() / "tensorflow_datasets",
+        *(Path(p) for p in extra if p),
+    ]
+    if os.environ.get("GRADER_DATA_DIR"):
+        locations.append(Path(os.environ["GRADER_DATA_DIR"]))
+    return [Path(p).expanduser() for p in locations]
 
 
 # TensorFlow's C++ runtime logs a few start-up lines before its log level applies; they are not
@@ -180,29 +346,47 @@ def strip_runtime_noise(text: str) -> str:
     return _RUNTIME_NOISE.sub("", text)
 
 
-def child_environment(plan: SandboxPlan) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
+# Variables passed on from the grader's environment: locale, library search paths and thread
+# settings. Nothing else: a CI runner's environment can hold credentials, and learner code can
+# print its environment into a report.
+_PASSED_ENV = re.compile(r"^(PATH|LANG|LANGUAGE|LC_\w+|TZ|LD_LIBRARY_PATH|OMP_\w+|MKL_\w+|OPENBLAS_\w+|KMP_\w+|TF_\w+|KERAS_BACKEND)$")
+
+
+def child_environment(plan: SandboxPlan, scratch: Path | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if _PASSED_ENV.match(k) and not k.startswith("GRADER_")}
     env.update(
         PYTHONHASHSEED=str(plan.seed),
         PYTHONUNBUFFERED="1",
         PYTHONDONTWRITEBYTECODE="1",
         # The grader package must be importable from the scratch folder.
-        PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH", "")])),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH", "")])),
         TF_CPP_MIN_LOG_LEVEL="2",  # TensorFlow's C++ start-up chatter is not the learner's output
         CUDA_VISIBLE_DEVICES="",
         MPLBACKEND="Agg",  # plots never open a window
     )
+    if scratch is not None:
+        # Keras, matplotlib, TFDS and tempfile write their caches and temporary files here, in
+        # the scratch folder (counted by the disk limit), not in the grader user's home.
+        home = scratch / "home"
+        env.update(
+            HOME=str(home),
+            TMPDIR=str(scratch / "tmp"),
+            XDG_CACHE_HOME=str(home / ".cache"),
+            XDG_CONFIG_HOME=str(home / ".config"),
+            XDG_DATA_HOME=str(home / ".local" / "share"),
+        )
     return env
 
 
 def read_evidence(path: Path, plan: SandboxPlan, run: RunInfo, limits: SandboxLimits) -> SandboxEvidence:
     evidence: SandboxEvidence
     try:
-        evidence = from_json(SandboxEvidence, json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError, KeyError):
+        evidence = from_json(SandboxEvidence, json.loads(_read_scratch_file(path, MAX_EVIDENCE_BYTES)))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
         # The child died before it wrote anything (or wrote garbage): evidence of nothing.
         evidence = SandboxEvidence(submission=plan.submission.name, seed=plan.seed, style=plan.style)
     evidence.run = run
+    _limits_seen_in_exceptions(evidence)
     reason = _death_reason(run, limits)
     for name, step in list(evidence.steps.items()):
         if step.status == "started":
@@ -211,41 +395,184 @@ def read_evidence(path: Path, plan: SandboxPlan, run: RunInfo, limits: SandboxLi
                 name=name,
                 status="exception",
                 seconds=run.wall_seconds,
-                exception=ExceptionInfo(type=_death_type(run), message=f"{who} did not finish: {reason}"),
+                exception=ExceptionInfo(
+                    type=_death_type(run), message=f"{who} did not finish: {reason}", hint=LIMIT_HINTS.get(run.limit_hit or "", "")
+                ),
                 label=step.label,
             )
-    if not evidence.steps and run.returncode != 0:
+    if not evidence.steps and (run.returncode != 0 or run.limit_hit):
         evidence.steps["import"] = StepResult(
             name="import",
             status="exception",
-            exception=ExceptionInfo(type=_death_type(run), message=f"the submission could not be run: {reason}"),
+            exception=ExceptionInfo(
+                type=_death_type(run),
+                message=f"the submission could not be run: {reason}",
+                hint=LIMIT_HINTS.get(run.limit_hit or "", ""),
+            ),
         )
     return evidence
 
 
+def _read_scratch_file(path: Path, max_bytes: int) -> bytes:
+    """A file the child wrote, read safely: learner code may have replaced it with a link to a
+    file of the grader's, or with something huge."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ValueError(f"{path.name} is not a regular file")
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"{path.name} is larger than {max_bytes} bytes")
+    return data
+
+
+def _model_file_problem(path: Path) -> str | None:
+    """Why the saved model may not go to the trusted evaluator, or None when it may."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return "the trained model was not saved"
+    if not stat.S_ISREG(info.st_mode):
+        return "model.keras in the scratch folder is not a regular file (was it replaced?)"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return "model.keras in the scratch folder is not a saved Keras model (was it replaced?)"
+    if unpacked > MAX_MODEL_UNPACKED_BYTES:
+        return f"the saved model unpacks to {unpacked / 1024**3:.1f} GB, too large to test"
+    return None
+
+
+def _limits_seen_in_exceptions(evidence: SandboxEvidence) -> None:
+    """Limits the child met without being killed: the kernel's data limit makes an allocation
+    raise MemoryError, and its file-size limit makes a write raise "File too large"."""
+    for step in evidence.steps.values():
+        exc = step.exception
+        if exc is None or step.status != "exception":
+            continue
+        limit = None
+        if exc.type in ("MemoryError", "ResourceExhaustedError", "OutOfMemoryError"):
+            limit = "memory"
+        elif exc.type in ("OSError", "IOError") and ("File too large" in exc.message or "[Errno 27]" in exc.message):
+            limit = "file_size"
+        if limit is not None:
+            evidence.run.limit_hit = evidence.run.limit_hit or limit
+            exc.hint = exc.hint or LIMIT_HINTS[limit]
+
+
 def _death_type(run: RunInfo) -> str:
-    return {"time": "TimeLimitExceeded"}.get(run.limit_hit or "", "ProcessDied")
+    # The judges' diagnosis knows these two (grader.judges.diagnose): a time-like limit, or a
+    # process that ended without finishing; the message and hint say which limit it was.
+    return "TimeLimitExceeded" if run.limit_hit in ("time", "cpu") else "ProcessDied"
 
 
 def _death_reason(run: RunInfo, limits: SandboxLimits) -> str:
     if run.limit_hit == "time":
         return f"the time limit of {limits.timeout_s:g} s was reached (an endless loop, or training too long?)"
+    if run.limit_hit == "cpu":
+        return (
+            f"it used more than {limits.cpu_seconds} s of CPU time, the grader's CPU time limit "
+            "(an endless loop, or training too long?)"
+        )
+    if run.limit_hit == "memory":
+        return (
+            f"it used more than {size_text(limits.memory_bytes)} of memory, the grader's memory limit "
+            "(a very large model, batch or array?)"
+        )
+    if run.limit_hit == "output":
+        return f"it printed more than {size_text(limits.output_limit_bytes)}, the grader's output limit (printing in a loop?)"
+    if run.limit_hit == "processes":
+        return (
+            f"it started more than {limits.processes} processes, the grader's process limit "
+            "(a fork bomb, or multiprocessing?)"
+        )
+    if run.limit_hit == "file_size":
+        return (
+            f"it wrote more than {size_text(limits.disk_bytes)} of files (or one larger than "
+            f"{size_text(limits.file_bytes)}), the grader's file size limit"
+        )
     if run.returncode is not None and run.returncode < 0:
-        try:
-            name = signal.Signals(-run.returncode).name
-        except ValueError:
-            name = f"signal {-run.returncode}"
-        return f"the process was killed by {name}"
+        # The wrapper between the grader and the child died, not the child: in process
+        # isolation that is the guard, which only learner code signals.
+        name = _signal_name(-run.returncode)
+        if run.isolation == "process":
+            return f"the process running it was killed by {name} (did your code kill its parent process?)"
+        return f"the sandbox was killed by {name}"
+    if run.returncode is not None and run.returncode > 128:
+        return f"the process was killed by {_signal_name(run.returncode - 128)}"
     return f"the process exited with code {run.returncode} (os._exit or a crash inside TensorFlow?)"
 
 
-def _kill_group(process: subprocess.Popen) -> None:
-    """Kill the child's whole process group, then reap the child."""
+def _signal_name(number: int) -> str:
     try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+# --- tampering: code that changes how a model is measured -------------------------------------
+
+# Methods whose replacement changes what Keras reports about a model, or what the grader
+# records and saves. The grader tests the saved model with its own code, so replacing them
+# changes nothing in the score; it is still reported, because it can only be meant to mislead.
+_MEASURING_METHODS = frozenset({
+    "evaluate", "predict", "predict_on_batch", "test_on_batch", "predict_step", "test_step",
+    "fit", "save", "save_model", "load_model", "count_params", "get_compile_config", "summary",
+})  # fmt: skip
+MAX_SCANNED_SOURCE = 50 * 1024 * 1024
+
+
+def submission_sources(plan: SandboxPlan) -> list[tuple[str, str]]:
+    """``(where, source)`` pairs of the learner's code: the file, or a notebook's code cells."""
+    cells = plan.adapter.get("cells") if isinstance(plan.adapter, dict) else None
+    if cells:
+        return [(f"cell {cell.get('number', '?')}, ", str(cell.get("source", ""))) for cell in cells]
+    if plan.submission.suffix.lower() not in ("", ".py"):
+        return []
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
+        if plan.submission.stat().st_size > MAX_SCANNED_SOURCE:
+            return []
+        return [("", plan.submission.read_bytes().decode("utf-8", errors="replace"))]
+    except OSError:
+        return []
+
+
+def find_tampering(sources: Iterable[tuple[str, str]]) -> list[str]:
+    """Places where the code replaces a method Keras measures models with, or imports the
+    grader's own modules: ``["line 12: replaces Model.evaluate", ...]``.
+
+    A static scan of the source (``ast``): a call of ``setattr`` with a computed name escapes
+    it, which is acceptable, since nothing here changes the score (the trusted evaluation does
+    not run learner code); it only tells the instructor what the code tried.
+    """
+    found: list[tuple[str, int, str]] = []
+    for where, source in sources:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue  # code that does not parse does not run either
+        for node in ast.walk(tree):
+            line = getattr(node, "lineno", 0)
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    for item in ast.walk(target):
+                        if isinstance(item, ast.Attribute) and item.attr in _MEASURING_METHODS:
+                            found.append((where, line, f"replaces {_dotted(item)}"))
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
+                if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) and node.args[1].value in _MEASURING_METHODS:
+                    found.append((where, line, f"replaces {_dotted(node.args[0])}.{node.args[1].value}"))
+            elif isinstance(node, ast.Import) and any(a.name.split(".")[0] == "grader" for a in node.names):
+                found.append((where, line, "imports the grader's own code"))
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "grader" and not node.level:
+                found.append((where, line, "imports the grader's own code"))
+    ordered = sorted(dict.fromkeys(found), key=lambda item: (item[0], item[1]))
+    return [f"{where}line {line}: {what}" for where, line, what in ordered[:20]]
+
+
+def _dotted(node: ast.AST) -> str:
+    try:
+        return ast.unparse(node)[:60]
+    except Exception:  # noqa: BLE001 - only for a message
+        return "an object"

@@ -1,0 +1,457 @@
+"""Resource limits for the sandboxed child, and how they are enforced and measured.
+
+Two mechanisms, because neither covers everything on its own:
+
+* **Kernel limits** (``setrlimit``), set by a small wrapper process right before it executes the
+  child, so they are in place before any learner code runs and cannot be raised by it (the hard
+  limits equal the soft ones):
+
+  - ``RLIMIT_CPU``: CPU seconds, a backstop behind the wall-clock limit that the kernel enforces
+    even if the grader itself stalls (SIGXCPU, then SIGKILL);
+  - ``RLIMIT_DATA``: the size of the private writable memory a process may map, so one giant
+    allocation fails at once with ``MemoryError`` instead of racing the watchdog. TensorFlow's
+    data size stays close to its resident size (measured: 1.2 GB data for 1.17 GB resident
+    while training the chapter's model on the real Fashion-MNIST), unlike its *virtual* size
+    (3.3 GB, and more with more cores), which is why ``RLIMIT_AS`` is not used;
+  - ``RLIMIT_FSIZE``: the largest file the child may write (a saved model included); Python
+    ignores SIGXFSZ, so a write past it raises ``OSError: [Errno 27] File too large``;
+  - ``RLIMIT_CORE`` = 0: a killed multi-gigabyte process does not leave a core dump;
+  - ``RLIMIT_NPROC`` (inside bubblewrap only): it counts the tasks of a user, threads included,
+    and root ignores it - but inside bubblewrap's user namespace the child is not root and the
+    count is that namespace's own, so it stops a fork bomb in the kernel. Outside a namespace it
+    would count every process of the grader's user (or nothing, for root), so it is not set.
+
+* **A watchdog in the grader** (``TreeWatch``), polled every ``POLL_S`` seconds, that reads
+  ``/proc`` for the whole tree of processes under the sandbox and kills all of them when the
+  sum of their resident memory, their number, or the bytes written to the scratch folder is
+  over its limit. Resident memory is what fills a machine's RAM, so it is the memory limit that
+  counts; the kernel's data limit above is only its fast, generous backstop.
+
+Which limit ended the run is recorded as ``RunInfo.limit_hit``: "time", "cpu", "memory",
+"output", "processes" or "file_size".
+
+Run as ``python -m grader.sandbox.limits [--guard] --cpu S --data B --fsize B [--nproc N] --
+CMD...``: apply the limits, then run CMD. Without ``--guard`` it simply executes CMD (inside
+bubblewrap, whose own init process already stands between the child and the grader). With
+``--guard`` (process isolation) it stays as CMD's parent: the learner's ``os.getppid()`` is
+this guard, not the grader, so killing "the parent" cannot kill the grader; the guard is also a
+child subreaper, so processes the learner detaches stay in the tree the watchdog sees.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+GiB = 1024**3
+MiB = 1024**2
+
+POLL_S = 0.1  # how often the watchdog samples the process tree (about 1-2 ms of CPU each time)
+DISK_POLL_S = 1.0  # how often it adds up the scratch folder (a walk of the folder)
+
+LIMITS = ("time", "cpu", "memory", "output", "processes", "file_size")
+
+# For the learner: how to stay within each limit. The runner puts it on the exception it writes
+# for a run a limit ended (ExceptionInfo.hint), and the integrity check repeats it.
+LIMIT_HINTS = {
+    "time": (
+        "Make the run fit in the time limit: train for fewer epochs, use a smaller model or a "
+        "larger batch_size, and make sure no loop runs forever."
+    ),
+    "cpu": (
+        "Make the run use less computing time: train for fewer epochs or a smaller model, and "
+        "make sure no loop runs forever."
+    ),
+    "memory": (
+        "Use less memory: a smaller model or batch_size, and no extra copies of the dataset "
+        "(each float64 copy of the training images takes hundreds of megabytes)."
+    ),
+    "output": (
+        "Print less: no print() inside loops over images or batches; use verbose=2 in fit() "
+        "for one line per epoch."
+    ),
+    "processes": (
+        "Don't start processes from your code (os.fork, multiprocessing, subprocess): train in "
+        "the process the grader runs."
+    ),
+    "file_size": (
+        "Write fewer and smaller files: the grader saves your model itself, and your code needs "
+        "to write nothing else."
+    ),
+}
+
+
+def describe_limit(limit: str, limits: dict[str, float]) -> str:
+    """What a limit is, with its value, as a phrase: "more than 4 GB of memory". ``limits`` is
+    ``SandboxLimits.describe()`` (``RunInfo.limits``); a missing value is left out."""
+    value = limits.get({
+        "time": "time_s", "cpu": "cpu_s", "memory": "memory_bytes", "output": "output_bytes",
+        "processes": "processes", "file_size": "disk_bytes",
+    }.get(limit, ""))  # fmt: skip
+    if limit == "time":
+        return f"more than {value:g} s" if value else "too long"
+    if limit == "cpu":
+        return f"more than {value:g} s of CPU time" if value else "too much CPU time"
+    if limit == "memory":
+        return f"more than {size_text(value)} of memory" if value else "too much memory"
+    if limit == "output":
+        return f"more than {size_text(value)} of printed output" if value else "too much printed output"
+    if limit == "processes":
+        return f"more than {value:g} processes" if value else "too many processes"
+    if limit == "file_size":
+        per_file = limits.get("file_bytes")
+        one = f" (or one file over {size_text(per_file)})" if per_file else ""
+        return f"more than {size_text(value)} of files{one}" if value else "files that were too large"
+    return f"the {limit} limit"
+
+
+def size_text(count: float) -> str:
+    """``4294967296`` -> ``"4 GB"`` (binary units, as the limits are set)."""
+    for unit, size in (("GB", GiB), ("MB", MiB), ("KB", 1024)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count:g} bytes"
+
+
+# Signals a child's exit status may name, and the limit each stands for when the kernel sent it.
+_SIGNAL_LIMITS = {signal.SIGXCPU: "cpu", signal.SIGXFSZ: "file_size"}
+
+
+def usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def default_memory_bytes() -> int:
+    """4 GiB: over three times what TensorFlow needs to train the chapter's model on the real
+    data (1.17 GB resident, measured), room for a CNN; never more than half the machine."""
+    total = physical_memory()
+    if total is None:
+        return 4 * GiB
+    return int(max(1.5 * GiB, min(4 * GiB, total / 2)))
+
+
+@dataclass
+class SandboxLimits:
+    """What one run of learner code may use. Every field has a default that fits the chapter's
+    exercises; ``None`` means "derived from the others" (see the properties)."""
+
+    timeout_s: float = 900.0  # wall clock, from start to finish (TensorFlow's start included)
+    output_bytes: int = 64 * 1024  # learner output kept for the report
+    output_limit_bytes: int = 32 * MiB  # output after which the run is stopped
+    cpu_s: float | None = None  # None: timeout_s times the usable cores (a backstop)
+    memory_bytes: int = field(default_factory=default_memory_bytes)  # resident, whole tree
+    file_bytes: int = 512 * MiB  # largest single file (a .keras model of ~130M parameters)
+    disk_bytes: int = 1 * GiB  # all files in the scratch folder together
+    tmp_bytes: int = 256 * MiB  # bubblewrap's private /tmp (memory-backed)
+    processes: int = 64  # processes in the tree (TensorFlow needs one; bubblewrap adds two)
+
+    @property
+    def cpu_seconds(self) -> int:
+        if self.cpu_s is not None:
+            return max(1, math.ceil(self.cpu_s))
+        return math.ceil(self.timeout_s * usable_cores()) + 5
+
+    @property
+    def data_bytes(self) -> int:
+        """``RLIMIT_DATA``: twice the memory limit, so only what the watchdog could not stop in
+        time (one huge allocation) ever meets it."""
+        return 2 * self.memory_bytes
+
+    @property
+    def tasks(self) -> int:
+        """``RLIMIT_NPROC`` inside bubblewrap: tasks (threads count) in the sandbox's user
+        namespace. TensorFlow starts about two threads per core plus a dozen."""
+        return max(256, 8 * usable_cores() + 64)
+
+    def describe(self) -> dict[str, float]:
+        """The limits as numbers, for the evidence (``RunInfo.limits``) and the messages."""
+        return {
+            "time_s": float(self.timeout_s),
+            "cpu_s": float(self.cpu_seconds),
+            "memory_bytes": float(self.memory_bytes),
+            "file_bytes": float(self.file_bytes),
+            "disk_bytes": float(self.disk_bytes),
+            "processes": float(self.processes),
+            "output_bytes": float(self.output_limit_bytes),
+        }
+
+
+def wrapper_command(limits: SandboxLimits, command: Sequence[str], *, guard: bool, nproc: bool) -> list[str]:
+    """``python -m grader.sandbox.limits ...`` that applies ``limits`` and runs ``command``."""
+    argv = [sys.executable, "-m", "grader.sandbox.limits"]
+    if guard:
+        argv.append("--guard")
+    argv += ["--cpu", str(limits.cpu_seconds), "--data", str(limits.data_bytes), "--fsize", str(limits.file_bytes)]
+    if nproc:
+        argv += ["--nproc", str(limits.tasks)]
+    return [*argv, "--", *command]
+
+
+# --- the wrapper (runs in the sandbox, before the child) ---------------------------------------
+
+
+def apply_rlimits(cpu_s: int, data_bytes: int, file_bytes: int, nproc: int | None) -> None:
+    import resource
+
+    # Soft and hard limits are equal so learner code cannot raise them; the CPU hard limit is a
+    # few seconds higher so SIGXCPU (which names the limit) comes before SIGKILL.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 5))
+    resource.setrlimit(resource.RLIMIT_DATA, (data_bytes, data_bytes))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+    if nproc is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+
+
+def _become_subreaper() -> None:
+    """Orphans of the learner's processes are re-parented to us rather than to init, so they
+    stay in the tree the grader watches and kills. Linux only; elsewhere a no-op."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_CHILD_SUBREAPER = 36
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _guard(command: list[str]) -> int:
+    """Run ``command`` as our child and exit as it did: its exit code, or 128 + the signal that
+    killed it (the shell's convention, and bubblewrap's, so the grader reads both alike)."""
+    _become_subreaper()
+    # The learner may signal its parent; a guard that ignores the polite signals stays up, and
+    # one killed outright is noticed by the grader (its own child died) all the same.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(sig, signal.SIG_IGN)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+                signal.signal(sig, signal.SIG_DFL)
+            os.execv(command[0], command)
+        finally:
+            os._exit(127)
+    while True:
+        try:
+            waited, status = os.waitpid(pid, 0)
+        except InterruptedError:
+            continue
+        if waited == pid:
+            break
+    # Processes the learner started and left running are our children now (subreaper): end
+    # them before we go, or they would be re-parented to init, out of the grader's sight.
+    _kill_leftovers()
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1
+
+
+def _kill_leftovers() -> None:
+    me = os.getpid()
+    for _ in range(50):
+        if PROC_AVAILABLE:
+            kill_tree_below(me)
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            return  # no children left
+        time.sleep(0.01)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grader.sandbox.limits")
+    parser.add_argument("--guard", action="store_true")
+    parser.add_argument("--cpu", type=int, required=True)
+    parser.add_argument("--data", type=int, required=True)
+    parser.add_argument("--fsize", type=int, required=True)
+    parser.add_argument("--nproc", type=int)
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("no command to run")
+    apply_rlimits(args.cpu, args.data, args.fsize, args.nproc)
+    if args.guard:
+        return _guard(command)
+    os.execv(command[0], command)
+    return 127  # not reached
+
+
+# --- the watchdog (runs in the grader) --------------------------------------------------------
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of ``pid``, from ``/proc/<pid>/task/<tid>/children`` (every thread's)."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as handle:
+                found.extend(int(p) for p in handle.read().split())
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def descendants(root: int) -> list[int]:
+    """Every process below ``root``, parents before their children."""
+    order: list[int] = []
+    seen = {root}
+    queue = [root]
+    while queue:
+        pid = queue.pop(0)
+        for child in children(pid):
+            if child not in seen:
+                seen.add(child)
+                order.append(child)
+                queue.append(child)
+    return order
+
+
+def resident_bytes(pid: int) -> int:
+    """Resident memory of one process (``/proc/<pid>/statm``, second field), 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+try:
+    _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+except (ValueError, OSError, AttributeError):
+    _PAGE_SIZE = 4096
+
+PROC_AVAILABLE = Path("/proc/self/task").is_dir()
+
+
+def folder_bytes(folder: Path, max_entries: int = 20_000) -> int:
+    """Bytes on disk under ``folder``, without following links. A folder of more than
+    ``max_entries`` entries counts as over any limit: that many files is itself the problem."""
+    total = 0
+    entries = 0
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as scan:
+                for entry in scan:
+                    entries += 1
+                    if entries > max_entries:
+                        return sys.maxsize
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(Path(entry.path))
+                        else:
+                            total += entry.stat(follow_symlinks=False).st_blocks * 512
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    return total
+
+
+@dataclass
+class TreeWatch:
+    """Samples the process tree under ``root`` and says which limit, if any, it is over."""
+
+    root: int
+    limits: SandboxLimits
+    scratch: Path | None = None
+    peak_memory: int = 0
+    peak_processes: int = 0
+    _next_disk: float = 0.0
+
+    def check(self) -> str | None:
+        if not PROC_AVAILABLE:
+            return None
+        tree = descendants(self.root)
+        processes = len(tree) + 1
+        self.peak_processes = max(self.peak_processes, processes)
+        if processes > self.limits.processes:
+            return "processes"
+        # Resident memory of each process, added up: forked copies share pages, so this can
+        # over-count them, never under-count.
+        memory = sum(resident_bytes(pid) for pid in (self.root, *tree))
+        self.peak_memory = max(self.peak_memory, memory)
+        if memory > self.limits.memory_bytes:
+            return "memory"
+        now = time.monotonic()
+        if self.scratch is not None and now >= self._next_disk:
+            self._next_disk = now + DISK_POLL_S
+            if folder_bytes(self.scratch) > self.limits.disk_bytes:
+                return "file_size"
+        return None
+
+
+def kill_tree(root: int) -> None:
+    """Kill ``root`` and every process below it, including ones that left its process group.
+
+    The tree is frozen first (SIGSTOP, repeated until no new process appears), so a fork bomb
+    cannot outrun the killing; then everything gets SIGKILL, the children before ``root``: while
+    the guard lives, orphans are re-parented to it and stay findable.
+    """
+    if PROC_AVAILABLE:
+        kill_tree_below(root)
+    try:
+        os.killpg(root, signal.SIGKILL)  # the process group, as started (start_new_session)
+    except (ProcessLookupError, PermissionError):
+        pass
+    _signal(root, signal.SIGKILL)
+
+
+def kill_tree_below(root: int) -> None:
+    """Freeze, then kill, every process below ``root`` (not ``root`` itself)."""
+    stopped: list[int] = []
+    seen: set[int] = set()
+    for _ in range(50):
+        fresh = [pid for pid in descendants(root) if pid not in seen]
+        if not fresh:
+            break
+        for pid in fresh:
+            _signal(pid, signal.SIGSTOP)
+        seen.update(fresh)
+        stopped.extend(fresh)
+    for pid in reversed(stopped):
+        _signal(pid, signal.SIGKILL)
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def limit_of_signal(signum: int) -> str | None:
+    """The limit a kernel-sent signal stands for: SIGXCPU is the CPU limit."""
+    try:
+        return _SIGNAL_LIMITS.get(signal.Signals(signum))
+    except ValueError:
+        return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
