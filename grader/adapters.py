@@ -262,22 +262,15 @@ def file_kind(path: Path) -> str:
         return "notebook"
     try:
         with path.open("rb") as stream:
-            head = stream.read(512)
+            head = stream.read(64 * 1024)
     except OSError:
         head = b""
     if head.startswith((_ZIP_MAGIC, _HDF5_MAGIC)):
         return "model_file"
-    if suffix not in PYTHON_SUFFIXES and head.lstrip().startswith(b"{") and b'"cells"' in head + _peek_more(path):
+    # A notebook saved without its suffix is JSON with a "cells" list near the top.
+    if suffix not in PYTHON_SUFFIXES and head.lstrip().startswith(b"{") and b'"cells"' in head:
         return "notebook"
     return "python"
-
-
-def _peek_more(path: Path) -> bytes:
-    try:
-        with path.open("rb") as stream:
-            return stream.read(64 * 1024)
-    except OSError:
-        return b""
 
 
 def read_python(path: Path) -> str:

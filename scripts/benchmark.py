@@ -130,7 +130,12 @@ def batch_benchmark(args: argparse.Namespace) -> int:
             if completed.returncode != 0:
                 print(completed.stdout, completed.stderr, sep="\n")
                 raise SystemExit(f"grade batch --jobs {jobs} failed with exit code {completed.returncode}")
-            return seconds, json.loads((Path(tmp) / out / "run.json").read_text())
+            stats = json.loads((Path(tmp) / out / "run.json").read_text())
+            if stats["passed"] != args.students:
+                # Every student hands in the reference solution: anything else is a broken set-up,
+                # and its times would measure nothing.
+                raise SystemExit(f"only {stats['passed']} of {args.students} copies of the reference passed")
+            return seconds, stats
 
         one_s, one = batch(1, "jobs1")
         print(f"batch of {args.students}, --jobs 1: {one_s:.1f} s ({one['passed']} passed)")

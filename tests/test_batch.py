@@ -242,11 +242,16 @@ def test_summary_groups_mistakes_across_different_numbers() -> None:
         _record("ben", [accuracy(0.79)], 70),
         _record("cat", [accuracy(0.90), CheckResult("loss", "Loss", "failed", 0, 10, "The loss is mse.")], 90),
         _record("dan", [accuracy(0.91)], 100),
+        _record("eve", [
+            CheckResult("model_built", "Model", "error", 0, 5, "build_model() raised ValueError at eve.py, line 11."),
+            CheckResult("loss", "Loss", "error", 0, 10, "Not checked, because build_model() raised ValueError."),
+        ], 0),
     ]
     mistakes = common_mistakes(records)
-    assert [(m.check_id, m.students) for m in mistakes] == [("test_accuracy", ["ann", "ben"]), ("loss", ["cat"])]
+    # eve's second error is a consequence of her first: not a mistake of its own.
+    assert [(m.check_id, m.students) for m in mistakes] == [("test_accuracy", ["ann", "ben"]), ("loss", ["cat"]), ("model_built", ["eve"])]
     histogram = score_histogram([r.result.score for r in records], 100.0)
-    assert [b.count for b in histogram][-4:] == [0, 2, 0, 2]  # 70-80 %: 2; 90-100 %: 2, full marks included
+    assert histogram[0].count == 1 and [b.count for b in histogram][-4:] == [0, 2, 0, 2]  # 70-80 %: 2; 90-100 %: 2, full marks included
 
 
 def test_error_result_renders_in_every_writer(tmp_path: Path) -> None:
@@ -378,7 +383,7 @@ def test_dask_executor_on_a_local_cluster(tiny_data_dir: Path, tmp_path: Path) -
     shutil.copyfile(f / "good.py", submissions / "carol.py")
 
     # Worker processes inherit GRADER_DATA_DIR (set by tiny_data_dir) and run the sandbox locally.
-    with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster:
         args = ["batch", "fashion_mnist", str(submissions), "--out", str(out), "--quiet",
                 "--executor", "dask", "--scheduler", cluster.scheduler_address]  # fmt: skip
         assert main(args) == 0

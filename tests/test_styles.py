@@ -379,6 +379,22 @@ def test_notebook_with_pip_and_magics_runs_and_errors_name_the_cell(tiny_data_di
     assert ran.status != "passed" and "cell 5, line 2" in ran.message
 
 
+def test_notebook_defining_functions_names_cells_in_its_tracebacks(tiny_data_dir: Path, tmp_path: Path) -> None:
+    """A notebook graded as a module: the error raised inside build_model() (cell 2), called
+    from a later cell (cell 3), is shown with both cells' own line numbers."""
+    source = load_exercise("fashion_mnist").solution_path.read_text()
+    broken = source.replace('activation="relu"', 'activation="rellu"')
+    line = next(i for i, text in enumerate(broken.splitlines(), start=1) if '"rellu"' in text)
+    path = write_notebook(tmp_path, "functions.ipynb", ["%matplotlib inline", broken, "model = build_model()"])
+    result = grade(path, "fashion_mnist")
+    assert (result.style, result.details["graded_as"]) == ("notebook", "module")
+    frames = result.details["errors"][0]["frames"]
+    assert [(f["file"], f["line"]) for f in frames] == [("functions.ipynb, cell 3", 1), ("functions.ipynb, cell 2", line)]
+    present = check(result, "functions_present")
+    assert f"functions.ipynb, cell 2, line {line}" in present.message
+    assert 'did you mean "relu"' in present.hint
+
+
 def test_script_with_two_models_says_which_variable_to_use(tiny_data_dir: Path, tmp_path: Path) -> None:
     path = write(tmp_path, "two.py", """
         from tensorflow import keras
@@ -442,6 +458,35 @@ def test_script_that_raises_before_training_names_its_line(tiny_data_dir: Path, 
     text = failed_text(result)
     assert "typo.py, line 6" in text and '"softmax"' in text
     assert result.details["errors"][0]["step"] == "build_model"
+
+
+def test_script_killed_while_training_keeps_its_model_checks(tiny_data_dir: Path, tmp_path: Path) -> None:
+    """The time limit ends a script in the middle of model.fit: the evidence recorded so far
+    survives, so the architecture is still judged and the training check says what happened."""
+    path = write(tmp_path, "endless.py", """
+        from tensorflow import keras
+
+        (x, y), _ = keras.datasets.fashion_mnist.load_data()
+
+
+        class Forever(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                while True:
+                    pass
+
+
+        model = keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(),
+                                  keras.layers.Dense(64, activation="relu"),
+                                  keras.layers.Dense(10, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.fit(x / 255.0, y, epochs=5, callbacks=[Forever()], verbose=0)
+    """)
+    result = grade(path, "fashion_mnist", timeout_s=25)
+    assert result.details["limit_hit"] == "time" and not result.passed
+    assert check(result, "hidden_layers").status == "passed"
+    assert check(result, "output_layer").status == "passed"
+    training = check(result, "training")
+    assert training.status == "error" and "your script did not finish: the time limit" in training.message.lower()
 
 
 def test_certificate_returning_nothing_is_graded_and_told(tiny_data_dir: Path, tmp_path: Path) -> None:

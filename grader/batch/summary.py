@@ -155,12 +155,22 @@ def check_rates(graded: list[StudentRecord], spec: ExerciseSpec) -> list[CheckRa
 
 
 def common_mistakes(graded: list[StudentRecord], top: int = TOP_MISTAKES) -> list[Mistake]:
-    """Checks that failed (or raised), grouped by check and message shape, most frequent first."""
+    """What students got wrong, grouped by check and message shape, most frequent first.
+
+    Per student: every failed check, and the first check in error. Checks in error after it are
+    almost always its consequences ("Not checked, because build_model() raised ..."); counting
+    them would fill the table with one student's single mistake.
+    """
     groups: dict[tuple[str, str], Mistake] = {}
     order: list[tuple[str, str]] = []
     for record in graded:
+        seen_error = False
         for check in record.result.checks:
-            if check.status not in ("failed", "error"):
+            if check.status == "error":
+                if seen_error:
+                    continue
+                seen_error = True
+            elif check.status != "failed":
                 continue
             key = (check.id, _NUMBER.sub("#", check.message))
             if key not in groups:

@@ -13,6 +13,7 @@ the *first* real cause, in their own terms, once - not a cascade of follow-on er
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from grader.evidence import Evidence, ExceptionInfo
@@ -89,7 +90,8 @@ def exception_cause(step: str, exc: ExceptionInfo, evidence: Evidence, spec: Exe
     in_parens = f" ({location})" if location else ""
     text = clean_message(exc.message)
     if exc.type in RUNNER_EXCEPTIONS:
-        sentence = text[:1].upper() + text[1:]
+        # "train() did not finish: ..." keeps the function's name as written.
+        sentence = text if re.match(r"\w+\(", text) else text[:1].upper() + text[1:]
         brief = text.rstrip(".")
         return Cause(step, sentence if sentence.endswith(".") else sentence + ".", brief, hint)
     if step == "import":

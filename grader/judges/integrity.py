@@ -54,16 +54,7 @@ def judge_integrity(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
     sandbox = evidence.sandbox
     run = sandbox.run
     if run.limit_hit:
-        what = describe_limit(run.limit_hit, run.limits)
-        used = ""
-        if run.limit_hit == "memory" and run.peak_memory_bytes:
-            used = f" (it reached {size_text(run.peak_memory_bytes)})"
-        elif run.limit_hit == "processes" and run.peak_processes:
-            used = f" (it reached {run.peak_processes})"
-        return Verdict.failed(
-            f"Your code was stopped by the grader's {_limit_name(run.limit_hit)} limit: it used {what}{used}.",
-            LIMIT_HINTS.get(run.limit_hit, ""),
-        )
+        return Verdict.failed(_limit_message(evidence), LIMIT_HINTS.get(run.limit_hit, ""))
     if not sandbox.steps:
         return Verdict.error(
             "The run left no record of your code: it ended before the grader could see anything.",
@@ -79,6 +70,33 @@ def judge_integrity(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
         places = "; ".join(sandbox.tampering[:5])
         return Verdict.failed(f"Your code changes how Keras measures a model ({places}).", TAMPERING_HINT)
     return Verdict.passed(f"Your code ran within the grader's limits ({run.isolation} isolation) and fairly.")
+
+
+def _limit_message(evidence: Evidence) -> str:
+    """What the limit was and what the code did, in the learner's terms."""
+    run = evidence.sandbox.run
+    limit = run.limit_hit or ""
+    name = _limit_name(limit)
+    refused = [
+        step.exception
+        for step in evidence.sandbox.steps.values()
+        if step.exception is not None and step.exception.type in ("MemoryError", "OSError", "ResourceExhaustedError")
+    ]
+    if limit == "memory" and refused and run.peak_memory_bytes <= run.limits.get("memory_bytes", float("inf")):
+        # The kernel refused one allocation (RLIMIT_DATA) before the watchdog saw it grow.
+        allowed = run.limits.get("memory_bytes")
+        shown = f" ({size_text(allowed)})" if allowed else ""
+        return f"Your code hit the grader's memory limit: it asked for more memory at once than the grader allows{shown}, and the allocation was refused (MemoryError)."
+    if limit == "file_size" and any("File too large" in exc.message or "Errno 27" in exc.message for exc in refused):
+        per_file = run.limits.get("file_bytes")
+        shown = f" of {size_text(per_file)}" if per_file else ""
+        return f"Your code hit the grader's file size limit: it wrote a file larger than the limit{shown}, and the write was refused."
+    used = ""
+    if limit == "memory" and run.peak_memory_bytes:
+        used = f" (it reached {size_text(run.peak_memory_bytes)})"
+    elif limit == "processes" and run.peak_processes:
+        used = f" (it reached {run.peak_processes})"
+    return f"Your code was stopped by the grader's {name} limit: it used {describe_limit(limit, run.limits)}{used}."
 
 
 def _limit_name(limit: str) -> str:

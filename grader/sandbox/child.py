@@ -281,6 +281,7 @@ class ChildSession:
             session.emit("fit", epochs=call.epochs, samples=(call.x_shape or [None])[0])
             callbacks = list(kwargs.pop("callbacks", None) or [])
             callbacks.append(_ProgressCallback(int(epochs) if isinstance(epochs, int) else 0))
+            session.note_model_in_training(model)
             session.enter_phase("train")
             started = time.perf_counter()
             try:
@@ -435,6 +436,14 @@ class ChildSession:
                 )
         self.save()
 
+    def note_model_in_training(self, model: Any) -> None:
+        """Describe the first model a script or solution_model() trains, as it starts training:
+        if the run is killed or fit fails, the model checks still have a model to judge (as
+        build_model()'s model for the module style). The model chosen at the end replaces it."""
+        if self.phase_label and self.evidence.model is None:
+            self.evidence.model = describe_model(model, self.keras)
+            self.evidence.model_source = "the model model.fit was training"
+
     def record_step_problem(self, step: str, message: str, hint: str) -> None:
         """A problem the grader found (not an exception the learner's code raised)."""
         self.evidence.steps[step] = StepResult(
@@ -463,6 +472,8 @@ class ChildSession:
         trained has no test accuracy to earn.
         """
         if model is None:
+            # No model to grade: nothing noted while training stands in for one.
+            self.evidence.model, self.evidence.model_source = None, ""
             self.record_no_model(problem, hint)
             return
         self.evidence.model_source = source

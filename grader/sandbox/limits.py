@@ -339,6 +339,19 @@ def resident_bytes(pid: int) -> int:
         return 0
 
 
+def proportional_bytes(pid: int) -> int:
+    """Proportional set size of one process (``/proc/<pid>/smaps_rollup``): its private pages
+    plus its share of pages shared with others. Falls back to the resident size."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return resident_bytes(pid)
+
+
 try:
     _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 except (ValueError, OSError, AttributeError):
@@ -392,9 +405,14 @@ class TreeWatch:
         self.peak_processes = max(self.peak_processes, processes)
         if processes > self.limits.processes:
             return "processes"
-        # Resident memory of each process, added up: forked copies share pages, so this can
-        # over-count them, never under-count.
-        memory = sum(resident_bytes(pid) for pid in (self.root, *tree))
+        # Resident memory of each process, added up (cheap, and exact for one process). Forked
+        # copies share pages that this counts once per process, so a sum over the limit is
+        # checked again with each process's proportional share of shared pages (PSS): a fork of
+        # a 600 MB TensorFlow process does not use another 600 MB.
+        pids = (self.root, *tree)
+        memory = sum(resident_bytes(pid) for pid in pids)
+        if memory > self.limits.memory_bytes and len(pids) > 1:
+            memory = sum(proportional_bytes(pid) for pid in pids)
         self.peak_memory = max(self.peak_memory, memory)
         if memory > self.limits.memory_bytes:
             return "memory"

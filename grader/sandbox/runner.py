@@ -240,7 +240,7 @@ def run_in_sandbox(
         peak_memory_bytes=watch.peak_memory,
         peak_processes=watch.peak_processes,
     )
-    evidence = read_evidence(evidence_path, plan, run, limits)
+    evidence = read_evidence(evidence_path, plan, run, limits, scratch_work=work)
     if choice.note:
         evidence.notes.append(choice.note)
     evidence.tampering = find_tampering(submission_sources(plan))
@@ -378,7 +378,9 @@ def child_environment(plan: SandboxPlan, scratch: Path | None = None) -> dict[st
     return env
 
 
-def read_evidence(path: Path, plan: SandboxPlan, run: RunInfo, limits: SandboxLimits) -> SandboxEvidence:
+def read_evidence(
+    path: Path, plan: SandboxPlan, run: RunInfo, limits: SandboxLimits, scratch_work: Path | None = None
+) -> SandboxEvidence:
     evidence: SandboxEvidence
     try:
         evidence = from_json(SandboxEvidence, json.loads(_read_scratch_file(path, MAX_EVIDENCE_BYTES)))
@@ -386,11 +388,12 @@ def read_evidence(path: Path, plan: SandboxPlan, run: RunInfo, limits: SandboxLi
         # The child died before it wrote anything (or wrote garbage): evidence of nothing.
         evidence = SandboxEvidence(submission=plan.submission.name, seed=plan.seed, style=plan.style)
     evidence.run = run
-    _limits_seen_in_exceptions(evidence)
+    _annotate_exceptions(evidence, scratch_work)
     reason = _death_reason(run, limits)
     for name, step in list(evidence.steps.items()):
         if step.status == "started":
-            who = step.label or f"{name}()"  # a script's phases: "your script did not finish"
+            # A script's phases: "your script did not finish"; the import: "your file ...".
+            who = step.label or ("your file" if name == "import" else f"{name}()")
             evidence.steps[name] = StepResult(
                 name=name,
                 status="exception",
@@ -444,21 +447,50 @@ def _model_file_problem(path: Path) -> str | None:
     return None
 
 
-def _limits_seen_in_exceptions(evidence: SandboxEvidence) -> None:
-    """Limits the child met without being killed: the kernel's data limit makes an allocation
-    raise MemoryError, and its file-size limit makes a write raise "File too large"."""
+# Exceptions the sandbox itself causes, recognised by their message, and the fix to give.
+_SANDBOX_CAUSES = (
+    (re.compile(r"Network is unreachable|Temporary failure in name resolution|Name or service not known|\[Errno (101|-3|-2)\]"),
+     "The grader runs your code without a network: load the data with the chapter's loader "
+     "(tf.keras.datasets.fashion_mnist.load_data() or mnist.load_data()), which works offline."),
+    (re.compile(r"Read-only file system|\[Errno 30\]"),
+     "Your code may write files only in its working folder (and /tmp): use relative paths such "
+     "as \"checkpoint.keras\", or no files at all."),
+    (re.compile(r"Non-UTF-8 code|codec can't decode"),
+     "Save the file as UTF-8 (your editor's \"Encoding: UTF-8\"): it holds a byte that is not "
+     "UTF-8, usually an accented letter saved as Latin-1 or Windows-1252."),
+)  # fmt: skip
+
+
+def _annotate_exceptions(evidence: SandboxEvidence, scratch_work: Path | None) -> None:
+    """What the sandbox knows about exceptions it caused itself.
+
+    Limits met without a kill: the kernel's data limit makes an allocation raise MemoryError,
+    its file-size limit makes a write raise "File too large". Sandbox walls: no network, a
+    read-only file system. And the scratch folder's path is taken out of messages (Python
+    names the file it compiled there): the learner knows only their file's name.
+    """
     for step in evidence.steps.values():
         exc = step.exception
         if exc is None or step.status != "exception":
             continue
+        if scratch_work is not None:
+            exc.message = exc.message.replace(f"{scratch_work}{os.sep}", "").replace(str(scratch_work), ".")
         limit = None
         if exc.type in ("MemoryError", "ResourceExhaustedError", "OutOfMemoryError"):
             limit = "memory"
-        elif exc.type in ("OSError", "IOError") and ("File too large" in exc.message or "[Errno 27]" in exc.message):
+        elif "File too large" in exc.message or "[Errno 27]" in exc.message:
             limit = "file_size"
         if limit is not None:
             evidence.run.limit_hit = evidence.run.limit_hit or limit
             exc.hint = exc.hint or LIMIT_HINTS[limit]
+            if limit == "memory" and not exc.message.strip():
+                # Python's MemoryError says nothing; "memory limit" also selects the judges' hint.
+                exc.message = "the memory it asked for was refused: more than the grader's memory limit allows"
+            continue
+        for pattern, hint in _SANDBOX_CAUSES:
+            if pattern.search(exc.message):
+                exc.hint = exc.hint or hint
+                break
 
 
 def _death_type(run: RunInfo) -> str:

@@ -1,0 +1,18 @@
+# A learning rate of a billion: the weights overflow and the loss becomes NaN.
+import tensorflow as tf
+
+
+def build_model():
+    model = tf.keras.Sequential([
+        tf.keras.Input(shape=(28, 28)),
+        tf.keras.layers.Flatten(),
+        tf.keras.layers.Dense(64, activation="relu"),
+        tf.keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer=tf.keras.optimizers.SGD(learning_rate=1e9),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def train(model, train_images, train_labels):
+    return model.fit(train_images * 1e6, train_labels, epochs=5, verbose=0)

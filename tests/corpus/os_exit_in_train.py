@@ -1,0 +1,20 @@
+# os._exit() inside train(): the process ends at once, without cleanup.
+import os
+
+import tensorflow as tf
+
+
+def build_model():
+    model = tf.keras.Sequential([
+        tf.keras.Input(shape=(28, 28)),
+        tf.keras.layers.Flatten(),
+        tf.keras.layers.Dense(64, activation="relu"),
+        tf.keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def train(model, train_images, train_labels):
+    model.fit(train_images, train_labels, epochs=1, verbose=0)
+    os._exit(0)

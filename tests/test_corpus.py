@@ -1,0 +1,135 @@
+"""The corpus of broken, hostile and mistaken submissions (``tests/corpus/``), graded through the
+CLI one after another, on the tiny synthetic datasets.
+
+Every case of ``tests/corpus/manifest.toml`` (its header says what each key checks) is graded by
+``python -m grader EXERCISE FILE --json ...`` in a subprocess, as an instructor would, so a case
+that crashed or hung the grader fails here rather than in a class's batch. Cases run in the
+manifest's order; with bubblewrap (the default where it works) the whole corpus takes a few
+minutes, most of it TensorFlow starting once per case.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import write_tiny_dataset
+from grader.sandbox.isolation import bwrap_problem
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(__file__).resolve().parent / "corpus"
+MANIFEST = tomllib.loads((CORPUS / "manifest.toml").read_text(encoding="utf-8"))
+DEFAULTS: dict[str, Any] = MANIFEST["defaults"]
+CASES: list[dict[str, Any]] = MANIFEST["cases"]
+ISOLATION = "bwrap" if bwrap_problem() is None else "process"
+LIMITS = {"time", "cpu", "memory", "output", "processes", "file_size"}
+
+
+def expected(case: dict[str, Any]) -> dict[str, Any]:
+    """The case's expectations for the isolation this machine gives."""
+    merged = {key: value for key, value in case.items() if key != "process"}
+    if ISOLATION == "process":
+        merged.update(case.get("process", {}))
+    return merged
+
+
+@pytest.fixture(scope="module")
+def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Tiny datasets, a grader cache prepared once for all cases, and a copy of the corpus (the
+    huge file padded) in a folder of its own, so escape markers cannot land in the repository."""
+    root = tmp_path_factory.mktemp("corpus-run")
+    data = root / "tiny-data"
+    write_tiny_dataset(data / "mnist", "mnist", seed=0, gz=False)
+    write_tiny_dataset(data / "fashion_mnist", "fashion_mnist", seed=100, gz=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
+    env.update(GRADER_DATA_DIR=str(data), GRADER_CACHE_DIR=str(root / "cache"), GRADER_OFFLINE="1")
+    # Served folders and TFDS copies once, rather than in the first case that needs them.
+    subprocess.run([sys.executable, "-m", "grader.datasets", "prepare"], env=env, cwd=ROOT, check=True, capture_output=True)
+    submissions = root / "submissions"
+    shutil.copytree(CORPUS, submissions)
+    for case in CASES:
+        if case.get("pad_bytes"):
+            with (submissions / case["file"]).open("a", encoding="utf-8") as handle:
+                line = "# " + "this line only pads the file " * 3 + "\n"
+                handle.write(line * (int(case["pad_bytes"]) // len(line)))
+    return {"root": root, "env": env, "submissions": submissions, "cache": root / "cache", "data": data}
+
+
+def test_the_manifest_covers_the_corpus() -> None:
+    files = {path.name for path in CORPUS.iterdir() if path.name != "manifest.toml"}
+    listed = [case["file"] for case in CASES]
+    assert len(listed) == len(set(listed)), "a file is listed twice"
+    assert files == set(listed)
+    assert len(CASES) >= 30
+    for case in CASES:
+        assert case.get("limit") in LIMITS | {None}, case["file"]
+        assert case["exit"] in (0, 1, 2), case["file"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["file"] for case in CASES])
+def test_corpus_case(case: dict[str, Any], corpus_run: dict[str, Any]) -> None:
+    want = expected(case)
+    exercise = case.get("exercise", DEFAULTS["exercise"])
+    timeout = case.get("timeout", DEFAULTS["hang_timeout"] if case.get("hang") else DEFAULTS["timeout"])
+    result_path = corpus_run["root"] / f"{case['file']}.json"
+    argv = [
+        sys.executable, "-m", "grader", exercise, str(corpus_run["submissions"] / case["file"]),
+        "--timeout", str(timeout), "--json", str(result_path), "--no-report", "--quiet",
+    ]  # fmt: skip
+    # The grader must end by itself: this outer limit only turns a hung grader into a failure.
+    done = subprocess.run(argv, env=corpus_run["env"], cwd=ROOT, capture_output=True, text=True, timeout=timeout + 180)
+    output = done.stdout + done.stderr
+    assert "Traceback (most recent call last)" not in output, output[-3000:]
+    assert "The grader itself failed" not in output, output[-3000:]
+    assert done.returncode == want["exit"], output[-3000:]
+
+    if want["exit"] == 2:
+        for fragment in want.get("contains", []):
+            assert fragment in done.stderr, done.stderr
+        assert not result_path.exists()
+        return
+
+    result = json.loads(result_path.read_text(encoding="utf-8"))
+    assert result["isolation"] == ISOLATION
+    assert result["passed"] == (want["exit"] == 0)
+    assert result["score"] <= want["max_score"], _summary(result)
+    assert result["score"] >= want.get("min_score", 0), _summary(result)
+    assert result["details"]["limit_hit"] == want.get("limit"), _summary(result)
+    shown = "\n".join(f"{c['message']}\n{c['hint']}" for c in result["checks"] if c["status"] != "passed")
+    for fragment in want.get("contains", []):
+        assert fragment in shown, _summary(result)
+    # Never a pass without the evidence: a check that could not be made gives nothing.
+    for check in result["checks"]:
+        if check["status"] in ("error", "skipped"):
+            assert check["score"] == 0, check
+    if case.get("escape_marker"):
+        _assert_no_escape(case["escape_marker"], corpus_run)
+
+
+def _assert_no_escape(marker: str, corpus_run: dict[str, Any]) -> None:
+    """With bubblewrap nothing the code wrote may appear outside its scratch folder; process
+    isolation cannot promise that, so there the markers are only cleaned up."""
+    places = [
+        corpus_run["submissions"], corpus_run["cache"], corpus_run["data"], ROOT, ROOT / "grader",
+        Path.home(), Path.home() / ".cache" / "exercise-grader", Path("/tmp"),
+    ]  # fmt: skip
+    places += [path.parent for path in corpus_run["cache"].glob("served/*/meta.json")]
+    found = [place / marker for place in places if (place / marker).exists()]
+    for path in found:
+        path.unlink()
+    if ISOLATION == "bwrap":
+        assert not found, f"the sandbox wrote outside its scratch folder: {found}"
+
+
+def _summary(result: dict[str, Any]) -> str:
+    lines = [f"score {result['score']}, passed {result['passed']}, limit {result['details']['limit_hit']}"]
+    lines += [f"  {c['id']}: {c['status']} {c['score']}/{c['max_score']}: {c['message']} | {c['hint']}" for c in result["checks"]]
+    return "\n".join(lines)
