@@ -91,11 +91,13 @@ def _limit_message(evidence: Evidence) -> str:
         per_file = run.limits.get("file_bytes")
         shown = f" of {size_text(per_file)}" if per_file else ""
         return f"Your code hit the grader's file size limit: it wrote a file larger than the limit{shown}, and the write was refused."
+    # What it reached, when that says more than the limit itself (the watchdog samples ten
+    # times a second, so a fast-growing run is caught somewhat past the limit).
     used = ""
-    if limit == "memory" and run.peak_memory_bytes:
+    if limit == "memory" and run.peak_memory_bytes > 1.1 * run.limits.get("memory_bytes", float("inf")):
         used = f" (it reached {size_text(run.peak_memory_bytes)})"
     elif limit == "processes" and run.peak_processes:
-        used = f" (it reached {run.peak_processes})"
+        used = f" (it had {run.peak_processes} when it was stopped)"
     return f"Your code was stopped by the grader's {name} limit: it used {describe_limit(limit, run.limits)}{used}."
 
 

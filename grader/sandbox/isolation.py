@@ -59,8 +59,9 @@ SECRET_SYSTEM_DIRS = ("/etc/ssh", "/etc/sudoers.d", "/etc/ssl/private")
 
 # The namespaces and hardening every sandbox gets (and the detection probe checks).
 NAMESPACE_FLAGS = (
-    "--unshare-all",  # ipc, pid, net, uts and cgroup namespaces...
-    "--unshare-user",  # ...and a user namespace, which root would not get by default
+    # Every namespace (what --unshare-all gives, spelled out; it omits the user namespace for
+    # root, and the user namespace is what takes root's capabilities away):
+    "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
     "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
     "--disable-userns",  # no nested user namespace to win capabilities back
     "--cap-drop", "ALL",

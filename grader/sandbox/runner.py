@@ -36,7 +36,7 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from grader.evidence import ExceptionInfo, RunInfo, SandboxEvidence, StepResult, from_json
 from grader.sandbox.isolation import BwrapLayout, bwrap_command, choose_isolation
@@ -131,7 +131,7 @@ class _ProgressReader(threading.Thread):
             try:
                 event = json.loads(line)
             except json.JSONDecodeError:
-                continue  # a learner cannot write here, but never let a bad line stop grading
+                continue  # learner code can write here too: a bad line is skipped
             try:
                 self.callback(event)
             except Exception:  # noqa: BLE001 - a display problem must not stop grading
@@ -185,35 +185,97 @@ def run_in_sandbox(
     plan_path.write_text(json.dumps(child_plan), encoding="utf-8")
 
     child = [sys.executable, "-m", "grader.sandbox.child", str(plan_path)]
-    if choice.kind == "bwrap":
-        layout = BwrapLayout(
+    progress = _ProgressReader(progress_r, on_progress)
+    progress.start()
+    try:
+        raw = run_command(
+            child,
             scratch=scratch,
-            workdir=work,
+            limits=limits,
+            isolation=choice.kind,
+            env=child_environment(plan, scratch),
             readable=[*plan.served.values(), *([plan.tfds_dir] if plan.tfds_dir else [])],
-            hidden=test_split_locations(hidden),
-            tmp_bytes=limits.tmp_bytes,
+            hidden=hidden_data_locations(hidden),
+            pass_fds=(progress_w,),
         )
-        argv = bwrap_command(layout, wrapper_command(limits, child, guard=False, nproc=True), PACKAGE_DIR)
+    finally:
+        os.close(progress_w)
+    progress.join(timeout=5)
+
+    run = RunInfo(
+        returncode=raw.returncode,
+        limit_hit=raw.limit_hit,
+        wall_seconds=raw.wall_seconds,
+        output=strip_runtime_noise(raw.output.decode("utf-8", errors="replace")),
+        output_truncated_bytes=raw.output_dropped,
+        isolation=choice.kind,
+        limits=limits.describe(),
+        peak_memory_bytes=raw.peak_memory,
+        peak_processes=raw.peak_processes,
+    )
+    evidence = read_evidence(evidence_path, plan, run, limits, scratch_work=work)
+    if choice.note:
+        evidence.notes.append(choice.note)
+    evidence.tampering = find_tampering(submission_sources(plan))
+    has_model = evidence.model_file is not None and _model_file_problem(model_path) is None
+    if evidence.model_file is not None and not has_model:
+        evidence.model_save_error = _model_file_problem(model_path)
+    return SandboxOutcome(evidence=evidence, scratch=scratch, model_path=model_path if has_model else None)
+
+
+@dataclass
+class RawRun:
+    """How a command in the sandbox ended, before anything is read from its scratch folder."""
+
+    returncode: int | None
+    limit_hit: str | None
+    wall_seconds: float
+    output: bytes  # the first ``limits.output_bytes`` of stdout and stderr together
+    output_dropped: int
+    peak_memory: int
+    peak_processes: int
+
+
+def run_command(
+    command: Sequence[str],
+    *,
+    scratch: Path,
+    limits: SandboxLimits,
+    isolation: str,
+    env: dict[str, str],
+    readable: Iterable[Path] = (),
+    hidden: Iterable[Path] = (),
+    pass_fds: Sequence[int] = (),
+) -> RawRun:
+    """Run ``command`` in the sandbox, in ``scratch / "work"``, within ``limits``.
+
+    ``isolation`` is "bwrap" or "process" (``choose_isolation`` decides). Under bubblewrap the
+    command sees the system, Python, the grader package, ``readable`` (read-only) and
+    ``scratch`` (read-write), and nothing of ``hidden``. Whatever happens, every process it
+    started is gone when this returns.
+    """
+    work = scratch / "work"
+    if isolation == "bwrap":
+        layout = BwrapLayout(
+            scratch=scratch, workdir=work, readable=list(readable), hidden=list(hidden), tmp_bytes=limits.tmp_bytes
+        )
+        argv = bwrap_command(layout, wrapper_command(limits, command, guard=False, nproc=True), PACKAGE_DIR)
     else:
-        argv = wrapper_command(limits, child, guard=True, nproc=False)
+        argv = wrapper_command(limits, command, guard=True, nproc=False)
 
     started = time.monotonic()
     process = subprocess.Popen(
         argv,
         cwd=work,
-        env=child_environment(plan, scratch),
+        env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        pass_fds=(progress_w,),
+        pass_fds=tuple(pass_fds),
         start_new_session=True,  # its own session and process group, away from the grader's
     )
-    os.close(progress_w)
     output = _BoundedReader(process.stdout, limits.output_bytes, stop_after=limits.output_limit_bytes)
-    progress = _ProgressReader(progress_r, on_progress)
     output.start()
-    progress.start()
-
     watch = TreeWatch(process.pid, limits, scratch)
     limit_hit: str | None = None
     try:
@@ -224,30 +286,18 @@ def run_in_sandbox(
         kill_tree(process.pid)
         _reap(process)
     output.join(timeout=5)
-    progress.join(timeout=5)
-
     returncode = process.returncode
     if limit_hit is None and returncode is not None and returncode > 128:
         limit_hit = limit_of_signal(returncode - 128)  # the kernel's CPU limit: SIGXCPU
-    run = RunInfo(
+    return RawRun(
         returncode=returncode,
         limit_hit=limit_hit,
         wall_seconds=time.monotonic() - started,
-        output=strip_runtime_noise(output.kept.decode("utf-8", errors="replace")),
-        output_truncated_bytes=output.dropped,
-        isolation=choice.kind,
-        limits=limits.describe(),
-        peak_memory_bytes=watch.peak_memory,
+        output=bytes(output.kept),
+        output_dropped=output.dropped,
+        peak_memory=watch.peak_memory,
         peak_processes=watch.peak_processes,
     )
-    evidence = read_evidence(evidence_path, plan, run, limits, scratch_work=work)
-    if choice.note:
-        evidence.notes.append(choice.note)
-    evidence.tampering = find_tampering(submission_sources(plan))
-    has_model = evidence.model_file is not None and _model_file_problem(model_path) is None
-    if evidence.model_file is not None and not has_model:
-        evidence.model_save_error = _model_file_problem(model_path)
-    return SandboxOutcome(evidence=evidence, scratch=scratch, model_path=model_path if has_model else None)
 
 
 def _watch(
@@ -314,7 +364,7 @@ def _reap(process: subprocess.Popen) -> None:
         pass
 
 
-def test_split_locations(extra: Iterable[Path] = ()) -> list[Path]:
+def hidden_data_locations(extra: Iterable[Path] = ()) -> list[Path]:
     """Every folder that may hold a test split: the grader's cache (its verified arrays), the
     system dataset folders, Keras' and TFDS' caches, GRADER_DATA_DIR and ``extra``. Bubblewrap
     covers each one that lies inside a folder it binds; the rest are not bound at all."""
@@ -390,6 +440,7 @@ def read_evidence(
     evidence.run = run
     _annotate_exceptions(evidence, scratch_work)
     reason = _death_reason(run, limits)
+    hint = LIMIT_HINTS.get(run.limit_hit or "", "") or _death_hint(run)
     for name, step in list(evidence.steps.items()):
         if step.status == "started":
             # A script's phases: "your script did not finish"; the import: "your file ...".
@@ -398,9 +449,7 @@ def read_evidence(
                 name=name,
                 status="exception",
                 seconds=run.wall_seconds,
-                exception=ExceptionInfo(
-                    type=_death_type(run), message=f"{who} did not finish: {reason}", hint=LIMIT_HINTS.get(run.limit_hit or "", "")
-                ),
+                exception=ExceptionInfo(type=_death_type(run), message=f"{who} did not finish: {reason}", hint=hint),
                 label=step.label,
             )
     if not evidence.steps and (run.returncode != 0 or run.limit_hit):
@@ -410,7 +459,7 @@ def read_evidence(
             exception=ExceptionInfo(
                 type=_death_type(run),
                 message=f"the submission could not be run: {reason}",
-                hint=LIMIT_HINTS.get(run.limit_hit or "", ""),
+                hint=hint,
             ),
         )
     return evidence
@@ -534,6 +583,23 @@ def _death_reason(run: RunInfo, limits: SandboxLimits) -> str:
     if run.returncode is not None and run.returncode > 128:
         return f"the process was killed by {_signal_name(run.returncode - 128)}"
     return f"the process exited with code {run.returncode} (os._exit or a crash inside TensorFlow?)"
+
+
+def _death_hint(run: RunInfo) -> str:
+    """The fix for a run that ended without a limit, when the way it ended says more than
+    the judges' general hint for a process that died."""
+    if run.returncode is not None and run.returncode < 0 and run.isolation == "process":
+        return (
+            "Don't signal other processes (os.kill, os.killpg): your code runs under a supervising "
+            "process, and killing it ends your own run."
+        )
+    if run.returncode is not None and run.returncode - 128 in (signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGABRT):
+        return (
+            "The process crashed inside native code (TensorFlow, NumPy or a C extension): look for "
+            "ctypes, unusual dtypes or array shapes in the code that ran last, and retry with the "
+            "chapter's layers."
+        )
+    return ""
 
 
 def _signal_name(number: int) -> str:
