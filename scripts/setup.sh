@@ -34,4 +34,12 @@ echo "setup: installing the grader (pip install -e .$extras)"
 "$PYTHON" -m pip install -q --disable-pip-version-check -e ".$extras"
 command -v pyenv >/dev/null && pyenv rehash || true
 
+# bubblewrap installed is not bubblewrap usable (containers may forbid user namespaces): say
+# which isolation learner code will get here.
+"$PYTHON" - <<'PY'
+from grader.sandbox.isolation import bwrap_problem
+problem = bwrap_problem()
+print("setup: sandbox: bubblewrap" if problem is None else f"setup: sandbox: process isolation only ({problem})")
+PY
+
 scripts/install-data.sh

@@ -852,7 +852,7 @@ def test_time_limit_in_train() -> None:
                              evaluation=EvaluationEvidence(status="not_run"))  # fmt: skip
     training = judge("training", evidence)
     assert training.status == "error"
-    assert training.message == "Train() did not finish: the time limit of 600 s was reached (an endless loop, or training too long?)."
+    assert training.message == "train() did not finish: the time limit of 600 s was reached (an endless loop, or training too long?)."
     assert "fewer epochs" in training.hint
     accuracy = judge("test_accuracy", evidence)
     assert accuracy.status == "error" and accuracy.message.startswith("Not checked, because train() did not finish")
@@ -917,7 +917,7 @@ def test_script_style_raw_pixels_and_errors_in_its_words() -> None:
     assert judge("load_data", evidence).status == "failed"
     failing = script_evidence(steps={"import": ok("import"), "build_model": SOFTMAX_CASE}, model=None, trained=None, train=None)
     failing.sandbox.steps["build_model"].label = "your script"
-    assert judge("model_built", failing).message.startswith("your script raised ValueError at fashion_mnist.py, line 16")
+    assert judge("model_built", failing).message.startswith("Your script raised ValueError at fashion_mnist.py, line 16")
     assert judge("functions_present", failing).message == "Not checked, because your script raised ValueError (fashion_mnist.py, line 16)."
 
 

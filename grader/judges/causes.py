@@ -104,7 +104,12 @@ def exception_cause(step: str, exc: ExceptionInfo, evidence: Evidence, spec: Exe
     else:
         message = f"{name} raised {exc.type}{at}: {text}"
         brief = f"{name} raised {exc.type}{in_parens}"
-    return Cause(step, message, brief, hint)
+    return Cause(step, _sentence_case(message), brief, hint)
+
+
+def _sentence_case(message: str) -> str:
+    """A sentence starts with a capital, unless it starts with code (``build_model()``)."""
+    return message if re.match(r"\w+\(", message) else message[:1].upper() + message[1:]
 
 
 def _default_hint(step: str) -> str:

@@ -16,16 +16,22 @@ Two mechanisms, because neither covers everything on its own:
   - ``RLIMIT_FSIZE``: the largest file the child may write (a saved model included); Python
     ignores SIGXFSZ, so a write past it raises ``OSError: [Errno 27] File too large``;
   - ``RLIMIT_CORE`` = 0: a killed multi-gigabyte process does not leave a core dump;
-  - ``RLIMIT_NPROC`` (inside bubblewrap only): it counts the tasks of a user, threads included,
-    and root ignores it - but inside bubblewrap's user namespace the child is not root and the
-    count is that namespace's own, so it stops a fork bomb in the kernel. Outside a namespace it
-    would count every process of the grader's user (or nothing, for root), so it is not set.
+  - ``RLIMIT_NPROC`` (inside bubblewrap only): tasks, threads included, counted per user. Set
+    inside the sandbox's user namespace, it counts only that sandbox's tasks, so it stops a fork
+    bomb in the kernel when the grader runs as an ordinary user. The kernel exempts tasks whose
+    real user is root on the host, and bubblewrap maps the sandbox's user to the grader's, so a
+    grader run as root (CI) gets nothing from it (measured: 300 forks under a limit of 72).
+    Outside a namespace it would count every process of the grader's user, so it is not set.
 
 * **A watchdog in the grader** (``TreeWatch``), polled every ``POLL_S`` seconds, that reads
   ``/proc`` for the whole tree of processes under the sandbox and kills all of them when the
   sum of their resident memory, their number, or the bytes written to the scratch folder is
   over its limit. Resident memory is what fills a machine's RAM, so it is the memory limit that
-  counts; the kernel's data limit above is only its fast, generous backstop.
+  counts; the kernel's data limit above is only its fast, generous backstop. The process limit
+  is the fork-bomb defence that works for root too: it is low (16), and learner code runs at a
+  lower priority (nice 10), so the watchdog gets CPU time while a bomb spreads (measured: a
+  TensorFlow child's ``while True: os.fork()`` is stopped at about 20 processes, in under a
+  second; with a limit of 64 and no lower priority the same bomb starved the grader).
 
 Which limit ended the run is recorded as ``RunInfo.limit_hit``: "time", "cpu", "memory",
 "output", "processes" or "file_size".

@@ -478,7 +478,7 @@ def _read_scratch_file(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def _model_file_problem(path: Path) -> str | None:
+def _model_file_problem(path: Path, max_unpacked: int = MAX_MODEL_UNPACKED_BYTES) -> str | None:
     """Why the saved model may not go to the trusted evaluator, or None when it may."""
     try:
         info = os.lstat(path)
@@ -491,7 +491,7 @@ def _model_file_problem(path: Path) -> str | None:
             unpacked = sum(member.file_size for member in archive.infolist())
     except (OSError, zipfile.BadZipFile, ValueError):
         return "model.keras in the scratch folder is not a saved Keras model (was it replaced?)"
-    if unpacked > MAX_MODEL_UNPACKED_BYTES:
+    if unpacked > max_unpacked:
         return f"the saved model unpacks to {unpacked / 1024**3:.1f} GB, too large to test"
     return None
 
