@@ -198,6 +198,11 @@ def bwrap_command(layout: BwrapLayout, command: Sequence[str], package_dir: Path
         elif path.is_dir():
             args += ["--ro-bind", name, name]
             bound.append(path)
+    # The private /tmp comes before Python and the grader package are bound: either may live
+    # under /tmp (a CI checkout, a venv there), and a later tmpfs would hide it.
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--size", str(layout.shm_bytes), "--tmpfs", "/dev/shm"]
+    args += ["--size", str(layout.tmp_bytes), "--tmpfs", "/tmp"]
     # Python and its packages, when they live outside the system folders (pyenv, a venv...).
     # A Python folder that holds a hidden one (a data folder under a venv) is still bound; the
     # hidden folder is covered below.
@@ -209,9 +214,6 @@ def bwrap_command(layout: BwrapLayout, command: Sequence[str], package_dir: Path
     if not any(_inside(package_dir, b) for b in bound):
         args += ["--ro-bind", str(package_dir), str(package_dir)]
         bound.append(package_dir)
-    args += ["--proc", "/proc", "--dev", "/dev"]
-    args += ["--size", str(layout.shm_bytes), "--tmpfs", "/dev/shm"]
-    args += ["--size", str(layout.tmp_bytes), "--tmpfs", "/tmp"]
     # Secrets: system files, then every folder that may hold a test split, where it is visible.
     for secret in SECRET_SYSTEM_FILES:
         if Path(secret).is_file():

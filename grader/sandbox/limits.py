@@ -227,15 +227,23 @@ def apply_rlimits(cpu_s: int, data_bytes: int, file_bytes: int, nproc: int | Non
         os.nice(NICENESS)
     except OSError:
         pass
-
     # Soft and hard limits are equal so learner code cannot raise them; the CPU hard limit is a
     # few seconds higher so SIGXCPU (which names the limit) comes before SIGKILL.
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 5))
-    resource.setrlimit(resource.RLIMIT_DATA, (data_bytes, data_bytes))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+    wanted = [
+        (resource.RLIMIT_CORE, 0, 0),
+        (resource.RLIMIT_CPU, cpu_s, cpu_s + 5),
+        (resource.RLIMIT_DATA, data_bytes, data_bytes),
+        (resource.RLIMIT_FSIZE, file_bytes, file_bytes),
+    ]
     if nproc is not None:
-        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+        wanted.append((resource.RLIMIT_NPROC, nproc, nproc))
+    for which, soft, hard in wanted:
+        try:
+            resource.setrlimit(which, (soft, hard))
+        except (ValueError, OSError):
+            # A system without this limit (or a lower hard limit already): the watchdog still
+            # guards the run, and failing here would stop every run on that system.
+            pass
 
 
 def _become_subreaper() -> None:
