@@ -449,8 +449,8 @@ def _() -> None:
 @proves("Replacing Keras' `evaluate` or `predict`")
 def _() -> None:
     e = make_evidence()
-    e.sandbox.tampering = ["line 19: replaces tf.keras.Model.evaluate"]
-    assert_unfair(e, "Your code changes how Keras measures a model (line 19: replaces tf.keras.Model.evaluate)")
+    e.sandbox.tampering = ["line 18: replaces tf.keras.Model.evaluate"]
+    assert_unfair(e, "Your code changes how Keras measures a model (line 18: replaces tf.keras.Model.evaluate)")
     assert score_evidence(FASHION, e)[1] == 100  # the work itself still counts
 
 

@@ -18,9 +18,12 @@ Two kinds (``--sandbox bwrap|process``; the default, "auto", is bubblewrap when 
     - **processes**: a PID namespace (``--unshare-pid``): the grader is invisible, ``kill(-1)``
       reaches only the sandbox, and when bubblewrap dies (``--die-with-parent``) the kernel ends
       every process in it;
-    - **user**: an unprivileged user (uid 65534) in a user namespace, with no capabilities and no
-      way to make further namespaces (``--disable-userns``). Run as root, bubblewrap would
-      otherwise keep every capability inside the sandbox (measured with bubblewrap 0.8).
+    - **user**: uid 65534 in a user namespace of its own, with no capabilities and no way to
+      make further namespaces (``--disable-userns``). Run as root without a user namespace,
+      bubblewrap would keep every capability inside the sandbox (measured with bubblewrap 0.8).
+      The namespace's user is the grader's own user on the host, so file access is limited by
+      what is bound (read-only) and hidden, not by permissions: ``/etc/shadow`` and the like
+      are covered too.
 
 ``process``
     The child is only a separate process (its own session and process group, the limits of
@@ -219,11 +222,18 @@ def bwrap_command(layout: BwrapLayout, command: Sequence[str], package_dir: Path
         if Path(secret).is_file():
             args += ["--ro-bind", "/dev/null", secret]
     read_only = ["/dev", "/"]  # remounted last: bwrap may still need to make mount points
+    covered: list[Path] = []
     for secret in [*map(Path, SECRET_SYSTEM_DIRS), *layout.hidden]:
         for variant in _spellings(secret):
             if variant.is_dir() and any(_inside(variant, b) for b in bound):
                 args += ["--tmpfs", str(variant)]
                 read_only.insert(0, str(variant))
+                covered.append(variant)
+    # A hidden folder wide enough to hold Python or the grader (a --data-dir of /usr/lib, say)
+    # must not take them away: they are bound again on top of the empty folder.
+    for path in [*python_dirs(), package_dir]:
+        if any(_inside(path, hidden) for hidden in covered):
+            args += ["--ro-bind", str(path), str(path)]
     for path in layout.readable:
         real = Path(os.path.realpath(path))
         if real.exists():
