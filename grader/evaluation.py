@@ -22,7 +22,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from grader.datasets import Dataset
-from grader.evidence import ClassFigures, EvaluationEvidence
+from grader.evidence import ClassFigures, EvaluationEvidence, image_fingerprint
 
 PROBE_IMAGES = 2000  # training images used to tell which pixel scaling the model was trained for
 BATCH = 1000
@@ -52,12 +52,15 @@ class TrustedEvaluator:
     def evaluate(self, model_path: Path | None, *, seed: int, why_missing: str = "") -> EvaluationEvidence:
         started = time.perf_counter()
         if model_path is None:
-            return EvaluationEvidence(status="not_run", error=why_missing or "no trained model came back from the run")
-        try:
-            with native_stderr_silenced():  # TensorFlow logs CUDA probing on first use
-                result = self._evaluate(model_path, seed)
-        except UnloadableModelError as exc:
-            result = EvaluationEvidence(status="error", error=str(exc))
+            result = EvaluationEvidence(status="not_run", error=why_missing or "no trained model came back from the run")
+        else:
+            try:
+                with native_stderr_silenced():  # TensorFlow logs CUDA probing on first use
+                    result = self._evaluate(model_path, seed)
+            except UnloadableModelError as exc:
+                result = EvaluationEvidence(status="error", error=str(exc))
+        # To notice a model trained on the test split (grader.judges.integrity).
+        result.test_fingerprint = image_fingerprint(self.dataset.test_images)
         result.seconds = time.perf_counter() - started
         return result
 

@@ -14,6 +14,7 @@ can be tested with evidence written by hand.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -222,7 +223,7 @@ class EvaluationEvidence:
     confusion: list[list[int]] = field(default_factory=list)  # [true][predicted]
     sample_predictions: list[dict[str, int]] = field(default_factory=list)  # {index, predicted, true}
     seconds: float = 0.0
-    # grader.sandbox.child.image_fingerprint of the test images: a FitCall.x_fingerprint equal
+    # image_fingerprint() of the test images: a FitCall.x_fingerprint equal
     # to it means the model was trained on the test split.
     test_fingerprint: str | None = None
 
@@ -231,6 +232,23 @@ class EvaluationEvidence:
 class Evidence:
     sandbox: SandboxEvidence
     evaluation: EvaluationEvidence = field(default_factory=lambda: EvaluationEvidence(status="not_run"))
+
+
+def image_fingerprint(images: Any) -> str | None:
+    """A hash of the first images as 0-255 integers, whatever scaling or shape the learner used.
+
+    The sandbox records it for what the learner trained on (``FitCall.x_fingerprint``) and the
+    trusted evaluator for the test split (``EvaluationEvidence.test_fingerprint``): equal
+    fingerprints mean the model was trained on the test split."""
+    import numpy as np
+
+    try:
+        sample = np.asarray(images[:8], dtype="float64").reshape(8, -1)
+    except Exception:  # noqa: BLE001
+        return None
+    if sample.size and sample.max() <= 1.0:
+        sample = sample * 255.0
+    return hashlib.sha1(np.rint(sample).astype("uint8").tobytes()).hexdigest()[:16]
 
 
 # --- JSON round trip -----------------------------------------------------------------------

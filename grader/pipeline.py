@@ -23,7 +23,6 @@ from grader import __version__
 from grader.errors import SubmissionNotFoundError, UsageError
 from grader.evidence import Evidence, SandboxEvidence, to_json
 from grader.result import GradeResult
-from grader.sandbox.child import image_fingerprint
 from grader.sandbox.runner import ProgressCallback, SandboxLimits, SandboxPlan, run_in_sandbox
 from grader.spec import ExerciseSpec
 
@@ -88,8 +87,6 @@ def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions
         evaluation = evaluator.evaluate(
             outcome.model_path, seed=seed, why_missing=_why_no_model(outcome.evidence)
         )
-        # To notice a model trained on the test split (grader.judges.integrity).
-        evaluation.test_fingerprint = image_fingerprint(dataset.test_images)
     finally:
         shutil.rmtree(outcome.scratch, ignore_errors=True)
     evidence = Evidence(sandbox=outcome.evidence, evaluation=evaluation)

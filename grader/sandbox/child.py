@@ -19,7 +19,6 @@ it, and the dataset loaders a learner calls are served from the same folder.
 from __future__ import annotations
 
 import builtins
-import hashlib
 import importlib.util
 import inspect
 import json
@@ -44,6 +43,7 @@ from grader.evidence import (
     SandboxEvidence,
     StepResult,
     TrainInfo,
+    image_fingerprint,
     to_json,
 )
 
@@ -671,20 +671,6 @@ def describe_fit_call(x: Any, y: Any, epochs: Any, kwargs: dict[str, Any]) -> Fi
     if y_info is not None:
         call.y_shape = y_info.shape
     return call
-
-
-def image_fingerprint(images: Any) -> str | None:
-    """A hash of the first images as 0-255 integers, whatever scaling or shape the learner used.
-    The grader computes the same for the test split to notice training on it."""
-    import numpy as np
-
-    try:
-        sample = np.asarray(images[:8], dtype="float64").reshape(8, -1)
-    except Exception:  # noqa: BLE001
-        return None
-    if sample.size and sample.max() <= 1.0:
-        sample = sample * 255.0
-    return hashlib.sha1(np.rint(sample).astype("uint8").tobytes()).hexdigest()[:16]
 
 
 def describe_training(history: Any, fit_calls: list[FitCall], seconds: float) -> TrainInfo:
