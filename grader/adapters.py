@@ -36,7 +36,9 @@ from __future__ import annotations
 import ast
 import dataclasses
 import math
+import os
 import re
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +46,7 @@ from typing import Any
 
 from grader.errors import GraderError, SpecError, UsageError
 from grader.spec import ExerciseSpec
+from grader.spec_models import StyleTable
 
 STYLES: tuple[str, ...] = ("module", "certificate", "script", "notebook", "saved_model")
 # How a submission is graded; a notebook is graded as one of the first three.
@@ -59,6 +62,68 @@ _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"  # a legacy .h5 model
 
 class SubmissionFormatError(GraderError):
     """The submission cannot be read as the style it claims (or was forced) to be."""
+
+
+# --- size caps: checked before a byte is parsed ---------------------------------------------------
+#
+# The grader parses code (``ast``) and notebooks (JSON) in its own process before any limit
+# applies, and parsing costs far more memory than the text (measured: a 5 MB file of ``a=1``
+# lines took 3 GB and over a minute in ``ast.parse``). A learner's solution is a few kilobytes;
+# the caps leave room for long, commented notebooks and the largest model the sandbox can save.
+MAX_CODE_BYTES = 256 * 1024  # a .py file, or a notebook's code cells together (about 6,000 lines)
+MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024  # a .ipynb, outputs and embedded plots included
+MAX_MODEL_BYTES = 512 * 1024 * 1024  # a .keras/.h5 file: the sandbox's largest file
+
+
+class SubmissionTooLargeError(SubmissionFormatError):
+    """The submission is larger than the grader reads."""
+
+
+def _size_text(count: int) -> str:
+    return f"{count / 1024**2:.3g} MB" if count >= 1024**2 else f"{count / 1024:.3g} KB"
+
+
+def check_submission_size(path: Path) -> int:
+    """Refuse a submission that is not a regular file or is over its kind's cap, before it is
+    opened or parsed; return its size. A FIFO or device in place of a file would block the
+    grader on open, so the type is checked on ``stat`` first."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise SubmissionFormatError(
+            f"{path.name} is not a regular file (a pipe, device or socket): hand in the file itself."
+        )
+    suffix = path.suffix.lower()
+    if suffix in SAVED_MODEL_SUFFIXES:
+        cap, what = MAX_MODEL_BYTES, "a saved model"
+    elif suffix in NOTEBOOK_SUFFIXES:
+        cap, what = MAX_NOTEBOOK_BYTES, "a notebook"
+    elif suffix in PYTHON_SUFFIXES:
+        cap, what = MAX_CODE_BYTES, "a Python file"
+    else:  # recognised by content later: the most generous cap of the kinds it could be
+        cap, what = MAX_MODEL_BYTES, "a submission"
+    if info.st_size > cap:
+        fix = {
+            "a Python file": "a solution needs a few kilobytes of code; remove generated or pasted data "
+            "(load the dataset with the chapter's loader instead)",
+            "a notebook": "clear the notebook's outputs (Jupyter: Edit > Clear All Outputs) and save it again",
+        }.get(what, "save a smaller model")
+        raise SubmissionTooLargeError(
+            f"{path.name} is {_size_text(info.st_size)}, more than the {_size_text(cap)} the grader reads "
+            f"for {what}: {fix}."
+        )
+    return info.st_size
+
+
+def check_code_size(sources: list[str], name: str) -> None:
+    """A notebook's code cells (or a file recognised as Python) together within
+    ``MAX_CODE_BYTES``, before ``ast`` parses them."""
+    total = sum(len(source.encode("utf-8", errors="replace")) for source in sources)
+    if total > MAX_CODE_BYTES:
+        raise SubmissionTooLargeError(
+            f"{name} holds {_size_text(total)} of code, more than the {_size_text(MAX_CODE_BYTES)} "
+            "the grader reads: a solution needs a few kilobytes of code; remove generated or pasted "
+            "data (load the dataset with the chapter's loader instead)."
+        )
 
 
 # --- per-style rules -------------------------------------------------------------------------
@@ -107,40 +172,28 @@ class StyleRules:
 
 
 def style_rules(spec: ExerciseSpec, graded_as: str) -> StyleRules:
-    """The rules for ``graded_as`` in ``spec`` (``[styles.<graded_as>]``), checked."""
-    tables = spec.raw.get("styles", {})
-    if not isinstance(tables, dict):
-        raise SpecError(f"Exercise {spec.id}: [styles] must be a table of styles.")
-    unknown = sorted(set(tables) - set(GRADED_AS))
-    if unknown:
-        raise SpecError(
-            f"Exercise {spec.id}: [styles.{unknown[0]}] is not a style; use one of {', '.join(GRADED_AS)}."
-        )
-    table = tables.get(graded_as, {})
+    """The rules for ``graded_as`` in ``spec`` (``[styles.<graded_as>]``, typed and checked when
+    the spec was loaded) over the defaults."""
+    table = spec.styles.get(graded_as) or StyleTable()
     check_ids = {check.id for check in spec.checks}
     by_judge = {check.judge: check.id for check in spec.checks}
     default_names = {
         by_judge[judge]: name for judge, name in DEFAULT_CHECK_NAMES.get(graded_as, {}).items() if judge in by_judge
     }
-    names = {**default_names, **dict(table.get("names", {}))}
-    if "not_counted" in table:
-        not_counted = tuple(str(check_id) for check_id in table["not_counted"])
+    names = {**default_names, **table.names}
+    if table.not_counted is not None:
+        not_counted = tuple(table.not_counted)
     else:
         not_counted = tuple(by_judge[j] for j in DEFAULT_NOT_COUNTED.get(graded_as, ()) if j in by_judge)
     for check_id in (*not_counted, *names):
         if check_id not in check_ids:
             raise SpecError(f"Exercise {spec.id}: [styles.{graded_as}] names a check '{check_id}' it does not have.")
-    pass_mark = table.get("pass_mark")
-    variable = str(table.get("model_variable", "model"))
-    function = str(table.get("function", "solution_model"))
-    if not variable.isidentifier() or not function.isidentifier():
-        raise SpecError(f"Exercise {spec.id}: [styles.{graded_as}] model_variable and function must be Python names.")
     return StyleRules(
         graded_as=graded_as,
-        model_variable=variable,
-        function=function,
+        model_variable=table.model_variable or "model",
+        function=table.function or "solution_model",
         not_counted=not_counted,
-        pass_mark=float(pass_mark) if pass_mark is not None else None,
+        pass_mark=table.pass_mark,
         names=names,
     )
 
@@ -232,6 +285,7 @@ def plan_submission(spec: ExerciseSpec, path: Path, forced: str | None = None) -
                 f"{path.name} is not a Jupyter notebook (.ipynb): grade it without --style notebook."
             )
         sources = [read_python(path)]
+    check_code_size(sources, path.name)
     detected = detect_code_style(sources, [f.name for f in spec.functions])
     if forced in ("module", "certificate", "script"):
         graded_as = forced

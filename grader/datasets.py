@@ -29,12 +29,17 @@ hashed: one table of md5s then covers every source. A candidate that fails (an e
 included) is skipped and the search goes on; the reason is kept for the error message.
 
 Caching: the first verified parse is saved as ``.npy`` files under
-``cache_dir()/arrays/<name>-<checksum>/`` and later runs memory-map those instead of
-decompressing gzip again. Which source produced which arrays is remembered by a *stamp*
-(path, size and mtime of each source file), the way build tools decide that a file is unchanged;
-a changed file gets a new stamp and is verified again. Within one process, results are memoised.
+``cache_dir()/arrays/<name>-<checksum>/`` and later runs read those instead of decompressing
+gzip again. Which source produced which arrays is remembered by a *stamp* (path, size and mtime
+of each source file), the way build tools decide that a file is unchanged; a changed file gets
+a new stamp and is verified again. The cached arrays themselves are never trusted: every load
+reads them into memory and checks their md5s against the official table (or the folder's
+manifest) again, so an overwritten array is rebuilt from its source instead of changing what a
+grading is scored against (measured: about 0.1 s for the four arrays of one dataset). Within one
+process, results are memoised (in memory, so later changes on disk cannot reach them).
 The arrays cache holds the test split, so its folders are private to the grader's user (0700);
-the *served* folders the sandbox reads (``served_dir``) hold the training split only.
+the *served* folders the sandbox reads (``served_dir``) hold the training split only, and are
+compared with the verified training split each time they are handed out.
 
 Tiny test data (``checksums.json``): tests and course CI need small synthetic datasets whose
 md5s cannot be the official ones. A folder may carry a ``checksums.json`` manifest that names
@@ -649,18 +654,43 @@ def _atomic_dir(final: Path, mode: int = 0o700) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _load_cached_arrays(folder: Path) -> dict[str, np.ndarray] | None:
-    try:
-        return {role: np.load(folder / f"{role}.npy", mmap_mode="r") for role in ROLES}
-    except (OSError, ValueError):
-        return None
+def _load_cached_arrays(folder: Path, expected_md5s: dict[str, str]) -> dict[str, np.ndarray] | None:
+    """The cached arrays, read into memory and verified against ``expected_md5s`` (the md5 of
+    the IDX bytes each array stands for); None when any is missing, unreadable or changed.
+
+    Verified on every load, not trusted by the stamp: the cache is an ordinary folder, and a
+    process running as the grader's user (learner code under ``--sandbox process`` without
+    root) could overwrite an array, changing what every later grading is scored against. The
+    arrays are read into memory, not memory-mapped, so the bytes that were verified are the
+    bytes used, whatever happens to the files afterwards.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    for role in ROLES:
+        path = folder / f"{role}.npy"
+        try:
+            if not path.is_file() or path.is_symlink():
+                return None
+            array = np.load(path, allow_pickle=False)
+            if idx_md5(array) != expected_md5s.get(role):
+                return None
+        except (OSError, ValueError, EOFError):
+            return None
+        array.flags.writeable = False
+        arrays[role] = array
+    return arrays
 
 
 def _save_arrays(name: str, checksum: str, verified: _Verified) -> None:
     """Save verified arrays as .npy (once per checksum). Failure only costs speed next time."""
     folder = _arrays_dir(name, checksum)
     if (folder / "meta.json").is_file():
-        return
+        if _load_cached_arrays(folder, verified.md5s) is not None:
+            return
+        # Changed since it was written (it failed verification): replaced by a fresh copy.
+        with contextlib.suppress(OSError):
+            stale = folder.with_name(f".stale-{folder.name}-{os.getpid()}")
+            os.rename(folder, stale)
+            shutil.rmtree(stale, ignore_errors=True)
     with contextlib.suppress(OSError), _atomic_dir(folder) as tmp:
         for role in ROLES:
             np.save(tmp / f"{role}.npy", np.ascontiguousarray(verified.arrays[role]))
@@ -736,9 +766,14 @@ def _load_candidate(info: DatasetInfo, candidate: _Candidate) -> Dataset:
     if known and known.get("rejected"):
         raise _Rejected(known["rejected"])  # failed verification before: don't re-read it
     if known and known.get("checksum"):
-        arrays = _load_cached_arrays(_arrays_dir(info.name, known["checksum"]))
-        if arrays is not None:
-            return _dataset(info, arrays, known["checksum"], candidate, bool(known["official"]))
+        # What the arrays must hash to comes from this code (the official table) or from the
+        # folder's manifest, read again now: never from the cache itself.
+        official = bool(known.get("official"))
+        expected = info.md5s if official else candidate.manifest
+        if expected is not None and combined_checksum(expected) == known["checksum"]:
+            arrays = _load_cached_arrays(_arrays_dir(info.name, known["checksum"]), expected)
+            if arrays is not None:
+                return _dataset(info, arrays, known["checksum"], candidate, official)
 
     verify = {"idx": _verify_idx, "npz": _verify_npz}.get(candidate.kind)
     try:
@@ -750,7 +785,9 @@ def _load_candidate(info: DatasetInfo, candidate: _Candidate) -> Dataset:
         raise
     checksum = combined_checksum(verified.md5s)
     _save_arrays(info.name, checksum, verified)
-    arrays = _load_cached_arrays(_arrays_dir(info.name, checksum)) or verified.arrays
+    arrays = verified.arrays  # verified just now, in memory
+    for array in arrays.values():
+        array.flags.writeable = False
     if stamp:
         with contextlib.suppress(OSError):
             record = {
@@ -806,7 +843,13 @@ def served_dir(name: str, data_dir: Path | None = None) -> Path:
     data = load_dataset(name, data_dir)
     folder = cache_dir() / "served" / f"{name}-{data.checksum}"
     if (folder / "meta.json").is_file():
-        return folder
+        if _served_matches(folder, data):
+            return folder
+        # Changed since it was written: learner code must not train later runs on its data.
+        with contextlib.suppress(OSError):
+            stale = folder.with_name(f".stale-{folder.name}-{os.getpid()}")
+            os.rename(folder, stale)
+            shutil.rmtree(stale, ignore_errors=True)
     try:
         with _atomic_dir(folder, mode=0o755) as tmp:
             np.save(tmp / "train_images.npy", np.ascontiguousarray(data.train_images))
@@ -828,13 +871,29 @@ def served_dir(name: str, data_dir: Path | None = None) -> Path:
     return folder
 
 
+def _served_matches(folder: Path, data: Dataset) -> bool:
+    """The served folder still holds exactly the verified training split (a byte comparison
+    with the arrays in memory: a few milliseconds)."""
+    try:
+        for role in ("train_images", "train_labels"):
+            path = folder / f"{role}.npy"
+            if path.is_symlink() or not path.is_file():
+                return False
+            served = np.load(path, mmap_mode="r", allow_pickle=False)
+            if not np.array_equal(served, getattr(data, role)):
+                return False
+    except (OSError, ValueError, EOFError):
+        return False
+    return True
+
+
 def tfds_root() -> Path:
     """Where TFDS copies of the served data live: pass it as ``install_offline_loaders(tfds_dir=)``."""
     return cache_dir() / "tfds"
 
 
 def tfds_dir(name: str, data_dir: Path | None = None, holdout: int = 10_000) -> Path:
-    """The TFDS data_dir for ``name`` (train/holdout only), prepared on first use (trusted code).
+    """The TFDS data_dir for ``name`` (the training split only), prepared on first use (trusted code).
 
     The first call imports TensorFlow Datasets and writes TFRecords: seconds for the tiny test
     data, about 15-20 s for the real sets; later calls only check that the folder exists.

@@ -1,158 +1,352 @@
-"""Trusted evaluation: the grader's own code scores the learner's saved model on the test split.
+"""Trusted evaluation, the grader's side: measure the saved model in a bounded process of its own.
 
-Learner code never runs here. The model comes back from the sandbox as a ``.keras`` file and is
-loaded with Keras' safe mode (no arbitrary code such as ``Lambda`` layers); the test images are
-fed in the shape the model declares; the argmax of the outputs (probabilities or logits alike) is
-compared with the labels, which only this process has.
+The grader never loads a learner's model in its own process. ``TrustedEvaluator`` starts the
+evaluation process (``grader.trusted.worker``) under the sandbox machinery when grading starts,
+so TensorFlow is imported there while the sandbox trains, with the test images and a sample of
+training images (with their labels: not secret) in its scratch folder, never the test labels.
+When the sandbox is done:
 
-TensorFlow is imported lazily: ``TrustedEvaluator.warm_up()`` lets the pipeline import it in a
-background thread while the sandbox trains, so evaluation adds well under a second at the end.
+1. the saved ``.keras`` file is checked as plain JSON before anything loads it
+   (``grader.trusted.archive``: size, one input and one output, a bounded graph, the parameters
+   its config asks for against the exercise's limit); a refused file is a failed integrity check
+   with the reason, and the evaluation process is not even given it;
+2. the file is handed to the evaluation process, which loads it in safe mode within a time and a
+   memory limit and returns the model's facts (layers, parameters, shapes, the digest of its
+   weights) and its predictions;
+3. here, with the labels only this process holds, the predictions become test accuracy, the
+   accuracy on training images, per-class figures and the confusion matrix. The compile
+   settings are read here from the file's ``config.json``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
+import json
 import os
+import shutil
+import stat
+import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from grader.datasets import Dataset
-from grader.evidence import ClassFigures, EvaluationEvidence, image_fingerprint
+from grader.evidence import ClassFigures, EvaluationEvidence, ModelInfo, from_json, image_fingerprint
+from grader.trusted.archive import ArchiveFacts, ModelRefused, check_archive
 
-PROBE_IMAGES = 2000  # training images used to tell which pixel scaling the model was trained for
-BATCH = 1000
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+# Bounds of the evaluation process. Measured on 2 cores: the chapter's model loads and predicts
+# 20,000 images in about 1 s, with TensorFlow resident at about 0.6 GB; a small CNN in a few
+# seconds. The limits leave room for any model within the exercises' parameter budgets.
+EVALUATION_SECONDS = 180  # from the moment the model is handed over
+EVALUATION_MEMORY = 3 * GiB  # resident, the whole process tree
+START_SECONDS = 120  # for TensorFlow's import, when the process had no time to start before
+TRAIN_SAMPLE = 10_000  # training images measured beside the 10,000 test images
+MAX_RESULT_BYTES = 16 * MiB
 
 
 class TrustedEvaluator:
-    def __init__(self, dataset: Dataset) -> None:
+    """``warm_up()`` when grading starts, ``evaluate(model_path)`` when the sandbox is done.
+
+    ``isolation``: as the sandbox's ("auto", "bwrap", "process"). ``max_params``: the most
+    parameters a saved model's config may ask for (the exercise's limit; None: no limit but the
+    memory limit). ``wait_s``: how long the process may wait for the model (the sandbox's time
+    limit): it is idle meanwhile.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        *,
+        isolation: str = "auto",
+        threads: int | None = None,
+        max_params: int | None = None,
+        wait_s: float = 900.0,
+        seconds: float = EVALUATION_SECONDS,
+        memory_bytes: int = EVALUATION_MEMORY,
+        hidden: list[Path] | None = None,
+    ) -> None:
         self.dataset = dataset
-        self._keras: Any = None
-        self._lock = threading.Lock()
+        self.isolation = isolation
+        self.threads = threads
+        self.max_params = max_params
+        self.wait_s = wait_s
+        self.seconds = seconds
+        self.memory_bytes = memory_bytes
+        self.hidden = hidden or []
+        self.train_indices = training_sample(len(dataset.train_labels))
+        self._process: _WorkerProcess | None = None
 
     def warm_up(self) -> threading.Thread:
-        """Start importing Keras in the background; returns the thread."""
-        thread = threading.Thread(target=self._import_keras, daemon=True)
-        thread.start()
-        return thread
+        """Start the evaluation process (it imports TensorFlow and waits); returns its thread."""
+        if self._process is None:
+            self._process = _WorkerProcess(self)
+            self._process.start()
+        return self._process.thread
 
-    def _import_keras(self) -> Any:
-        with self._lock:
-            if self._keras is None:
-                with native_stderr_silenced():
-                    import keras
+    def close(self) -> None:
+        """Stop the evaluation process if it is still waiting, and remove its scratch folder."""
+        if self._process is not None:
+            self._process.finish(None)
+            self._process.cleanup()
+            self._process = None
 
-                self._keras = keras
-            return self._keras
-
-    def evaluate(self, model_path: Path | None, *, seed: int, why_missing: str = "") -> EvaluationEvidence:
+    def evaluate(
+        self, model_path: Path | None, *, seed: int, why_missing: str = "", facts_only: bool = False
+    ) -> EvaluationEvidence:
+        """Measure the model. ``facts_only`` (quick mode, ``grader.quick``): only its facts
+        (layers, shapes, compile settings), no predictions: status "not_run", no test accuracy."""
         started = time.perf_counter()
-        if model_path is None:
-            result = EvaluationEvidence(status="not_run", error=why_missing or "no trained model came back from the run")
-        else:
-            try:
-                with native_stderr_silenced():  # TensorFlow logs CUDA probing on first use
-                    result = self._evaluate(model_path, seed)
-            except UnloadableModelError as exc:
-                result = EvaluationEvidence(status="error", error=str(exc))
+        try:
+            result = self._evaluate(model_path, seed, why_missing, facts_only)
+        finally:
+            self.close()
         # To notice a model trained on the test split (grader.judges.integrity).
         result.test_fingerprint = image_fingerprint(self.dataset.test_images)
         result.seconds = time.perf_counter() - started
         return result
 
-    def _evaluate(self, model_path: Path, seed: int) -> EvaluationEvidence:
-        keras = self._import_keras()
+    def _evaluate(self, model_path: Path | None, seed: int, why_missing: str, facts_only: bool = False) -> EvaluationEvidence:
+        if model_path is None:
+            return EvaluationEvidence(status="not_run", error=why_missing or "no trained model came back from the run")
         try:
-            model = keras.saving.load_model(model_path, compile=False, safe_mode=True)
-        except Exception as exc:  # noqa: BLE001 - every load failure is the model's, not ours
-            raise UnloadableModelError(_explain_load_failure(exc)) from None
-
-        input_shape = _declared_input_shape(model)
-        n_outputs = _output_units(model)
-        if n_outputs != len(self.dataset.class_names):
-            raise UnloadableModelError(
-                f"the model outputs {n_outputs} values per image; a {len(self.dataset.class_names)}-class "
-                "classifier needs one output per class"
+            archive = check_archive(model_path, max_params=self.max_params)
+        except ModelRefused as exc:
+            reason = str(exc)
+            return EvaluationEvidence(status="error", error=f"the saved model was not tested: {reason}", refused=reason)
+        self.warm_up()
+        process = self._process
+        assert process is not None
+        answer = process.finish(model_path, facts_only=facts_only)
+        if answer.limit_hit is not None:
+            what = {
+                "time": f"it took more than {self.seconds:g} s to load and test",
+                "cpu": "it used more CPU time than the evaluation allows",
+                "memory": f"loading and testing it needed more than {self.memory_bytes / GiB:.1f} GB of memory",
+            }.get(answer.limit_hit, f"the evaluation's {answer.limit_hit} limit stopped it")
+            reason = f"the saved model could not be tested within the grader's limits: {what}"
+            return EvaluationEvidence(status="error", error=reason, refused=reason, limit_hit=answer.limit_hit)
+        if answer.result is None:
+            return EvaluationEvidence(status="error", error=answer.problem or "the evaluation process gave no answer")
+        if answer.result.get("status") != "ok":
+            return EvaluationEvidence(status="error", error=str(answer.result.get("error", "the model could not be tested"))[:500])
+        if facts_only:
+            result = answer.result
+            return EvaluationEvidence(
+                status="not_run",
+                error="not measured in quick mode",
+                input_shape_used=[int(d) for d in result.get("input_shape_used") or []],
+                model=_model_facts(result.get("facts"), archive),
+                weights_digest=str(result["weights_digest"]) if isinstance(result.get("weights_digest"), str) else None,
             )
+        return self._measure(answer.result, archive, seed)
 
-        def predict(images: np.ndarray, scale: float) -> np.ndarray:
-            x = images.reshape((len(images), *input_shape)).astype("float32") * scale
-            outputs = [np.asarray(model(x[i : i + BATCH], training=False)) for i in range(0, len(x), BATCH)]
-            return np.concatenate(outputs).reshape(len(images), -1)
-
-        # Which scaling was the model trained for? Training images' labels are not secret, so
-        # try both on a sample of them and use the better one for the test split.
-        probe_x = np.asarray(self.dataset.train_images[:PROBE_IMAGES])
-        probe_y = np.asarray(self.dataset.train_labels[:PROBE_IMAGES])
-        scalings = {"unit": 1.0 / 255.0, "raw": 1.0}
-        probe = {name: float(np.mean(predict(probe_x, s).argmax(1) == probe_y)) for name, s in scalings.items()}
-        chosen = "raw" if probe["raw"] > probe["unit"] + 0.05 else "unit"
-
-        test_x = np.asarray(self.dataset.test_images)
+    def _measure(self, result: dict[str, Any], archive: ArchiveFacts, seed: int) -> EvaluationEvidence:
+        """Accuracy and per-class figures from the predictions, with the labels only we hold."""
         test_y = np.asarray(self.dataset.test_labels).astype(int)
-        outputs = predict(test_x, scalings[chosen])
-        if not np.all(np.isfinite(outputs)):
-            raise UnloadableModelError("the model's outputs contain NaN or infinity (did the training loss diverge?)")
-        predicted = outputs.argmax(axis=1)
+        train_y = np.asarray(self.dataset.train_labels)[self.train_indices].astype(int)
+        classes = len(self.dataset.class_names)
+        test_predicted = _predictions(result.get("test_predicted"), len(test_y), classes)
+        train_predicted = _predictions(result.get("train_predicted"), len(train_y), classes)
+        if test_predicted is None or train_predicted is None:
+            return EvaluationEvidence(status="error", error="the evaluation process returned malformed predictions")
+        model = _model_facts(result.get("facts"), archive)
+        probe = result.get("probe_accuracy") if isinstance(result.get("probe_accuracy"), dict) else {}
         return EvaluationEvidence(
             status="ok",
-            test_accuracy=float(np.mean(predicted == test_y)),
+            test_accuracy=float(np.mean(test_predicted == test_y)),
             n_test=len(test_y),
-            input_shape_used=[int(d) for d in input_shape],
-            input_scaling=chosen,
-            probe_accuracy=probe,
-            outputs_are_probabilities=bool(
-                np.all(outputs >= -1e-6) and np.allclose(outputs.sum(axis=1), 1.0, atol=1e-3)
-            ),
-            **class_figures(test_y, predicted, self.dataset.class_names),
-            sample_predictions=sample_predictions(test_y, predicted, seed),
+            input_shape_used=[int(d) for d in result.get("input_shape_used") or []],
+            input_scaling=str(result.get("input_scaling")) if result.get("input_scaling") in ("unit", "raw") else None,
+            probe_accuracy={str(k): float(v) for k, v in probe.items() if isinstance(v, (int, float))},
+            outputs_are_probabilities=bool(result.get("outputs_are_probabilities")),
+            **class_figures(test_y, test_predicted, self.dataset.class_names),
+            sample_predictions=sample_predictions(test_y, test_predicted, seed),
+            model=model,
+            train_accuracy=float(np.mean(train_predicted == train_y)),
+            n_train=len(train_y),
+            weights_digest=str(result["weights_digest"]) if isinstance(result.get("weights_digest"), str) else None,
         )
 
 
-_silence_lock = threading.Lock()
-_silence_depth = 0
-_saved_stderr_fd: int | None = None
+def training_sample(n_train: int, size: int = TRAIN_SAMPLE) -> np.ndarray:
+    """Indices of the training images measured beside the test split: evenly spread over the
+    whole training split (every one of them is served to the sandbox as training data)."""
+    if n_train <= size:
+        return np.arange(n_train)
+    return np.linspace(0, n_train - 1, size).astype(int)
 
 
-@contextlib.contextmanager
-def native_stderr_silenced() -> Iterator[None]:
-    """Silence file descriptor 2 while TensorFlow's C++ runtime starts: it logs start-up lines
-    (CUDA probing, CPU features) before any log level applies. The CLI writes its own messages
-    through a duplicate of the original descriptor, so they still show.
+def _predictions(value: Any, length: int, classes: int) -> np.ndarray | None:
+    if not isinstance(value, list) or len(value) != length:
+        return None
+    array = np.asarray(value)
+    if array.dtype.kind not in "iu" or (length and (array.min() < 0 or array.max() >= classes)):
+        return None
+    return array.astype(int)
 
-    Descriptor 2 belongs to the whole process and the warm-up thread may silence it while the
-    main thread evaluates, so silencing is counted: the first to enter redirects, the last to
-    leave restores.
-    """
-    global _silence_depth, _saved_stderr_fd
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with _silence_lock:
-        if _silence_depth == 0:
-            try:
-                _saved_stderr_fd = os.dup(2)
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, 2)
-                os.close(devnull)
-            except OSError:
-                _saved_stderr_fd = None
-        _silence_depth += 1
+
+def _model_facts(facts: Any, archive: ArchiveFacts) -> ModelInfo | None:
+    """The facts the evaluation process measured, with the compile settings from the file."""
+    if not isinstance(facts, dict):
+        return None
     try:
-        yield
-    finally:
-        with _silence_lock:
-            _silence_depth -= 1
-            if _silence_depth == 0 and _saved_stderr_fd is not None:
-                os.dup2(_saved_stderr_fd, 2)
-                os.close(_saved_stderr_fd)
-                _saved_stderr_fd = None
+        model = from_json(ModelInfo, facts)
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None
+    if not isinstance(model, ModelInfo):
+        return None
+    model.compile_config = archive.compile_config
+    model.compiled = bool(archive.compile_config.get("optimizer") or archive.compile_config.get("loss"))
+    return model
 
 
-class UnloadableModelError(Exception):
-    """The model could not be loaded or fed the test images; the message says why."""
+@dataclass
+class _Answer:
+    result: dict[str, Any] | None = None
+    limit_hit: str | None = None
+    problem: str = ""
+
+
+class _WorkerProcess:
+    """One evaluation process: its scratch folder, the thread that runs it within the sandbox's
+    limits, and the pipe it receives the model on."""
+
+    def __init__(self, evaluator: TrustedEvaluator) -> None:
+        self.evaluator = evaluator
+        self.scratch = Path(tempfile.mkdtemp(prefix="grade-eval-"))
+        self.work = self.scratch / "work"
+        for folder in (self.work, self.scratch / "home", self.scratch / "tmp"):
+            folder.mkdir()
+        dataset = evaluator.dataset
+        # What the process may see: images, and training labels; never the test labels.
+        np.save(self.work / "test_images.npy", np.asarray(dataset.test_images))
+        np.save(self.work / "train_images.npy", np.asarray(dataset.train_images)[evaluator.train_indices])
+        np.save(self.work / "train_labels.npy", np.asarray(dataset.train_labels)[evaluator.train_indices])
+        self.request_r, self.request_w = os.pipe()
+        self.thread = threading.Thread(target=self._run, daemon=True, name="trusted-evaluation")
+        self.raw: Any = None
+        self.error: str = ""
+        self.sent = False
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        from grader.sandbox.isolation import choose_isolation
+        from grader.sandbox.limits import SandboxLimits
+        from grader.sandbox.runner import hidden_data_locations, run_command
+
+        evaluator = self.evaluator
+        try:
+            choice = choose_isolation(evaluator.isolation)
+            limits = SandboxLimits(
+                timeout_s=evaluator.wait_s + START_SECONDS + evaluator.seconds,
+                memory_bytes=evaluator.memory_bytes,
+                file_bytes=64 * MiB,
+                disk_bytes=2 * GiB,
+            )
+            env = _environment(self.scratch)
+            command = [_python(), "-m", "grader.trusted.worker", str(self.request_r)]
+            self.raw = run_command(
+                command,
+                scratch=self.scratch,
+                limits=limits,
+                isolation=choice.kind,
+                env=env,
+                hidden=hidden_data_locations(evaluator.hidden),
+                pass_fds=(self.request_r,),
+            )
+        except Exception as exc:  # noqa: BLE001 - reported as the evaluation's problem
+            self.error = f"the evaluation process could not run: {type(exc).__name__}: {exc}"
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(self.request_r)
+
+    def finish(self, model_path: Path | None, *, facts_only: bool = False) -> _Answer:
+        """Hand over the model (None: nothing to evaluate) and wait for the answer.
+        ``facts_only``: the model's facts without predictions (quick mode)."""
+        if self.sent:
+            return _Answer(problem="the evaluation process was already used")
+        self.sent = True
+        request: dict[str, Any] = {}
+        if model_path is not None:
+            shutil.copyfile(model_path, self.work / "model.keras")
+            request = {"model": "model.keras", "seconds": int(self.evaluator.seconds), "threads": self.evaluator.threads}
+            if facts_only:
+                request["facts_only"] = True
+        with contextlib.suppress(OSError):
+            os.write(self.request_w, (json.dumps(request) + "\n").encode())
+        with contextlib.suppress(OSError):
+            os.close(self.request_w)
+        if model_path is None:
+            return _Answer()
+        # The process's own alarm ends it after `seconds`; the sandbox's time limit is the backstop.
+        self.thread.join(timeout=self.evaluator.seconds + START_SECONDS + 30)
+        if self.thread.is_alive():
+            return _Answer(limit_hit="time")
+        if self.raw is None:
+            return _Answer(problem=self.error or "the evaluation process did not run")
+        limit = self.raw.limit_hit
+        if limit is None and self.raw.returncode not in (0, None):
+            if self.raw.returncode in (-14, 128 + 14):  # SIGALRM: the process's own time limit
+                limit = "time"
+        if limit is not None:
+            return _Answer(limit_hit=limit)
+        try:
+            result = json.loads(_read_regular_file(self.work / "result.json", MAX_RESULT_BYTES))
+        except (OSError, ValueError) as exc:
+            output = self.raw.output.decode("utf-8", errors="replace").strip().splitlines()
+            last = output[-1][:300] if output else ""
+            return _Answer(problem=f"the evaluation process ended without a result (exit code {self.raw.returncode}{': ' + last if last else ''}; {exc})")
+        return _Answer(result=result if isinstance(result, dict) else None, problem="" if isinstance(result, dict) else "malformed result")
+
+    def cleanup(self) -> None:
+        if self.thread.is_alive():
+            self.thread.join(timeout=10)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _python() -> str:
+    import sys
+
+    return sys.executable
+
+
+def _environment(scratch: Path) -> dict[str, str]:
+    from grader.sandbox.runner import PACKAGE_ROOT
+
+    keep = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "OMP_NUM_THREADS", "KERAS_BACKEND")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    home = scratch / "home"
+    env.update(
+        PYTHONPATH=str(PACKAGE_ROOT),
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONUNBUFFERED="1",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        CUDA_VISIBLE_DEVICES="",
+        MPLBACKEND="Agg",
+        HOME=str(home),
+        TMPDIR=str(scratch / "tmp"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+    )
+    return env
+
+
+def _read_regular_file(path: Path, max_bytes: int) -> bytes:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ValueError(f"{path.name} is not a regular file")
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"{path.name} is larger than {max_bytes} bytes")
+    return data
 
 
 def class_figures(truth: np.ndarray, predicted: np.ndarray, class_names: tuple[str, ...]) -> dict[str, Any]:
@@ -182,41 +376,3 @@ def sample_predictions(truth: np.ndarray, predicted: np.ndarray, seed: int, coun
     indices = sorted(rng.choice(len(truth), size=min(count, len(truth)), replace=False).tolist())
     return [{"index": int(i), "predicted": int(predicted[i]), "true": int(truth[i])} for i in indices]
 
-
-def _declared_input_shape(model: Any) -> tuple[int, ...]:
-    """The per-image input shape the model declares: (28, 28), (28, 28, 1), (784,), ..."""
-    try:
-        shape = list(model.inputs[0].shape[1:])
-    except Exception:  # noqa: BLE001
-        raise UnloadableModelError("the saved model does not declare an input shape") from None
-    known = [d for d in shape if d is not None]
-    missing = [i for i, d in enumerate(shape) if d is None]
-    if len(missing) == 1 and known and 784 % math.prod(known) == 0:
-        shape[missing[0]] = 784 // math.prod(known)
-    elif missing:
-        raise UnloadableModelError(f"the model's input shape {tuple(shape)} has open dimensions; declare (28, 28)")
-    if math.prod(shape) != 784:
-        raise UnloadableModelError(
-            f"the model expects inputs of shape {tuple(shape)}, which do not hold one 28x28 image "
-            "(use (28, 28), (28, 28, 1) or (784,))"
-        )
-    return tuple(int(d) for d in shape)
-
-
-def _output_units(model: Any) -> int:
-    try:
-        return int(model.outputs[0].shape[-1])
-    except Exception:  # noqa: BLE001
-        raise UnloadableModelError("the saved model does not declare an output shape") from None
-
-
-def _explain_load_failure(exc: Exception) -> str:
-    text = str(exc)
-    if "Lambda" in text or "safe_mode" in text:
-        return (
-            "the model contains a Lambda layer (arbitrary code), which the grader does not load for "
-            "safety; use built-in layers such as Rescaling or Flatten instead"
-        )
-    if "custom" in text.lower() or "Could not locate class" in text:
-        return "the model uses a custom layer or object that the grader cannot load; use built-in Keras layers"
-    return f"the saved model could not be loaded: {type(exc).__name__}: {text[:300]}"

@@ -164,6 +164,19 @@ class RunInfo:
 
 
 @dataclass
+class SavedWeights:
+    """How the child saved the graded model, and the digest of its weights at two moments
+    (``grader.trusted.weights``): the trusted evaluator compares them with the digest of the
+    file it loads, so the model scored is the model ``model.fit`` left."""
+
+    after_fit: str | None = None  # right after the graded model's last model.fit returned
+    at_save: str | None = None  # when the child saved it
+    fitted: bool = False  # model.fit trained the graded model in this run
+    fit_calls_on_other_models: int = 0  # fits of models that are not the graded one
+    save_overridden: str = ""  # the model's class replaces save() (or a saving method): its name
+
+
+@dataclass
 class SandboxEvidence:
     submission: str  # file name as the learner knows it
     seed: int
@@ -181,6 +194,7 @@ class SandboxEvidence:
     trained_model: ModelInfo | None = None  # after train(): built, so shapes are known
     train: TrainInfo | None = None
     model_file: str | None = None  # .keras file the child saved, relative to the scratch dir
+    saved_weights: SavedWeights | None = None  # claims, checked against the trusted evaluation
     model_save_error: str | None = None
     run: RunInfo = field(default_factory=RunInfo)
     notes: list[str] = field(default_factory=list)  # e.g. skipped notebook magics
@@ -226,12 +240,39 @@ class EvaluationEvidence:
     # image_fingerprint() of the test images: a FitCall.x_fingerprint equal
     # to it means the model was trained on the test split.
     test_fingerprint: str | None = None
+    # Measured by the trusted evaluation process (grader.trusted) from the model file it scored:
+    # the facts the model judges read, the accuracy on a sample of training images (a model
+    # that does clearly better on the public test split was trained on it), the weights' digest.
+    model: ModelInfo | None = None
+    train_accuracy: float | None = None
+    n_train: int = 0
+    weights_digest: str | None = None
+    # Why the saved model was refused before loading (too large, two inputs, a pathological
+    # graph), or the limit that stopped the evaluation process: a failed integrity check.
+    refused: str = ""
+    limit_hit: str | None = None
 
 
 @dataclass
 class Evidence:
     sandbox: SandboxEvidence
     evaluation: EvaluationEvidence = field(default_factory=lambda: EvaluationEvidence(status="not_run"))
+
+    @property
+    def graded_model(self) -> ModelInfo | None:
+        """Facts about the model being graded, for the architecture and compile checks.
+
+        Measured by trusted code from the model file that was scored, whenever there is one.
+        Only when no model came back (the run failed before it had a trained model, so it
+        cannot pass) do the checks fall back on what the run recorded, for their feedback.
+        """
+        if self.evaluation.model is not None:
+            return self.evaluation.model
+        return self.sandbox.final_model
+
+    @property
+    def facts_are_trusted(self) -> bool:
+        return self.evaluation.model is not None
 
 
 def image_fingerprint(images: Any) -> str | None:
@@ -288,3 +329,160 @@ def _convert(tp: Any, value: Any) -> Any:
         _, item = typing.get_args(tp) or (Any, Any)
         return {k: _convert(item, v) for k, v in value.items()}
     return value
+
+
+# --- validating what the learner's process wrote ------------------------------------------------
+
+# Bounds of a sane record: the chapter's run writes a few kilobytes.
+MAX_TEXT_CHARS = 20_000
+MAX_LIST_ITEMS = 10_000
+MAX_DICT_ITEMS = 2_000
+MAX_DEPTH = 40
+
+
+def validate_sandbox_evidence(
+    evidence: SandboxEvidence, *, trusted_notes: list[str] | None = None, raw: Any = None
+) -> list[str]:
+    """Check the sandbox's record in place: every field has its declared type and a bounded
+    size, or it is reset to its default; keys the record does not define (in ``raw``, the JSON
+    as read) are dropped. Returns the problems found, which are also added to the notes.
+
+    The learner's process wrote this record, so it is a claim: nothing in it speaks with the
+    grader's voice. Notes are kept only when the grader can vouch for them (``trusted_notes``:
+    the adapter's and the isolation's, which the grader wrote into the plan itself, and the
+    child's own note about a saved model's compile settings); others are dropped.
+    """
+    problems: list[str] = []
+    _check_dataclass(evidence, "", problems, 0, skip=("run", "notes", "tampering"))
+    if raw is not None:
+        problems.extend(f"unknown field {path}" for path in _unknown_keys(SandboxEvidence, raw, ""))
+    allowed = set(trusted_notes or [])
+    compile_note = f"{evidence.submission} was loaded without its compile settings"
+    kept: list[str] = []
+    dropped = 0
+    for note in evidence.notes if isinstance(evidence.notes, list) else []:
+        if isinstance(note, str) and (note in allowed or (note.startswith(compile_note) and len(note) < 1000)):
+            kept.append(note)
+        else:
+            dropped += 1
+    if dropped:
+        problems.append(f"{dropped} note(s) the grader did not write")
+    evidence.notes = kept
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        evidence.notes.append(f"The grader ignored parts of the run's record that it does not accept: {shown}.")
+    return problems
+
+
+def _check_dataclass(obj: Any, path: str, problems: list[str], depth: int, skip: tuple[str, ...] = ()) -> None:
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):
+        if f.name in skip:
+            continue
+        where = f"{path}.{f.name}" if path else f.name
+        value = getattr(obj, f.name)
+        fixed, ok = _check_value(hints[f.name], value, where, problems, depth + 1)
+        if not ok:
+            problems.append(f"{where} ({type(value).__name__})")
+            if f.default is not dataclasses.MISSING:
+                fixed = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                fixed = f.default_factory()
+            else:
+                fixed = value if isinstance(value, str) else ""
+        setattr(obj, f.name, fixed)
+
+
+def _check_value(tp: Any, value: Any, path: str, problems: list[str], depth: int) -> tuple[Any, bool]:
+    """``(value, True)`` when ``value`` fits ``tp`` (strings cut to size), else ``(value, False)``."""
+    if depth > MAX_DEPTH:
+        return value, False
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None:
+            return None, type(None) in args
+        for arg in args:
+            if arg is type(None):
+                continue
+            fixed, ok = _check_value(arg, value, path, problems, depth)
+            if ok:
+                return fixed, True
+        return value, False
+    if origin is Literal:
+        return value, value in typing.get_args(tp)
+    if tp is Any:
+        return value, _json_like(value, depth)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, tp):
+            return value, False
+        _check_dataclass(value, path, problems, depth)
+        return value, True
+    if origin is list:
+        (item,) = typing.get_args(tp) or (Any,)
+        if not isinstance(value, list) or len(value) > MAX_LIST_ITEMS:
+            return value, False
+        checked = [_check_value(item, v, path, problems, depth + 1) for v in value]
+        return [v for v, _ in checked], all(ok for _, ok in checked)
+    if origin is dict:
+        _, item = typing.get_args(tp) or (Any, Any)
+        if not isinstance(value, dict) or len(value) > MAX_DICT_ITEMS or not all(isinstance(k, str) for k in value):
+            return value, False
+        checked = {k[:200]: _check_value(item, v, path, problems, depth + 1) for k, v in value.items()}
+        return {k: v for k, (v, _) in checked.items()}, all(ok for _, ok in checked.values())
+    if tp is str:
+        return (value[:MAX_TEXT_CHARS], True) if isinstance(value, str) else (value, False)
+    if tp is bool:
+        return value, isinstance(value, bool)
+    if tp is int:
+        return value, isinstance(value, int) and not isinstance(value, bool)
+    if tp is float:
+        return (float(value), True) if isinstance(value, (int, float)) and not isinstance(value, bool) else (value, False)
+    return value, True
+
+
+def _json_like(value: Any, depth: int) -> bool:
+    """Plain JSON data of bounded depth and size (layer configs, compile configs)."""
+    if depth > MAX_DEPTH:
+        return False
+    if value is None or isinstance(value, (bool, int, float)):
+        return True
+    if isinstance(value, str):
+        return len(value) <= MAX_TEXT_CHARS
+    if isinstance(value, list):
+        return len(value) <= MAX_LIST_ITEMS and all(_json_like(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return (
+            len(value) <= MAX_DICT_ITEMS
+            and all(isinstance(k, str) for k in value)
+            and all(_json_like(v, depth + 1) for v in value.values())
+        )
+    return False
+
+
+def _unknown_keys(tp: Any, raw: Any, path: str) -> list[str]:
+    """Keys of ``raw`` (JSON) that the dataclass ``tp`` and its nested dataclasses do not define."""
+    found: list[str] = []
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(tp):
+            if dataclasses.is_dataclass(arg) or typing.get_origin(arg) in (list, dict):
+                return _unknown_keys(arg, raw, path)
+        return found
+    if dataclasses.is_dataclass(tp) and isinstance(raw, dict):
+        hints = typing.get_type_hints(tp)
+        for key, value in raw.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key not in hints:
+                found.append(where[:100])
+            else:
+                found.extend(_unknown_keys(hints[key], value, where))
+    elif origin is list and isinstance(raw, list):
+        (item,) = typing.get_args(tp) or (Any,)
+        for value in raw[:MAX_LIST_ITEMS]:
+            found.extend(_unknown_keys(item, value, f"{path}[]"))
+    elif origin is dict and isinstance(raw, dict):
+        _, item = typing.get_args(tp) or (Any, Any)
+        for key, value in list(raw.items())[:MAX_DICT_ITEMS]:
+            found.extend(_unknown_keys(item, value, f"{path}.{key}"))
+    return found[:50]

@@ -22,6 +22,7 @@ from typing import Any
 from grader import __version__
 from grader.errors import SubmissionNotFoundError, UsageError
 from grader.evidence import Evidence, SandboxEvidence, to_json
+from grader.quick import QuickTrial
 from grader.result import GradeResult
 from grader.sandbox.runner import ProgressCallback, SandboxLimits, SandboxPlan, run_in_sandbox
 from grader.spec import ExerciseSpec
@@ -36,6 +37,7 @@ class GradeOptions:
     on_progress: ProgressCallback | None = None
     style: str | None = None  # None: recognised from the file (grader.adapters.STYLES)
     sandbox: str = "auto"  # "auto", "bwrap" or "process" (grader.sandbox.isolation)
+    quick: bool = False  # a preview: trial fit, no test accuracy, no verdict (grader.quick)
 
 
 def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions | None = None) -> GradeResult:
@@ -62,8 +64,15 @@ def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions
     notify({"event": "stage", "stage": "data"})
     dataset = load_dataset(spec.dataset, options.data_dir)
     served, tfds_root = serve_datasets(spec, options.data_dir, tfds=_needs_tfds(spec, submission_plan))
-    evaluator = TrustedEvaluator(dataset)
-    evaluator.warm_up()  # import Keras here while the child trains
+    limits = SandboxLimits(timeout_s=options.timeout_s or spec.timeout_s)
+    hidden = [options.data_dir] if options.data_dir else []  # where the test split came from
+    # The trusted evaluation runs in a bounded process of its own (grader.trusted), started now
+    # so that it imports TensorFlow while the sandbox trains.
+    evaluator = TrustedEvaluator(
+        dataset, isolation=options.sandbox, threads=options.threads, max_params=evaluation_param_limit(spec),
+        wait_s=limits.timeout_s + 60, hidden=hidden,
+    )
+    evaluator.warm_up()  # in quick mode too: it reads the model's facts (no test accuracy)
 
     plan = SandboxPlan(
         submission=submission,
@@ -76,23 +85,62 @@ def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions
         style=submission_plan.style,
         adapter=submission_plan.child_instructions(),
         threads=options.threads,
-    )
-    limits = SandboxLimits(timeout_s=options.timeout_s or spec.timeout_s)
-    outcome = run_in_sandbox(
-        plan, limits, on_progress=options.on_progress, isolation=options.sandbox,
-        hidden=[options.data_dir] if options.data_dir else [],  # where the test split came from
+        quick=QuickTrial().to_plan() if options.quick else None,
     )
     try:
+        outcome = run_in_sandbox(plan, limits, on_progress=options.on_progress, isolation=options.sandbox, hidden=hidden)
+    except BaseException:
+        evaluator.close()
+        raise
+    try:
+        check_sandbox_evidence(outcome.evidence, plan, outcome.scratch / "evidence.json", options.sandbox)
         notify({"event": "stage", "stage": "evaluate"})
+        # Quick mode (grader.quick): a model trained on a trial slice has no test accuracy worth
+        # measuring; the trusted process reads only its facts (architecture, compile settings).
         evaluation = evaluator.evaluate(
-            outcome.model_path, seed=seed, why_missing=_why_no_model(outcome.evidence)
+            outcome.model_path, seed=seed, why_missing=_why_no_model(outcome.evidence), facts_only=options.quick
         )
     finally:
+        evaluator.close()
         shutil.rmtree(outcome.scratch, ignore_errors=True)
     evidence = Evidence(sandbox=outcome.evidence, evaluation=evaluation)
     # Scored as this style is: e.g. a saved model's training check is skipped and not counted.
     scored_spec = spec_for_style(spec, submission_plan.graded_as)
-    return build_result(scored_spec, submission, evidence, seed, time.monotonic() - started)
+    mode = "quick" if options.quick else "full"
+    return build_result(scored_spec, submission, evidence, seed, time.monotonic() - started, mode=mode)
+
+
+def evaluation_param_limit(spec: ExerciseSpec) -> int | None:
+    """The most parameters a saved model may ask for before the grader refuses to load it: the
+    ``max_params`` of the exercise's integrity check (see exercise.toml)."""
+    for check in spec.checks:
+        if check.judge == "integrity":
+            value = dict(check.params).get("max_params")
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+    return None
+
+
+def check_sandbox_evidence(evidence: SandboxEvidence, plan: SandboxPlan, record: Path, isolation: str) -> None:
+    """Validate what the learner's process wrote (``grader.evidence.validate_sandbox_evidence``)
+    and keep only the notes the grader itself can vouch for: the adapter's (written into the
+    plan by the grader) and the isolation's."""
+    import json
+
+    from grader.evidence import validate_sandbox_evidence
+    from grader.sandbox.isolation import choose_isolation
+    from grader.sandbox.runner import MAX_EVIDENCE_BYTES, _read_scratch_file
+
+    trusted = [str(note) for note in (plan.adapter.get("notes", []) if isinstance(plan.adapter, dict) else [])]
+    try:
+        trusted.append(choose_isolation(isolation).note)
+    except Exception:  # noqa: BLE001 - the sandbox already ran with it; no note then
+        pass
+    try:
+        raw = json.loads(_read_scratch_file(record, MAX_EVIDENCE_BYTES))
+    except (OSError, ValueError):
+        raw = None  # nothing readable: the runner already said so in the steps
+    validate_sandbox_evidence(evidence, trusted_notes=[note for note in trusted if note], raw=raw)
 
 
 def _needs_tfds(spec: ExerciseSpec, submission_plan: Any) -> bool:
@@ -130,14 +178,17 @@ def serve_datasets(
     return served, tfds_root()
 
 
-def build_result(spec: ExerciseSpec, submission: Path, evidence: Evidence, seed: int, elapsed_s: float) -> GradeResult:
+def build_result(
+    spec: ExerciseSpec, submission: Path, evidence: Evidence, seed: int, elapsed_s: float, mode: str = "full"
+) -> GradeResult:
     from grader.scoring import score_evidence
 
-    checks, score, passed = score_evidence(spec, evidence)
+    checks, score, passed = score_evidence(spec, evidence, mode)
     sandbox, evaluation = evidence.sandbox, evidence.evaluation
-    model = sandbox.final_model
+    model = evidence.graded_model  # measured by the trusted evaluation when there is a model
     metrics: dict[str, Any] = {
         "test_accuracy": evaluation.test_accuracy,
+        "train_accuracy": evaluation.train_accuracy,  # trusted, on a sample of training images
         "train_seconds": round(sandbox.train.seconds, 2) if sandbox.train else None,
         "epochs": sandbox.train.epochs_run if sandbox.train else None,
         "total_params": model.total_params if model else None,
@@ -160,13 +211,14 @@ def build_result(spec: ExerciseSpec, submission: Path, evidence: Evidence, seed:
         style=sandbox.style,
         isolation=sandbox.run.isolation,
         details=_details(evidence, spec),
+        mode=mode,
     )
 
 
 def _details(evidence: Evidence, spec: ExerciseSpec) -> dict[str, Any]:
     """The evidence a report draws: JSON-able, bounded."""
     sandbox, evaluation = evidence.sandbox, evidence.evaluation
-    model = sandbox.final_model
+    model = evidence.graded_model  # measured by the trusted evaluation when there is a model
     errors = [
         {"step": step.name, **to_json(step.exception)}
         for step in sandbox.steps.values()
@@ -180,6 +232,9 @@ def _details(evidence: Evidence, spec: ExerciseSpec) -> dict[str, Any]:
         "keras_version": _package_version("keras"),
         "dataset": spec.dataset,
         "model": to_json(model) if model else None,
+        # "evaluation" (measured by the grader from the scored file) or "run" (reported by the
+        # learner's process: only when no model came back to measure).
+        "model_facts_from": "evaluation" if evidence.facts_are_trusted else "run",
         "history": sandbox.train.history if sandbox.train else {},
         "fit_calls": [to_json(c) for c in sandbox.train.fit_calls] if sandbox.train else [],
         "evaluation": to_json(evaluation),
@@ -223,6 +278,9 @@ def check_submission_file(path: Path) -> Path:
                 'save the model with model.save("model.keras") and grade that file.'
             )
         raise SubmissionNotFoundError(f"{path} is a folder; give the path of your solution file.")
+    from grader.adapters import check_submission_size
+
+    check_submission_size(path)  # a regular file within its size cap, before it is opened or parsed
     try:
         with path.open("rb"):
             pass

@@ -15,8 +15,13 @@ Installed with the grader (entry point ``pytest11``), it adds one fixture, ``exe
 ``grade EXERCISE PATH`` does. Results are kept for the session by file content and options, so
 several tests asserting on one submission train it once.
 
-Options: ``--grader-data-dir DIR`` (or ``GRADER_DATA_DIR``) names the dataset folder, and
-``--grader-timeout SECONDS`` caps each submission's run.
+Options: ``--grader-data-dir DIR`` (or ``GRADER_DATA_DIR``) names the dataset folder,
+``--grader-timeout SECONDS`` caps each submission's run, ``--grader-course DIR`` (or
+``GRADER_COURSE_DIR``) reads the exercises from a course folder holding ``exercises/`` and
+``solutions/``, and ``--grader-cache-dir DIR`` (or ``GRADER_PLUGIN_CACHE_DIR``) keeps results
+between runs, keyed by content exactly as ``grade batch`` keys them (the submission's bytes, the
+exercise spec, the dataset checksums, the grader's own code, the options): a course CI run that
+changed nothing trains nothing. Results that hold a grader error are never kept.
 
 Loading this plugin costs nothing: it imports only the standard library and pytest at start-up,
 and the grader (and TensorFlow) only when a test uses the fixture. Disable it with
@@ -42,15 +47,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("exercise_grader", "exercise grader")
     group.addoption("--grader-data-dir", default=None, metavar="DIR", help="folder with the dataset files")
     group.addoption("--grader-timeout", type=float, default=None, metavar="SECONDS", help="time limit per graded submission")
+    group.addoption("--grader-course", default=None, metavar="DIR", help="course folder with exercises/ and solutions/")
+    group.addoption("--grader-cache-dir", default=None, metavar="DIR", help="keep results between runs here, keyed by content")
 
 
 class ExerciseGrader:
     """Grades submissions for tests, and says in the assertion message what went wrong."""
 
-    def __init__(self, data_dir: Path | None = None, timeout_s: float | None = None) -> None:
+    def __init__(self, data_dir: Path | None = None, timeout_s: float | None = None, cache_dir: Path | None = None) -> None:
         self.data_dir = data_dir
         self.timeout_s = timeout_s
+        self.cache_dir = cache_dir
         self._results: dict[tuple[Any, ...], GradeResult] = {}
+        self.trained = 0  # submissions graded (not taken from a cache) in this session
 
     def grade(self, exercise: str, path: str | Path, *, seed: int | None = None, timeout_s: float | None = None) -> GradeResult:
         from grader.pipeline import GradeOptions, grade_submission
@@ -61,9 +70,48 @@ class ExerciseGrader:
         content = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else str(path)
         key = (exercise, content, path.suffix, seed, timeout_s)
         if key not in self._results:
-            options = GradeOptions(data_dir=self.data_dir, seed=seed, timeout_s=timeout_s)
-            self._results[key] = grade_submission(load_exercise(exercise), path, options)
+            spec = load_exercise(exercise)
+            stored = self._stored_key(spec, path, seed, timeout_s)
+            result = self._load(stored)
+            if result is None:
+                options = GradeOptions(data_dir=self.data_dir, seed=seed, timeout_s=timeout_s)
+                result = grade_submission(spec, path, options)
+                self.trained += 1
+                self._store(stored, result)
+            result.submission = str(path)
+            self._results[key] = result
         return self._results[key]
+
+    def _stored_key(self, spec: Any, path: Path, seed: int | None, timeout_s: float | None) -> str | None:
+        if self.cache_dir is None or not path.is_file():
+            return None
+        from grader.batch.cache import cache_key, dataset_checksums, file_digest, spec_digest
+
+        content = hashlib.sha256(f"{file_digest(path)}:{path.suffix.lower()}".encode()).hexdigest()
+        return cache_key(content, spec_digest(spec), dataset_checksums(spec, self.data_dir), seed=seed,
+                         timeout_s=timeout_s or spec.timeout_s, sandbox="auto")  # fmt: skip
+
+    def _load(self, stored: str | None) -> GradeResult | None:
+        if stored is None:
+            return None
+        from grader.batch.cache import ResultCache
+        from grader.result import GradeResult
+
+        outcome = ResultCache(self.cache_dir).get(stored)  # type: ignore[arg-type]
+        try:
+            return GradeResult.from_json(outcome["result"]) if outcome else None
+        except (KeyError, TypeError, ValueError):
+            return None  # an entry of another layout: graded again
+
+    def _store(self, stored: str | None, result: GradeResult) -> None:
+        if stored is None:
+            return
+        from grader.batch.cache import ResultCache
+        from grader.batch.task import is_cacheable
+
+        outcome = {"result": result.to_json()}
+        if is_cacheable(outcome):
+            ResultCache(self.cache_dir).put(stored, outcome)  # type: ignore[arg-type]
 
     @staticmethod
     def failing_checks(result: GradeResult) -> set[str]:
@@ -108,8 +156,15 @@ def describe(result: GradeResult) -> str:
 @pytest.fixture(scope="session")
 def exercise_grader(pytestconfig: pytest.Config) -> ExerciseGrader:
     """Grade a submission and assert on its result: ``exercise_grader.grade(exercise, path)``."""
+    import os
+
     data_dir = pytestconfig.getoption("grader_data_dir", default=None)
+    course = pytestconfig.getoption("grader_course", default=None)
+    if course:
+        os.environ["GRADER_COURSE_DIR"] = str(Path(course).resolve())
+    cache_dir = pytestconfig.getoption("grader_cache_dir", default=None) or os.environ.get("GRADER_PLUGIN_CACHE_DIR")
     return ExerciseGrader(
         data_dir=Path(data_dir) if data_dir else None,
         timeout_s=pytestconfig.getoption("grader_timeout", default=None),
+        cache_dir=Path(cache_dir) if cache_dir else None,
     )

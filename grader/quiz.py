@@ -1,7 +1,8 @@
 """Quizzes: exercises answered in a TOML file and graded item by item, with no learner code run.
 
 A quiz is an exercise whose ``exercise.toml`` says ``kind = "quiz"`` and lists its questions as
-``[[items]]`` tables next to the usual keys (``spec.raw["items"]``). Four item types exist:
+``[[items]]`` tables next to the usual keys (``spec.items``, typed by ``grader.spec_models``, which
+refuses unknown keys and wrong types; this module checks the rest). Four item types exist:
 
 ``single``
     one letter out of ``[items.choices]``; ``answer = "b"``.
@@ -157,8 +158,9 @@ def validate_quiz_spec(spec: ExerciseSpec) -> tuple[QuizItem, ...]:
         raise SpecError(f"Exercise spec {where} has kind = '{spec.kind}'; a quiz needs kind = \"quiz\".")
     if spec.checks:
         raise SpecError(f"Exercise spec {where} is a quiz: put its questions in [[items]], not [[checks]].")
-    raw_items = spec.raw.get("items")
-    if not isinstance(raw_items, list) or not raw_items:
+    # The typed items as the file wrote them: the types are checked; the meaning is checked here.
+    raw_items = [item.model_dump(exclude_unset=True) for item in spec.items]
+    if not raw_items:
         raise SpecError(f"Exercise spec {where} is a quiz but has no [[items]] tables.")
 
     items = tuple(_parse_item(raw, index, where) for index, raw in enumerate(raw_items, start=1))
@@ -396,7 +398,7 @@ def _explain_unknown_ids(path: Path, unknown: list[str], known: list[str], exerc
     except GraderError:
         others = []
     for other in others:
-        other_ids = {str(item.get("id")) for item in other.raw.get("items", []) if isinstance(item, dict)}
+        other_ids = {item.id for item in other.items}
         if set(unknown) <= other_ids:
             return f"{message} They belong to {other.id}: grade this file with `grade {other.id}`."
     return f"{message} Check the spelling; this quiz's items are: {', '.join(known)}."

@@ -3,8 +3,11 @@
 ``GradeResult.to_json()`` is the stable, documented JSON shape (``grade ... --json FILE``):
 
     exercise, submission, style, passed, score, max_score, pass_mark, seed, grader_version,
-    elapsed_s, isolation, metrics {test_accuracy, train_seconds, ...},
+    elapsed_s, isolation, mode, metrics {test_accuracy, train_seconds, ...},
     checks [{id, name, status, score, max_score, message, hint}], details {...}
+
+``mode`` is "full", or "quick" for a ``grade --quick`` preview: ``passed`` is then null (a
+preview has no verdict) and the checks that need the full training are "skipped".
 
 ``details`` carries the evidence the reports draw (model layers, history, per-class figures,
 confusion matrix, captured output); its keys may grow, the top-level keys above do not change.
@@ -12,10 +15,12 @@ confusion matrix, captured output); its keys may grow, the top-level keys above 
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from grader.atomic import write_json_atomically
 
 Status = Literal["passed", "failed", "error", "skipped"]
 STATUSES: tuple[Status, ...] = ("passed", "failed", "error", "skipped")
@@ -41,7 +46,7 @@ class CheckResult:
 class GradeResult:
     exercise: str
     submission: str
-    passed: bool
+    passed: bool | None  # None: a quick-mode preview, which has no verdict (grader.quick)
     score: float
     max_score: float
     pass_mark: float
@@ -53,6 +58,8 @@ class GradeResult:
     style: str = "module"
     isolation: str = "process"
     details: dict[str, Any] = field(default_factory=dict)
+    # "full", or "quick": a preview from a trial fit, test accuracy not measured (grader.quick).
+    mode: str = "full"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -61,14 +68,17 @@ class GradeResult:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> GradeResult:
-        fields = dict(data)
-        fields["checks"] = [CheckResult(**check) for check in data["checks"]]
+        """Read a result back; keys a newer grader added are ignored, so old code reads new JSON."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        check_keys = {f.name for f in dataclasses.fields(CheckResult)}
+        fields = {key: value for key, value in data.items() if key in known}
+        fields["checks"] = [
+            CheckResult(**{key: value for key, value in check.items() if key in check_keys}) for check in data["checks"]
+        ]
         return cls(**fields)
 
     def write_json(self, path: Path) -> None:
         """Write atomically, so a reader never sees half a result."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=2, default=str) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        write_json_atomically(path, self.to_json())

@@ -20,19 +20,30 @@ from grader.result import STATUSES, CheckResult
 from grader.spec import CheckSpec, ExerciseSpec
 
 
-def score_evidence(spec: ExerciseSpec, evidence: Evidence) -> tuple[list[CheckResult], float, bool]:
-    """Judge every check of ``spec``: ``(check results in spec order, total score, passed)``."""
-    results = [score_check(check, spec, evidence) for check in spec.checks]
+def score_evidence(spec: ExerciseSpec, evidence: Evidence, mode: str = "full") -> tuple[list[CheckResult], float, bool | None]:
+    """Judge every check of ``spec``: ``(check results in spec order, total score, passed)``.
+
+    ``mode="quick"`` (``grader.quick``): a preview of a run with a trial fit; checks that need
+    the full training are skipped, and ``passed`` is None: a preview has no verdict.
+    """
+    results = [score_check(check, spec, evidence, mode) for check in spec.checks]
     total = round(sum(result.score for result in results), 2)
+    if mode == "quick":
+        return results, total, None
     required = required_check_ids(spec)
     required_failed = any(r.id in required and r.status in ("failed", "error") for r in results)
     passed = total >= spec.pass_mark and not required_failed
     return results, total, passed
 
 
-def score_check(check: CheckSpec, spec: ExerciseSpec, evidence: Evidence) -> CheckResult:
+def score_check(check: CheckSpec, spec: ExerciseSpec, evidence: Evidence, mode: str = "full") -> CheckResult:
     """One check: its judge's verdict weighted by its points, with the spec's hint applied."""
-    verdict = run_judge(check, spec, evidence)
+    if mode == "quick":
+        from grader.quick import preview_verdict
+
+        verdict = preview_verdict(check, spec, evidence)
+    else:
+        verdict = run_judge(check, spec, evidence)
     # Only a check that ran and found the work lacking earns partial credit; "error" (could not
     # check) and "skipped" never hand out points.
     fraction = verdict.fraction if verdict.status in ("passed", "failed") else 0.0
@@ -81,13 +92,15 @@ def _invalid(verdict: Any) -> str:
 
 
 def required_check_ids(spec: ExerciseSpec) -> set[str]:
-    """Ids of the checks marked ``required = true`` in exercise.toml.
+    """Ids of the checks marked ``required = true`` in exercise.toml."""
+    return {check.id for check in spec.checks if check.required}
 
-    ``grader.spec`` keeps every key of the file in ``spec.raw``; ``required`` is read from there so
-    the spec dataclasses need no change for it.
-    """
-    return {
-        str(check["id"])
-        for check in spec.raw.get("checks", [])
-        if isinstance(check, dict) and check.get("required") is True and "id" in check
-    }
+
+def on_exercise_scale(score: float, max_score: float, exercise_max: float) -> tuple[float, bool]:
+    """``score`` out of ``max_score`` expressed out of the exercise's ``exercise_max`` points,
+    and whether it had to be scaled. A style whose checks cannot all apply (a saved model has no
+    training to judge: 85 points) is scaled to the same maximum as everyone else, so 85/85 is
+    100/100 in every gradebook, summary and export. Skipped checks are not counted either way."""
+    if not max_score or not exercise_max or abs(max_score - exercise_max) < 1e-9:
+        return round(float(score), 2), False
+    return round(float(score) * float(exercise_max) / float(max_score), 2), True

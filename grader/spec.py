@@ -1,4 +1,4 @@
-"""Exercise specs: ``exercises/<id>/exercise.toml`` read into dataclasses.
+"""Exercise specs: ``exercises/<id>/exercise.toml``, validated and read into dataclasses.
 
 An exercise is data: which dataset, which functions a submission defines, which checks (judges)
 score it with how many points, and the pass mark. Adding an exercise needs no change here.
@@ -25,9 +25,15 @@ score it with how many points, and the pass mark. Adding an exercise needs no ch
     name = "Output layer: 10 units, softmax"
     judge = "output_layer"      # a name in grader.judges.JUDGES
     points = 10
+    required = false            # optional: true means no pass unless this check passes
     hint = "..."                # optional: replaces the judge's default hint
-    [checks.params]             # optional: handed to the judge
+    [checks.params]             # the judge's parameters (grader.judges.JUDGE_PARAMS)
     units = 10
+
+Every key is validated when the file is loaded (``grader.spec_models`` holds the format as
+pydantic models; ``docs/exercise.schema.json`` is its JSON Schema): an unknown key, a wrong type
+or an unknown judge is a ``SpecError`` naming the file, the key path, what was found and what is
+allowed, so a typo cannot silently change grades.
 """
 
 from __future__ import annotations
@@ -38,7 +44,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from grader.errors import SpecError, UsageError
+from grader.spec_models import QuizItem, StyleTable, describe_validation_error, exercise_document
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,10 @@ class CheckSpec:
     judge: str
     points: float
     hint: str = ""
+    # The [checks.params] table as written (validated against the judge's parameters model; the
+    # judge fills in its declared defaults).
     params: dict[str, Any] = field(default_factory=dict)
+    required: bool = False  # no pass unless this check passes
 
 
 @dataclass(frozen=True)
@@ -72,12 +84,15 @@ class ExerciseSpec:
     pass_mark: float
     functions: tuple[FunctionSpec, ...]
     checks: tuple[CheckSpec, ...]
+    styles: dict[str, StyleTable] = field(default_factory=dict)  # [styles.<style>] tables written
+    items: tuple[QuizItem, ...] = ()  # a quiz's [[items]]
+    # The file as parsed: only to fingerprint the spec (grader.batch.cache); read the fields above.
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def max_score(self) -> float:
         if self.kind == "quiz":  # a quiz scores its [[items]]; free-text items carry no points
-            return float(sum(float(item.get("points", 0)) for item in self.raw.get("items", [])))
+            return float(sum(item.points for item in self.items))
         return float(sum(check.points for check in self.checks))
 
     @property
@@ -101,12 +116,24 @@ def _bundled(name: str) -> Path:
     return package_dir / "_bundled" / name
 
 
+def course_dir() -> Path | None:
+    """A course folder holding ``exercises/`` and ``solutions/`` (``--course DIR`` or
+    ``GRADER_COURSE_DIR``), or None: then the grader's own exercises, and the reference
+    solutions of its source tree (the wheel learners install carries none)."""
+    value = os.environ.get("GRADER_COURSE_DIR")
+    return Path(value).expanduser() if value else None
+
+
 def exercises_root() -> Path:
-    return Path(os.environ.get("GRADER_EXERCISES_DIR") or _bundled("exercises"))
+    course = course_dir()
+    default = course / "exercises" if course is not None else _bundled("exercises")
+    return Path(os.environ.get("GRADER_EXERCISES_DIR") or default)
 
 
 def solutions_root() -> Path:
-    return Path(os.environ.get("GRADER_SOLUTIONS_DIR") or _bundled("solutions"))
+    course = course_dir()
+    default = course / "solutions" if course is not None else _bundled("solutions")
+    return Path(os.environ.get("GRADER_SOLUTIONS_DIR") or default)
 
 
 def templates_root() -> Path:
@@ -128,47 +155,62 @@ def load_exercise(exercise_id: str) -> ExerciseSpec:
 
 
 def load_spec_file(path: Path) -> ExerciseSpec:
+    """Read and validate one exercise.toml; every problem is a ``SpecError`` saying where."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(f"Cannot read exercise spec {path}: {exc}") from None
+    return spec_from_document(document, path)
+
+
+def spec_from_document(document: dict[str, Any], path: Path) -> ExerciseSpec:
+    """The spec in ``document`` (a parsed exercise.toml that lives at ``path``), validated."""
     try:
-        functions = tuple(
-            FunctionSpec(name=name, parameters=tuple(body.get("parameters", ())))
-            for name, body in raw.get("functions", {}).items()
+        model = exercise_document().validate_python(document)
+    except ValidationError as exc:
+        problems = describe_validation_error(exc, document)
+        noun = "problem" if len(problems) == 1 else "problems"
+        raise SpecError(
+            f"Exercise spec {path} has {len(problems)} {noun}:\n" + "\n".join(f"  {line}" for line in problems)
+        ) from None
+    if model.id != path.parent.name:
+        raise SpecError(f"Exercise spec {path}: id = '{model.id}' but the file lives in folder '{path.parent.name}'.")
+    if model.kind == "quiz":
+        from grader.quiz import validate_quiz_spec  # grader.quiz imports this module
+
+        quiz = ExerciseSpec(
+            id=model.id, title=model.title, summary=model.summary, kind="quiz", stub=model.stub,
+            directory=path.parent, dataset=None, train_data="grader", seed=42, timeout_s=900.0,
+            pass_mark=model.pass_mark, functions=(), checks=(), items=tuple(model.items), raw=document,
+        )  # fmt: skip
+        validate_quiz_spec(quiz)  # what types cannot say: answers among the choices, and so on
+        return quiz
+    checks = tuple(
+        CheckSpec(
+            id=check.id,
+            name=check.name,
+            judge=check.judge,
+            points=check.points,
+            hint=check.hint,
+            params=check.params.model_dump(mode="json", exclude_unset=True),
+            required=check.required,
         )
-        checks = tuple(
-            CheckSpec(
-                id=c["id"],
-                name=c["name"],
-                judge=c.get("judge", c["id"]),
-                points=float(c["points"]),
-                hint=c.get("hint", ""),
-                params=dict(c.get("params", {})),
-            )
-            for c in raw.get("checks", [])
-        )
-        spec = ExerciseSpec(
-            id=raw["id"],
-            title=raw["title"],
-            summary=raw.get("summary", ""),
-            kind=raw.get("kind", "model"),
-            stub=raw["stub"],
-            directory=path.parent,
-            dataset=raw.get("dataset"),
-            train_data=raw.get("train_data", "grader"),
-            seed=int(raw.get("seed", 42)),
-            timeout_s=float(raw.get("timeout_s", 900)),
-            pass_mark=float(raw["pass_mark"]),
-            functions=functions,
-            checks=checks,
-            raw=raw,
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SpecError(f"Exercise spec {path} is missing or has a bad value for {exc}.") from None
-    if spec.id != path.parent.name:
-        raise SpecError(f"Exercise spec {path} says id = '{spec.id}' but lives in folder '{path.parent.name}'.")
-    ids = [c.id for c in checks]
-    if len(ids) != len(set(ids)):
-        raise SpecError(f"Exercise spec {path} has two checks with the same id.")
-    return spec
+        for check in model.checks
+    )
+    return ExerciseSpec(
+        id=model.id,
+        title=model.title,
+        summary=model.summary,
+        kind="model",
+        stub=model.stub,
+        directory=path.parent,
+        dataset=model.dataset,
+        train_data=model.train_data,
+        seed=model.seed,
+        timeout_s=model.timeout_s,
+        pass_mark=model.pass_mark,
+        functions=tuple(FunctionSpec(name, tuple(table.parameters)) for name, table in model.functions.items()),
+        checks=checks,
+        styles=model.styles.written(),
+        raw=document,
+    )

@@ -88,6 +88,12 @@ def plan_cases(spec: ExerciseSpec) -> list[ValidationCase]:
     for case in cases[:2]:
         if not case.path.is_file():
             case.problem = f"{case.path} does not exist"
+    if cases[0].problem:
+        # An installed grader carries no reference solutions (learners install the same wheel).
+        cases[0].problem += (
+            "; reference solutions come from the grader's source tree or a course folder: "
+            "give --course DIR (or GRADER_COURSE_DIR) holding exercises/ and solutions/"
+        )
     return cases
 
 

@@ -13,7 +13,13 @@ Part "batch":
      same class into a fresh output folder with ``--jobs 2``, and their ratio;
   4. the ``--jobs 2`` batch run again unchanged: every result comes from the cache (seconds).
 
-Usage: python scripts/benchmark.py [--part overhead|batch|all] [--repeat N] [--students 8] [--data-dir DIR]
+Part "quick":
+  5. ``grade fashion_mnist <reference solution> --quick`` (a fresh process, as a learner runs it)
+     and ``python -c "import tensorflow"``, alternately in the same run, and their ratio (the
+     target: a quick preview takes at most 2x TensorFlow's own import), with where the quick
+     grading's time went (the sandbox, and the grader around it).
+
+Usage: python scripts/benchmark.py [--part overhead|batch|quick|all] [--repeat N] [--students 8] [--data-dir DIR]
 """
 
 from __future__ import annotations
@@ -62,7 +68,7 @@ def timed(command: list[str]) -> tuple[float, subprocess.CompletedProcess]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=["overhead", "batch", "all"], default="all")
+    parser.add_argument("--part", choices=["overhead", "batch", "quick", "all"], default="all")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--students", type=int, default=8, help="class size of the batch part")
     parser.add_argument("--data-dir", default="")
@@ -71,7 +77,43 @@ def main() -> int:
     code = overhead_benchmark(args) if args.part in ("overhead", "all") else 0
     if code == 0 and args.part in ("batch", "all"):
         code = batch_benchmark(args)
+    if code == 0 and args.part in ("quick", "all"):
+        code = quick_benchmark(args)
     return code
+
+
+def quick_benchmark(args: argparse.Namespace) -> int:
+    """Quick mode against TensorFlow's import, alternately, so both see the same machine load."""
+    with tempfile.TemporaryDirectory() as tmp:
+        result_json = Path(tmp) / "quick.json"
+        grade_cmd = [sys.executable, "-m", "grader", "fashion_mnist", str(REFERENCE), "--quick", "--quiet",
+                     "--json", str(result_json)]  # fmt: skip
+        if args.data_dir:
+            grade_cmd += ["--data-dir", args.data_dir]
+        import_cmd = [sys.executable, "-c", "import tensorflow"]
+        timed(import_cmd)  # warm the file-system cache for both
+        quick_times, import_times = [], []
+        for run in range(1, max(args.repeat, 1) + 1):
+            seconds, completed = timed(grade_cmd)
+            if completed.returncode != 3:  # a preview exits 3 (README: exit codes)
+                print(completed.stdout, completed.stderr, sep="\n")
+                print(f"grade --quick exited with {completed.returncode}, not 3 (a preview)")
+                return 1
+            quick_times.append(seconds)
+            result = json.loads(result_json.read_text())
+            import_s, _ = timed(import_cmd)
+            import_times.append(import_s)
+            metrics = result["metrics"]
+            print(
+                f"run {run}: grade --quick {seconds:.2f} s (sandbox {metrics['sandbox_seconds']:.2f} s, "
+                f"trial fit {metrics['train_seconds']:.2f} s, mode {result['mode']}); "
+                f"import tensorflow {import_s:.2f} s; load average {os.getloadavg()[0]:.2f}"
+            )
+    quick_s, import_s = statistics.median(quick_times), statistics.median(import_times)
+    print(f"grade fashion_mnist --quick (reference): {quick_s:.2f} s")
+    print(f"python -c 'import tensorflow':          {import_s:.2f} s")
+    print(f"ratio quick / import:                   {quick_s / import_s:.2f}x (target: at most 2x)")
+    return 0
 
 
 def overhead_benchmark(args: argparse.Namespace) -> int:

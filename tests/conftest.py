@@ -3,6 +3,7 @@ new group rather than changing another group's fixtures."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -93,3 +94,295 @@ def write_tiny_dataset_fixture() -> Callable[..., Path]:
 
 
 # ============================================ end of data fixtures ==========================
+
+
+# =============================================================================================
+# Real-world corpus fixtures (tests/realworld/, tests/test_realworld.py).
+#
+#   realworld_saved_model  make(maker, out_name) -> Path: runs a maker script of
+#                          tests/realworld/makers/ (Keras 2-era style code that trains on the
+#                          REAL training split and saves a .h5 or .keras file) with the installed
+#                          Keras, once per session per file, and returns the saved model's path.
+#                          No model binaries are committed.
+# =============================================================================================
+
+
+@pytest.fixture(scope="session")
+def realworld_saved_model(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path, str], Path]:
+    """``make(maker, out_name)``: the model file ``maker`` trains and saves, made once a session."""
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.mktemp("realworld-saved-models")
+    repo = Path(__file__).resolve().parents[1]
+    made: dict[str, Path] = {}
+
+    def make(maker: Path, out_name: str) -> Path:
+        if out_name in made:
+            return made[out_name]
+        out = folder / out_name
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH", "")]))
+        done = subprocess.run(
+            [sys.executable, str(maker), str(out)], capture_output=True, text=True, timeout=900, env=env, cwd=folder
+        )
+        assert done.returncode == 0 and out.is_file(), f"{maker.name} could not make {out_name}:\n{done.stderr[-3000:]}"
+        made[out_name] = out
+        return out
+
+    return make
+
+
+# ====================================== end of real-world corpus fixtures ===================
+
+
+# =============================================================================================
+# Report robustness fixtures (grader.render): model facts captured from real Keras objects.
+#
+#   real_model_facts   session-scoped: {"style name": model facts dict, ...} for small models
+#                      built in the many ways learners write them (tf.nn functions, loss
+#                      functions and objects, legacy .h5 reloads, nested and multi-output
+#                      models, CNNs, input_dim=, schedules, custom losses, unbuilt and
+#                      uncompiled models), each serialised the way the grader does: the
+#                      sandbox's describe_model() on the live model, and again on the model the
+#                      trusted evaluator loads back from .keras (and from .h5 where Keras can).
+#                      Imports TensorFlow (a few seconds, once per session); nothing is trained.
+# =============================================================================================
+
+
+def _real_keras_models() -> dict[str, object]:
+    import tensorflow as tf
+    import keras
+    from keras import layers
+
+    def chapter(**dense: object) -> object:
+        return keras.Sequential([keras.Input((28, 28)), layers.Flatten(), layers.Dense(64, **dense), layers.Dense(10, activation="softmax")])
+
+    def compiled(model: object, **settings: object) -> object:
+        defaults = {"optimizer": "adam", "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}
+        model.compile(**{**defaults, **settings})  # type: ignore[attr-defined]
+        return model
+
+    def my_loss(y_true: object, y_pred: object) -> object:  # a learner's own loss function
+        return keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+
+    inputs = keras.Input((28, 28))
+    hidden = layers.Dense(64, activation="relu")(layers.Flatten()(inputs))
+    functional = keras.Model(inputs, layers.Dense(10, activation="softmax")(hidden))
+    two_heads = keras.Model(inputs, {"digit": layers.Dense(10, activation="softmax", name="digit")(hidden),
+                                     "odd": layers.Dense(1, activation="sigmoid", name="odd")(hidden)})  # fmt: skip
+    inner = keras.Sequential([layers.Flatten(), layers.Dense(64, activation="relu")], name="features")
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.01, decay_steps=100, decay_rate=0.9)
+    return {
+        "strings": compiled(chapter(activation="relu")),
+        "tf.nn functions": compiled(
+            keras.Sequential([keras.Input((28, 28)), layers.Flatten(), layers.Dense(64, activation=tf.nn.relu), layers.Dense(10, activation=tf.nn.softmax)]),
+            loss=tf.losses.sparse_categorical_crossentropy, metrics=["acc"],
+        ),
+        "keras functions and objects": compiled(
+            chapter(activation=keras.activations.relu),
+            optimizer=keras.optimizers.Adam(learning_rate=0.002),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=False),
+            metrics=[keras.metrics.SparseCategoricalAccuracy(), keras.metrics.sparse_categorical_accuracy],
+        ),
+        "activation layers": compiled(keras.Sequential([
+            keras.Input((784,)), layers.Dense(64), layers.ReLU(), layers.Dense(32), layers.LeakyReLU(),
+            layers.Dense(10), layers.Activation("softmax")])),  # fmt: skip
+        "logits": compiled(chapter(activation="relu"), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)),
+        "schedule and sgd": compiled(chapter(activation="tanh"), optimizer=keras.optimizers.SGD(learning_rate=schedule, momentum=0.9)),
+        "custom loss function": compiled(chapter(activation="relu"), loss=my_loss, weighted_metrics=["accuracy"]),
+        "input_dim": compiled(keras.Sequential([layers.Dense(64, activation="relu", input_dim=784), layers.Dense(10, activation="softmax")])),
+        "functional": compiled(functional, optimizer="rmsprop"),
+        "multi-output": compiled(
+            two_heads,
+            loss={"digit": "sparse_categorical_crossentropy", "odd": keras.losses.BinaryCrossentropy()},
+            metrics={"digit": ["accuracy"], "odd": [keras.metrics.BinaryAccuracy()]},
+        ),
+        "nested model": compiled(keras.Sequential([keras.Input((28, 28)), inner, layers.Dense(10, activation="softmax")])),
+        "cnn": compiled(keras.Sequential([
+            keras.Input((28, 28, 1)), layers.Conv2D(8, 3, activation="relu"), layers.MaxPooling2D(),
+            layers.BatchNormalization(), layers.Flatten(), layers.Dropout(0.2), layers.Dense(10, activation="softmax")])),  # fmt: skip
+        "uncompiled": chapter(activation="relu"),
+        "unbuilt": keras.Sequential([layers.Flatten(), layers.Dense(10, activation="softmax")]),
+    }
+
+
+@pytest.fixture(scope="session")
+def real_model_facts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    import keras
+
+    from grader.evidence import to_json
+    from grader.sandbox.child import describe_model
+
+    folder = tmp_path_factory.mktemp("real-models")
+    facts: dict[str, dict] = {}
+    for name, model in _real_keras_models().items():
+        facts[name] = to_json(describe_model(model, keras))
+        built = getattr(model, "built", False)
+        # The trusted evaluator's view: the model saved as .keras and loaded back without compiling.
+        if built:
+            try:
+                from grader.trusted.worker import load_model
+
+                path = folder / f"{len(facts)}.keras"
+                keras.saving.save_model(model, path)
+                facts[f"{name} (reloaded from .keras)"] = to_json(describe_model(load_model(keras, path), keras))
+            except Exception:  # noqa: BLE001 - a model Keras cannot save or load back (custom loss)
+                pass
+        # A legacy .h5, as Keras 2-era code saves it and Keras 3 loads it (compiled when it can).
+        if built and name in ("strings", "keras functions and objects", "activation layers", "cnn", "input_dim"):
+            path = folder / f"{len(facts)}.h5"
+            model.save(path)  # type: ignore[attr-defined]
+            facts[f"{name} (legacy .h5)"] = to_json(describe_model(keras.models.load_model(path), keras))
+    return facts
+
+
+# ===================================== end of report robustness fixtures ====================
+
+
+# =============================================================================================
+# Test lanes and shared real-data runs (see README, "Running the tests").
+#
+# Every test lands in one lane, given here by one hook, so a new test needs no marker of its own
+# as long as it uses the fixtures below or lives in a module listed here:
+#
+#   unit         no TensorFlow process: judges, specs, scoring, quizzes, renderers, the CLI's
+#                plumbing. `make test-unit` (pytest -m unit): under a minute.
+#   integration  learner code in a real sandbox (tiny datasets), the corpora, isolation and
+#                limits, the shared reference gradings on the real data.
+#   slow         more training on the real data, or a lane re-run with other settings:
+#                `make test-slow`. `make test` runs everything else, in parallel.
+#
+# A test is `slow` when marked so or listed in SLOW_TESTS; else `integration` when marked so,
+# when its module is in INTEGRATION_MODULES or when it uses a fixture in INTEGRATION_FIXTURES;
+# else `unit`. A `unit` test whose child processes use CPU seconds (TensorFlow starting
+# somewhere) gets a warning naming it, so a misfiled test shows up.
+#
+# Parallel runs (pytest-xdist, `--dist loadgroup`): tests in one XDIST_GROUPS group run in one
+# worker, one after another: the limits tests (they measure time and memory), and every test
+# that trains on the real data (each such run takes both cores; two at once only slow each other).
+#
+#   reference_grading   grade(exercise) -> RealGrading: the exercise's reference solution
+#                       graded by the real CLI on the real data, with its JSON and reports;
+#                       once per session, shared by every test that asks.
+# =============================================================================================
+
+SLOW_TESTS = (
+    # The real-world corpus: each of its ~30 files trains on the real data.
+    "test_realworld.py::test_realworld_case",
+)
+INTEGRATION_MODULES = {
+    "test_batch.py", "test_browser.py", "test_corpus.py", "test_end_to_end.py", "test_gradescope.py",
+    "test_isolation.py", "test_offline_data.py", "test_quick.py", "test_realworld.py", "test_sandbox.py",
+    "test_validate.py", "test_watch.py",
+}  # fmt: skip
+INTEGRATION_FIXTURES = {"tiny_data_dir", "corpus_run", "reference_grading", "realworld_saved_model", "browser"}
+XDIST_GROUPS = {
+    # module -> group: all of its tests in one worker
+    "test_isolation.py": "limits",
+}
+REAL_DATA_GROUP = "real-data"  # slow tests, and users of reference_grading / realworld_saved_model
+UNIT_CHILD_CPU_WARNING_S = 2.0
+
+
+def _lane(item: pytest.Item) -> str:
+    module = item.path.name
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if item.get_closest_marker("slow") or any(f"{module}::{item.name}".startswith(t) for t in SLOW_TESTS):
+        return "slow"
+    if item.get_closest_marker("integration") or module in INTEGRATION_MODULES or fixtures & INTEGRATION_FIXTURES:
+        return "integration"
+    return "unit"
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group markers
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        lane = _lane(item)
+        if not item.get_closest_marker(lane):
+            item.add_marker(getattr(pytest.mark, lane))
+        group = XDIST_GROUPS.get(item.path.name)
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if lane == "slow" or fixtures & {"reference_grading", "realworld_saved_model"}:
+            group = REAL_DATA_GROUP
+        if group and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    yield
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    if used > UNIT_CHILD_CPU_WARNING_S and item.get_closest_marker("unit"):
+        import warnings
+
+        warnings.warn(
+            f"{item.nodeid} is in the unit lane but its child processes used {used:.1f} CPU seconds: "
+            "list its module in INTEGRATION_MODULES (tests/conftest.py) or mark it integration.",
+            pytest.PytestWarning,
+            stacklevel=1,
+        )
+
+
+@dataclass(frozen=True)
+class RealGrading:
+    """One run of ``python -m grader EXERCISE FILE --json ... --report ...`` on the real data."""
+
+    exercise: str
+    submission: Path
+    exit_code: int
+    result: dict  # the JSON result ({} when none was written)
+    output: str  # stdout and stderr
+    report_dir: Path
+    seconds: float
+
+
+def grade_with_cli(exercise: str, submission: Path, out: Path, *extra: str, timeout: float = 900) -> RealGrading:
+    """Grade ``submission`` through the CLI as a learner does, from this source tree."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+
+    repo = Path(__file__).resolve().parents[1]
+    out.mkdir(parents=True, exist_ok=True)
+    json_path, report_dir = out / f"{exercise}-{submission.stem}.json", out / "report"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")]))}
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-m", "grader", exercise, str(submission), "--quiet", "--json", str(json_path),
+         "--report", str(report_dir), *extra],
+        capture_output=True, text=True, timeout=timeout, cwd=out, env=env,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    result = json.loads(json_path.read_text(encoding="utf-8")) if json_path.exists() else {}
+    return RealGrading(
+        exercise, submission, completed.returncode, result, completed.stdout + completed.stderr, report_dir, seconds
+    )
+
+
+@pytest.fixture(scope="session")
+def reference_grading(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], RealGrading]:
+    """``grade(exercise)``: the reference solution graded on the real data, once a session."""
+    from grader.spec import load_exercise
+
+    done: dict[str, RealGrading] = {}
+
+    def grade(exercise: str) -> RealGrading:
+        if exercise not in done:
+            spec = load_exercise(exercise)
+            if not spec.solution_path.is_file():
+                pytest.fail(f"the reference solution {spec.solution_path} is missing")
+            done[exercise] = grade_with_cli(exercise, spec.solution_path, tmp_path_factory.mktemp(f"reference-{exercise}"))
+        return done[exercise]
+
+    return grade
+
+
+# ================================== end of test lanes and shared real-data runs =============

@@ -26,6 +26,7 @@ from grader.batch.executor import threads_per_sandbox
 from grader.batch.records import StudentRecord, error_result
 from grader.batch.summary import common_mistakes, score_histogram
 from grader.cli import main
+from grader.errors import UsageError
 from grader.result import CheckResult, GradeResult
 from grader.spec import load_exercise
 
@@ -36,7 +37,7 @@ QUIZ = "exercise1"
 
 def read_gradebook(out: Path) -> dict[str, dict[str, str]]:
     with (out / "gradebook.csv").open(newline="") as handle:
-        return {row["id"]: row for row in csv.DictReader(handle)}
+        return {row["student_id"]: row for row in csv.DictReader(handle)}
 
 
 def run_stats(out: Path) -> dict:
@@ -72,15 +73,19 @@ def test_quiz_batch_writes_gradebook_reports_summary_and_gradescope(tmp_path: Pa
     rows = read_gradebook(out)
     assert sorted(rows) == ["alice", "bob", "carol", "dave", "erin", "frank"]
     spec = load_exercise(QUIZ)
-    assert list(next(iter(rows.values())))[:5] == ["id", "score", "max", "passed", "test_accuracy"]
-    assert list(next(iter(rows.values())))[-3:] == ["status", "time", "note"]
-    assert rows["alice"]["score"] == rows["alice"]["max"] == f"{spec.max_score:g}" and rows["alice"]["status"] == "passed"
-    assert rows["bob"]["nonlinearity"] == "0" and rows["bob"]["relu_negative"] == "2"
-    assert rows["carol"]["status"] == "failed" and rows["carol"]["passed"] == "no"
+    header = list(next(iter(rows.values())))
+    assert header[:8] == ["student_id", "name", "section", "status", "score", "max_score", "percent", "passed"]
+    assert header[-4:] == ["note", "flags", "grading_seconds", "submission"]
+    assert rows["alice"]["score"] == rows["alice"]["max_score"] == f"{spec.max_score:g}" and rows["alice"]["status"] == "passed"
+    assert rows["alice"]["percent"] == "100.0" and rows["alice"]["passed"] == "true"
+    assert rows["bob"]["points_nonlinearity"] == "0" and rows["bob"]["points_relu_negative"] == "2"
+    assert rows["carol"]["status"] == "failed" and rows["carol"]["passed"] == "false" and rows["carol"]["note"].startswith("not passed")
     # Errors: no score at all (not a zero an LMS would import), and the reason.
     assert rows["dave"]["status"] == "error" and rows["dave"]["score"] == "" and "line 1" in rows["dave"]["note"]
     assert rows["frank"]["status"] == "error" and "no submission file" in rows["frank"]["note"]
     assert rows["erin"]["status"] == "passed"
+    # alice and erin handed in the same bytes: graded once, and the instructor is told.
+    assert "identical bytes to erin" in rows["alice"]["flags"] and "identical bytes to alice" in rows["erin"]["flags"]
 
     grades = json.loads((out / "grades.json").read_text())
     assert [s["id"] for s in grades["students"]] == sorted(rows)
@@ -88,7 +93,9 @@ def test_quiz_batch_writes_gradebook_reports_summary_and_gradescope(tmp_path: Pa
 
     for student in ("alice", "dave", "frank"):
         gradescope = json.loads((out / "students" / student / "results.json").read_text())
-        assert {"score", "max_score", "execution_time", "output", "tests"} <= set(gradescope)
+        assert {"execution_time", "output", "tests"} <= set(gradescope)
+        # Not graded: Gradescope's format needs a number, so it is marked as not graded.
+        assert gradescope["extra_data"].get("graded", True) == (student == "alice")
         assert all(t["status"] in ("passed", "failed") for t in gradescope["tests"])
         assert GradeResult.from_json(json.loads((out / "students" / student / "grade.json").read_text()))
     assert (out / "students" / "alice" / "report.html").is_file()
@@ -260,7 +267,8 @@ def test_error_result_renders_in_every_writer(tmp_path: Path) -> None:
     spec = load_exercise("fashion_mnist")
     result = error_result(spec, "x.py", "x.py holds no model")
     payload = gradescope_results(result)
-    assert payload["score"] == 0 and payload["tests"][0]["status"] == "failed" and "no model" in payload["output"]
+    assert payload["score"] == 0 and payload["extra_data"]["graded"] is False
+    assert payload["tests"][0]["status"] == "failed" and "no model" in payload["output"]
     json.dumps(payload)
 
 
@@ -400,3 +408,372 @@ def test_dask_executor_on_a_local_cluster(tiny_data_dir: Path, tmp_path: Path) -
         assert main(args) == 0
         assert run_stats(out)["cached"] == 3 and run_stats(out)["graded"] == 0
         assert (out / "gradebook.csv").read_bytes() == gradebook
+
+
+# --- Hostile inputs: file names, symbolic links, grader errors, the grader's own code -------------
+
+
+HOSTILE_NAMES = {
+    "ansi": "\x1b[2K\x1b[1A\x1b[32m100 of 100 passed\x1b[0m",  # erases the line above and redraws it
+    "newline": "eve\n✔ mallory: 13 of 13 passed",  # a fake progress line
+    "bidi": "trudy\u202eelif",  # a right-to-left override reorders what the instructor reads
+    "formula": '=HYPERLINK("example.invalid","click")',  # a spreadsheet formula
+}
+
+
+def test_hostile_file_names_reach_no_terminal_and_no_spreadsheet(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    spec = load_exercise(QUIZ)
+    folder, out = tmp_path / "submissions", tmp_path / "out"
+    folder.mkdir()
+    stub = spec.stub_path.read_text()
+    for name in HOSTILE_NAMES.values():
+        (folder / f"{name}.toml").write_text(stub)
+    main(["batch", QUIZ, str(folder), "--out", str(out), "--quiet"])
+    printed = capsys.readouterr()
+    for stream in (printed.out, printed.err):
+        assert "\x1b" not in stream and "\u202e" not in stream
+        assert not any(line.startswith("✔ mallory") for line in stream.splitlines())  # never a line of its own
+    text = (out / "gradebook.csv").read_text()
+    rows = list(csv.DictReader(text.splitlines()))
+    assert len(rows) == len(HOSTILE_NAMES)  # one line per student: no newline survived in an id
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@")), value
+            assert "\x1b" not in value and "\u202e" not in value and "\n" not in value
+    ids = {row["student_id"] for row in rows}
+    assert "'=HYPERLINK(\"example.invalid\",\"click\")" in ids  # neutralised, still readable
+    assert "trudyelif" in ids and "eve ✔ mallory: 13 of 13 passed" in ids
+    assert all((out / "students" / sid.lstrip("'")).is_dir() or (out / "students" / sid).is_dir() for sid in ids)
+    summary = (out / "summary.html").read_text()
+    assert "\x1b" not in summary and "\u202e" not in summary and "=HYPERLINK" in summary  # shown as text
+
+
+def test_symbolic_links_are_not_followed(tmp_path: Path) -> None:
+    spec = load_exercise(QUIZ)
+    reference = spec.solution_path.read_text()
+    folder, out = tmp_path / "submissions", tmp_path / "out"
+    folder.mkdir()
+    (folder / "alice.toml").write_text(reference)
+    (folder / "mallory.toml").symlink_to(folder / "alice.toml")  # another student's file: a free 13/13
+    instructor = tmp_path / "instructor" / "answers.toml"
+    instructor.parent.mkdir()
+    instructor.write_text(reference)
+    (folder / "eve.toml").symlink_to(instructor)  # a file outside the class folder
+    (folder / "trent").mkdir()
+    (folder / "trent" / spec.stub).symlink_to(instructor)  # a link inside a student's folder
+    (folder / "oscar").symlink_to(tmp_path / "instructor", target_is_directory=True)  # a linked folder
+    assert main(["batch", QUIZ, str(folder), "--out", str(out), "--quiet"]) == 1
+    rows = read_gradebook(out)
+    assert rows["alice"]["status"] == "passed"
+    for student in ("mallory", "eve", "trent", "oscar"):
+        assert rows[student]["status"] == "error", student
+        assert rows[student]["score"] == "" and "symbolic link" in rows[student]["note"], rows[student]
+    assert run_stats(out)["graded"] == 1
+
+
+def test_results_holding_a_grader_error_are_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import grader.quiz
+    from grader.batch.task import is_cacheable
+
+    real = grader.quiz.grade_quiz
+
+    def judge_crashed(spec, submission, **kwargs):  # type: ignore[no-untyped-def]
+        result = real(spec, submission, **kwargs)
+        first = result.checks[0]
+        result.checks[0] = CheckResult(first.id, first.name, "error", 0.0, first.max_score, f"internal grader error in check {first.id}: KeyError: 'x'")
+        return result
+
+    monkeypatch.setattr(grader.quiz, "grade_quiz", judge_crashed)
+    submissions, out = quiz_class(tmp_path), tmp_path / "out"
+    main(["batch", QUIZ, str(submissions), "--out", str(out), "--quiet"])
+    assert run_stats(out)["graded"] == 5
+    main(["batch", QUIZ, str(submissions), "--out", str(out), "--quiet"])
+    # dave's broken TOML is an error outcome about his file (cached); the four results each
+    # hold a grader error and are graded again.
+    assert (run_stats(out)["graded"], run_stats(out)["cached"]) == (4, 1)
+    assert not is_cacheable({"result": {"checks": [{"message": "internal grader error in check loss: boom"}]}})
+    assert is_cacheable({"result": {"checks": [{"message": "The loss is mse."}]}})
+
+
+def test_cache_key_changes_with_the_graders_own_code(tmp_path: Path) -> None:
+    from grader.batch.cache import code_digest, grader_code_digest
+
+    package = tmp_path / "grader"
+    shutil.copytree(ROOT / "grader", package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = code_digest(package)
+    judge = package / "judges" / "model.py"
+    judge.write_text(judge.read_text() + "\n# a changed judge\n")
+    assert code_digest(package) != before
+    base = dict(seed=None, timeout_s=60.0)
+    key = cache_key("abc", "spec", {}, **base)
+    assert key == cache_key("abc", "spec", {}, **base, grader_code=grader_code_digest())
+    assert key != cache_key("abc", "spec", {}, **base, grader_code=code_digest(package))
+
+
+# --- Roster, LMS layouts, late policy, overrides, exports (quiz classes: fast) --------------------
+
+
+def _answers(spec, right: bool) -> str:  # type: ignore[no-untyped-def]
+    return spec.solution_path.read_text() if right else spec.stub_path.read_text()
+
+
+def canvas_class(root: Path, spec) -> tuple[Path, Path]:  # type: ignore[no-untyped-def]
+    """A Canvas download: Jane on time, John late (Canvas's marker and a late file time), Ann
+    handed in nothing, and a file of somebody not on the roster."""
+    folder = root / "canvas"
+    folder.mkdir(parents=True)
+    jane = folder / f"smithjane_1001_5001_{spec.stub}"
+    john = folder / f"doejohn_late_1002_5002_{spec.stub}"
+    stray = folder / f"visitorvic_1999_5999_{spec.stub}"
+    jane.write_text(_answers(spec, True))
+    john.write_text(_answers(spec, True))
+    stray.write_text(_answers(spec, False))
+    due = 1_770_000_000  # 2026-02-02T02:40:00Z
+    os.utime(jane, (due - 3600, due - 3600))
+    os.utime(john, (due + 26 * 3600, due + 26 * 3600))  # 26 hours late: two started days
+    os.utime(stray, (due - 60, due - 60))
+    roster = root / "canvas_roster.csv"
+    roster.write_text(
+        "Student ID,Name,Email,Canvas ID,SIS ID,Section\n"
+        "s1,Jane Smith,jane@example.edu,1001,SIS-1,A\n"
+        "s2,John Doe,john@example.edu,1002,SIS-2,A\n"
+        "s3,Ann Lee,ann@example.edu,1003,SIS-3,B\n"
+    )
+    return folder, roster
+
+
+def moodle_class(root: Path, spec) -> tuple[Path, Path]:  # type: ignore[no-untyped-def]
+    folder = root / "moodle"
+    (folder / "Jane Smith_201_assignsubmission_file_").mkdir(parents=True)
+    (folder / "Jane Smith_201_assignsubmission_file_" / spec.stub).write_text(_answers(spec, True))
+    (folder / "Jane Smith_201_assignsubmission_onlinetext_").mkdir()
+    (folder / "Jane Smith_201_assignsubmission_onlinetext_" / "onlinetext.html").write_text("<p>done</p>")
+    (folder / f"John Doe_202_assignsubmission_file_{spec.stub}").write_text(_answers(spec, False))  # no folders
+    roster = root / "moodle_roster.csv"
+    roster.write_text("id,name,email,lms_user_id\nu1,Jane Smith,jane@example.edu,201\nu2,John Doe,john@example.edu,202\nu3,Ann Lee,ann@example.edu,203\n")
+    return folder, roster
+
+
+def test_canvas_download_with_roster_late_policy_override_and_export(tmp_path: Path) -> None:
+    spec = load_exercise(QUIZ)
+    folder, roster = canvas_class(tmp_path, spec)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "overrides.toml").write_text('[students."s1"]\ncomment = "Checked by hand."\ntotal = 12\n')
+    args = ["batch", QUIZ, str(folder), "--out", str(out), "--quiet", "--roster", str(roster),
+            "--due", "2026-02-02T02:40:00+00:00", "--late-penalty", "10%/day,max=50%", "--export", "canvas", "--export", "csv"]  # fmt: skip
+    main(args)
+    rows = read_gradebook(out)
+    assert sorted(rows) == ["s1", "s2", "s3", "visitorvic"]
+    full = spec.max_score
+    # Jane: on time, overridden to 12 by the instructor, the comment visible.
+    assert rows["s1"]["score"] == "12" and "Checked by hand." in rows["s1"]["note"] and "Instructor" in rows["s1"]["adjustments"]
+    # John: full marks, 26 hours late -> two started days at 10 % of the points.
+    assert rows["s2"]["late_penalty"] == f"{round(0.2 * full, 2):g}" and rows["s2"]["score"] == f"{round(full - 0.2 * full, 2):g}"
+    assert rows["s2"]["submitted_at"].startswith("2026-02-03T04:40") and "Late" in rows["s2"]["adjustments"]
+    # Ann handed in nothing: a row, no score.
+    assert rows["s3"]["status"] == "missing" and rows["s3"]["score"] == "" and rows["s3"]["name"] == "Ann Lee"
+    assert "not on the roster" in rows["visitorvic"]["note"]
+    # The override file is the instructor's: never rewritten.
+    assert (out / "overrides.toml").read_text().startswith('[students."s1"]')
+    # The student's own report and grade.json say what was adjusted.
+    shown = json.loads((out / "students" / "s2" / "grade.json").read_text())
+    assert shown["score"] == round(full - 0.2 * full, 2) and any("Late" in a for a in shown["details"]["adjustments"])
+
+    # Canvas's Gradebook import: Student/ID/SIS User ID/SIS Login ID/Section, then the assignment
+    # column; a Points Possible row; students matched by Canvas user id; no row for strangers.
+    with (out / "export" / "canvas_grades.csv").open(newline="") as handle:
+        table = list(csv.reader(handle))
+    assert table[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", spec.title]
+    assert table[1][0] == "Points Possible" and table[1][5] == f"{full:g}"
+    by_id = {row[1]: row for row in table[2:]}
+    assert set(by_id) == {"1001", "1002", "1003"}
+    assert by_id["1001"][0] == "Smith, Jane" and by_id["1001"][2] == "SIS-1" and by_id["1001"][5] == "12"
+    assert by_id["1003"][5] == ""  # not graded: left empty, Canvas keeps what it has
+    plain = list(csv.DictReader((out / "export" / "grades.csv").read_text().splitlines()))
+    assert {r["student_id"]: r["status"] for r in plain}["s3"] == "missing"
+
+    # An instructor edits the override: the next run applies it without grading anyone again.
+    (out / "overrides.toml").write_text('[students."s2"]\nwaive_late = true\ncomment = "Was ill."\n')
+    main(args)
+    assert run_stats(out)["graded"] == 0
+    rows = read_gradebook(out)
+    assert rows["s2"]["score"] == f"{full:g}" and rows["s2"]["late_penalty"] == "" and rows["s1"]["score"] == f"{full:g}"
+
+
+def test_moodle_download_with_roster_and_feedback_zip(tmp_path: Path) -> None:
+    import zipfile
+
+    spec = load_exercise(QUIZ)
+    folder, roster = moodle_class(tmp_path, spec)
+    out = tmp_path / "out"
+    main(["batch", QUIZ, str(folder), "--out", str(out), "--quiet", "--roster", str(roster), "--export", "moodle"])
+    rows = read_gradebook(out)
+    assert {k: v["status"] for k, v in rows.items()} == {"u1": "passed", "u2": "failed", "u3": "missing"}
+    # Moodle's offline grading worksheet: Identifier "Participant <id>", Grade, Feedback comments.
+    with (out / "export" / "moodle_grades.csv").open(newline="") as handle:
+        sheet = list(csv.DictReader(handle))
+    assert list(sheet[0]) == ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
+                              "Grade can be changed", "Last modified (submission)", "Last modified (grade)", "Feedback comments"]  # fmt: skip
+    by_id = {row["Identifier"]: row for row in sheet}
+    assert by_id["Participant 201"]["Grade"] == f"{spec.max_score:g}" and by_id["Participant 201"]["Full name"] == "Jane Smith"
+    assert by_id["Participant 203"]["Grade"] == "" and by_id["Participant 203"]["Status"] == "No submission"
+    assert "not passed" in by_id["Participant 202"]["Feedback comments"]
+    # Feedback files in the download's own folder names, for "upload multiple feedback files in a zip".
+    with zipfile.ZipFile(out / "export" / "moodle_feedback_files.zip") as archive:
+        names = set(archive.namelist())
+    assert "Jane Smith_201_assignsubmission_file_/report.html" in names
+    assert "John Doe_202_assignsubmission_file_/report.md" in names
+
+
+def test_removed_students_folders_are_removed_and_only_regrades_one(tmp_path: Path) -> None:
+    submissions, out = quiz_class(tmp_path), tmp_path / "out"
+    main(["batch", QUIZ, str(submissions), "--out", str(out), "--quiet"])
+    assert (out / "students" / "carol").is_dir()
+    (submissions / "carol.toml").unlink()
+    main(["batch", QUIZ, str(submissions), "--out", str(out), "--quiet"])
+    assert not (out / "students" / "carol").exists() and "carol" not in read_gradebook(out)
+
+    main(["batch", QUIZ, str(submissions), "--out", str(out), "--quiet", "--only", "bob"])
+    assert (run_stats(out)["graded"], run_stats(out)["cached"]) == (1, 3)  # bob; alice+erin, dave cached
+    assert main(["batch", QUIZ, str(submissions), "--out", str(out), "--quiet", "--only", "nobody"]) == 2
+
+
+def test_an_interrupted_regrade_resumes(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from grader.batch.executor import LocalExecutor
+    from grader.batch.progress import BatchProgress
+    from grader.batch.run import REGRADE_MARKER, BatchOptions, run_batch
+    from grader.sandbox.isolation import isolation_for_unattended_run
+
+    spec = load_exercise(QUIZ)
+    submissions, out = quiz_class(tmp_path), tmp_path / "out"
+    main(["batch", QUIZ, str(submissions), "--out", str(out), "--quiet"])
+
+    class StopsAfterTwo(LocalExecutor):
+        def grade(self, tasks):  # type: ignore[no-untyped-def]
+            for count, item in enumerate(super().grade(tasks), start=1):
+                yield item
+                if count == 2:
+                    raise KeyboardInterrupt
+
+    console = Console(file=open(os.devnull, "w"))
+    with pytest.raises(KeyboardInterrupt):
+        options = BatchOptions(out_dir=out, regrade=True, sandbox=isolation_for_unattended_run("auto", "test"))
+        run_batch(spec, submissions, options, StopsAfterTwo(1), BatchProgress(console, live=False))
+    assert (out / REGRADE_MARKER).is_file()
+    # The same regrade again: the two submissions regraded before the interruption are not
+    # graded a third time (4 distinct files for 5 students: alice and erin share one).
+    main(["batch", QUIZ, str(submissions), "--out", str(out), "--quiet", "--regrade"])
+    assert run_stats(out)["graded"] + run_stats(out)["cached"] == 5 and 1 <= run_stats(out)["graded"] <= 3
+    assert not (out / REGRADE_MARKER).exists()
+    main(["batch", QUIZ, str(submissions), "--out", str(out), "--quiet"])
+    assert run_stats(out)["graded"] == 0
+
+
+# --- Fair percentages, late rules, overrides, similarity: pure functions --------------------------
+
+
+def _saved_model_result(score: float = 85.0) -> GradeResult:
+    """A saved model graded as the pipeline grades it: training skipped and not counted (85 points)."""
+    spec = load_exercise("fashion_mnist")
+    checks = []
+    for check in spec.checks:
+        if check.id == "training":
+            checks.append(CheckResult("training", "Training", "skipped", 0.0, 0.0, "A saved model: no training to judge."))
+        else:
+            checks.append(CheckResult(check.id, check.name, "passed", check.points, check.points, "ok"))
+    total = sum(c.score for c in checks)
+    if score < total:  # lose points on the accuracy check
+        accuracy = next(c for c in checks if c.id == "test_accuracy")
+        accuracy.score, accuracy.status = accuracy.score - (total - score), "failed"
+    return GradeResult("fashion_mnist", "carol.keras", score >= 68, score, 85.0, 68.0, 42, "0", 3.0, checks,
+                       metrics={"test_accuracy": 0.87}, style="saved_model", isolation="bwrap")  # fmt: skip
+
+
+def test_a_saved_models_85_of_85_is_100_everywhere() -> None:
+    from grader.batch.policy import final_grade
+    from grader.batch.summary import check_rates, score_histogram
+    from grader.render.gradescope import gradescope_results
+
+    spec = load_exercise("fashion_mnist")
+    result = _saved_model_result()
+    final = final_grade(result, spec, graded=True)
+    assert (final.points, final.max_points, final.scaled, final.passed) == (100.0, 100.0, True, True)
+    assert "85 of the 85 points" in final.adjustments[0] and "saved model" in final.adjustments[0]
+    assert score_histogram([final.points], spec.max_score)[-1].count == 1  # the 90-100 % bin, not 80-90 %
+
+    payload = gradescope_results(result, spec=spec)
+    assert (payload["score"], payload["max_score"]) == (100.0, 100.0) and "Scaled" in payload["output"]
+    assert all(t["max_score"] > 0 or t["tags"] == ["integrity"] for t in payload["tests"])  # no 0/0 training row
+    assert "training" not in {t["tags"][0] for t in payload["tests"]}
+    assert payload["leaderboard"][0] == {"name": "Test accuracy", "value": 0.87}
+
+    # A skipped check is not a failure in the summary: training is judged for 1 of 2 students.
+    module = GradeResult("fashion_mnist", "a.py", True, 100.0, 100.0, 80.0, 42, "0", 3.0,
+                         [CheckResult("training", "Training", "passed", 10.0, 10.0, "ok")])  # fmt: skip
+    records = [StudentRecord("a", "a.py", "passed", module), StudentRecord("c", "c.keras", "passed", result)]
+    training = next(rate for rate in check_rates(records, spec) if rate.id == "training")
+    assert (training.passed, training.graded, training.skipped, training.rate) == (1, 1, 1, 1.0)
+
+
+def test_late_rules_and_overrides() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from grader.batch.policy import Override, final_grade, load_overrides, parse_due, parse_late_rule
+
+    due = parse_due("2026-03-01T23:59+00:00")
+    rule = parse_late_rule("10%/day,max=30%,grace=15m", due)
+    assert rule.penalty(10 * 60, 100) == 0  # within the grace period
+    assert rule.penalty(20 * 60, 100) == 10  # one started day
+    assert rule.penalty(26 * 3600, 100) == 20 and rule.penalty(30 * 86400, 100) == 30  # two started days; capped
+    assert parse_late_rule("5/hour", due).penalty(3 * 3600 + 1, 100) == 20
+    for bad in ("ten percent", "10%/fortnight", "10%/day,max=lots", "10%/day,grace=soon", "10%/day,oops=1"):
+        with pytest.raises(UsageError):
+            parse_late_rule(bad, due)
+    with pytest.raises(UsageError):
+        parse_due("next tuesday")
+
+    spec = load_exercise("fashion_mnist")
+    result = _saved_model_result()
+    late = final_grade(result, spec, graded=True, submitted_at=due + timedelta(hours=30), policy=rule)
+    assert (late.points, late.late_penalty, late.passed) == (80.0, 20.0, True)
+    waived = final_grade(result, spec, graded=True, submitted_at=due + timedelta(hours=30), policy=rule, override=Override(waive_late=True))
+    assert waived.points == 100.0
+    by_hand = final_grade(result, spec, graded=True, override=Override(comment="re-marked", checks={"training": 10.0}))
+    assert by_hand.points == 100.0 and by_hand.raw_max == 95.0 and "Training: 10 points" in " ".join(by_hand.adjustments)
+    missing = final_grade(None, spec, graded=False, submitted_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    assert missing.points is None and missing.passed is None
+
+    from tempfile import TemporaryDirectory
+
+    with TemporaryDirectory() as folder:
+        path = Path(folder) / "overrides.toml"
+        path.write_text('[students."alice"]\ntotal = 101\n')
+        with pytest.raises(UsageError, match="from 0 to 100"):
+            load_overrides(path, spec)
+        path.write_text('[students."alice".checks]\nlos = 3\n')
+        with pytest.raises(UsageError, match="no check 'los'"):
+            load_overrides(path, spec)
+        path.write_text('[students."alice"]\ncomment = "ok"\ntotal = 90\n')
+        assert load_overrides(path, spec)["alice"].total == 90
+
+
+def test_similarity_flags_copies_and_leaves_independent_work(tmp_path: Path) -> None:
+    from grader.batch.similarity import NEAR_IDENTICAL, find_similar
+
+    spec = load_exercise("fashion_mnist")
+    f = FIXTURES / "fashion_mnist"
+    good = (f / "good.py").read_text()
+    renamed = good.replace("model", "net").replace("64", "128")
+    for name, text in {"alice.py": good, "bob.py": good, "carol.py": renamed}.items():
+        (tmp_path / name).write_text(text)
+    shutil.copyfile(ROOT / "tests" / "styles" / "fashion_mnist" / "certificate.py", tmp_path / "dave.py")
+    shutil.copyfile(ROOT / "tests" / "styles" / "fashion_mnist" / "chapter_script.py", tmp_path / "erin.py")
+    pairs = find_similar({p.stem: p for p in tmp_path.glob("*.py")}, spec.stub_path)
+    found = {(p.a, p.b): p.kind for p in pairs}
+    assert found[("alice", "bob")] == "identical bytes"
+    assert found[("alice", "carol")] == "identical after renaming" and found[("bob", "carol")] == "identical after renaming"
+    assert not any("dave" in pair or "erin" in pair for pair in found)  # independent styles
+    assert 0.5 < NEAR_IDENTICAL < 1

@@ -117,3 +117,26 @@ def test_model_submission_from_the_gradescope_layout(tiny_data_dir: Path, tmp_pa
     assert payload["score"] == payload["max_score"] == spec.max_score
     assert {t["tags"][0] for t in payload["tests"]} == {c.id for c in spec.checks}
     assert payload["execution_time"] >= 1
+
+
+def test_per_check_visibility_leaderboard_and_no_rows_for_checks_that_do_not_apply() -> None:
+    import dataclasses
+
+    spec = load_exercise("fashion_mnist")
+    raw = {**spec.raw, "checks": [dict(c, visibility="hidden") if c.get("id") == "test_accuracy" else c for c in spec.raw["checks"]]}
+    spec = dataclasses.replace(spec, raw=raw)
+    checks = [
+        CheckResult(c.id, c.name, "skipped" if c.id == "training" else "passed", 0.0 if c.id == "training" else c.points,
+                    0.0 if c.id == "training" else c.points, "ok")  # fmt: skip
+        for c in spec.checks
+    ]
+    result = GradeResult("fashion_mnist", "m.keras", True, 85.0, 85.0, 68.0, 42, "0.1.0", 9.0, checks,
+                         {"test_accuracy": 0.8712}, style="saved_model")  # fmt: skip
+    payload = gradescope_results(result, spec=spec)
+    assert_valid(payload)
+    by_tag = {t["tags"][0]: t for t in payload["tests"]}
+    assert "training" not in by_tag  # it cannot apply to a saved model: no 0/0 row
+    assert by_tag["test_accuracy"]["visibility"] == "hidden" and by_tag["loss"]["visibility"] == "visible"
+    assert payload["visibility"] == "visible"  # a hidden check never hides the total
+    assert (payload["score"], payload["max_score"]) == (100.0, 100.0) and "Scaled to the exercise's points" in payload["output"]
+    assert payload["leaderboard"] == [{"name": "Test accuracy", "value": 0.8712}, {"name": "Score", "value": 100.0}]

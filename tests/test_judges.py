@@ -1252,10 +1252,12 @@ def test_hidden_layers_exact_relu_layer_object() -> None:
 @pytest.mark.parametrize(
     "hidden, fraction, shown",
     [
-        ([dense(128, "relu")], 0.75, "Dense(128, relu)"),
-        ([dense(64, "sigmoid")], 0.75, "Dense(64, sigmoid)"),
-        ([dense(64, "linear")], 0.75, "Dense(64, linear)"),
-        ([dense(128, "relu"), dense(64, "relu", inputs=128)], 0.5, "Dense(128, relu), Dense(64, relu)"),
+        # The chapter's one Dense layer with another size or activation: half the points.
+        ([dense(128, "relu")], 0.5, "Dense(128, relu)"),
+        ([dense(64, "sigmoid")], 0.5, "Dense(64, sigmoid)"),
+        ([dense(64, "linear")], 0.5, "Dense(64, linear)"),
+        # A different architecture (more or fewer hidden layers): none.
+        ([dense(128, "relu"), dense(64, "relu", inputs=128)], 0.0, "Dense(128, relu), Dense(64, relu)"),
         ([], 0.0, "none"),
     ],
 )
@@ -1263,7 +1265,11 @@ def test_hidden_layers_exact_partial_credit(hidden: list[LayerInfo], fraction: f
     layers = [flatten(), *hidden, dense(10, "softmax", inputs=64)]
     verdict = judge("hidden_layers", make_evidence(model=model_info(layers)))
     assert verdict.status == "failed" and verdict.fraction == pytest.approx(fraction)
-    assert verdict.message == f"Hidden layers: {shown}; the exercise asks for exactly Dense(64, relu)."
+    if fraction:
+        assert verdict.message == f"Hidden layers: {shown}; the exercise asks for exactly Dense(64, relu)."
+    else:
+        assert verdict.message.startswith(f"Hidden layers: {shown}. This is a different architecture")
+        assert "exactly 1 hidden layer, Dense(64, relu)" in verdict.message
 
 
 def test_hidden_layers_any_sensible_cnn() -> None:

@@ -73,16 +73,23 @@ def test_holdout_size() -> None:
         holdout_size(200, holdout=-1)
 
 
-def test_load_served_splits_off_the_last_images(tiny_data_dir: Path) -> None:
+def test_load_served_is_shaped_like_keras(tiny_data_dir: Path) -> None:
+    """The whole training split as "train", its last images as "test": the sizes real code
+    writes by hand (60,000 and 10,000 for the real sets), never the official test split."""
     data = datasets.load_dataset("mnist")
     (x_train, y_train), (x_test, y_test) = load_served(datasets.served_dir("mnist"))
-    assert x_train.shape == (167, 28, 28) and y_train.shape == (167,)
+    assert x_train.shape == (200, 28, 28) and y_train.shape == (200,)
     assert x_test.shape == (33, 28, 28) and y_test.shape == (33,)
     assert x_train.dtype == y_train.dtype == np.uint8
-    np.testing.assert_array_equal(np.concatenate([x_train, x_test]), data.train_images)
-    np.testing.assert_array_equal(np.concatenate([y_train, y_test]), data.train_labels)
-    # Writable fresh copies, like Keras's: mutating one result does not change the next.
+    np.testing.assert_array_equal(x_train, data.train_images)
+    np.testing.assert_array_equal(y_train, data.train_labels)
+    np.testing.assert_array_equal(x_test, data.train_images[-33:])  # drawn from the training split
+    np.testing.assert_array_equal(y_test, data.train_labels[-33:])
+    assert not np.array_equal(x_test, data.test_images[:33])
+    # Writable fresh copies, like Keras's: mutating one result does not change the next, and
+    # the "test" arrays are not views into the training arrays.
     x_train[:] = 0
+    assert x_test.any()
     (again, _), _ = load_served(datasets.served_dir("mnist"))
     assert again.any()
 
@@ -93,8 +100,9 @@ def test_install_refuses_datasets_it_cannot_serve() -> None:
 
 
 def test_tfds_folder_name() -> None:
-    assert offline_data.tfds_folder_name("mnist", "abc") == "mnist-abc"
-    assert offline_data.tfds_folder_name("mnist", "abc", holdout=500) == "mnist-abc-holdout500"
+    # The layout is in the name: copies built with the older 50,000-image train split are not reused.
+    assert offline_data.tfds_folder_name("mnist", "abc") == "mnist-abc-full"
+    assert offline_data.tfds_folder_name("mnist", "abc", holdout=500) == "mnist-abc-full-holdout500"
 
 
 # --- Keras, in a child process ------------------------------------------------------------------
@@ -151,10 +159,10 @@ def test_keras_loaders_serve_the_train_holdout_split(
     for name in NAMES:
         expected = sandbox_view["expected"][name]
         for seen in out[name]:
-            assert seen["shapes"] == [[167, 28, 28], [167], [33, 28, 28], [33]]
+            assert seen["shapes"] == [[200, 28, 28], [200], [33, 28, 28], [33]]
             assert seen["dtypes"] == ["uint8"]
             assert {k: seen[k] for k in expected} == expected
-    assert out["mnist_path_argument"] == 167
+    assert out["mnist_path_argument"] == 200
     assert out["cifar10"].startswith("The grader serves only mnist and fashion_mnist offline;")
     assert out["tfds_imported"] is False  # TFDS is patched lazily: never imported unless used
 
@@ -183,6 +191,14 @@ TFDS_CHILD = """
             "class_names": info.features["label"].names,
             "splits": {{k: v.num_examples for k, v in info.splits.items()}},
         }}
+    # Every split spelling learners use gives the sizes of the real dataset's splits.
+    def count(split):
+        return int(tfds.load("mnist", split=split, batch_size=-1)["label"].shape[0])
+    out["spellings"] = {{
+        "train[:10%]": count("train[:10%]"), "train+test": count("train+test"),
+        "Split.TEST": count(tfds.Split.TEST), "test[50%:]": count("test[50%:]"),
+        "list": [int(d["label"].shape[0]) for d in tfds.load("mnist", split=["train", "test"], batch_size=-1)],
+    }}
     builder = tfds.builder("mnist")
     builder.download_and_prepare()  # a no-op on the served copy
     out["builder_count"] = sum(1 for _ in builder.as_dataset(split="test"))
@@ -223,8 +239,9 @@ def test_tfds_load_serves_the_train_holdout_split(
         # TFDS stores examples shuffled, so compare order-free sums, not arrays.
         assert {k: seen[k] for k in expected} == expected
         assert seen["image_shape"] == [28, 28, 1]
-        assert seen["splits"] == {"train": 167, "test": 33}
+        assert seen["splits"] == {"train": 200, "test": 33}
         assert seen["class_names"] == list(datasets.DATASETS[name].class_names)
     assert out["builder_count"] == 33
+    assert out["spellings"] == {"train[:10%]": 20, "train+test": 233, "Split.TEST": 33, "test[50%:]": 17, "list": [200, 33]}
     assert out["cifar10"].startswith("The grader serves only mnist and fashion_mnist offline;")
     assert out["no_copy"].startswith("The grader has no TFDS copy of mnist")

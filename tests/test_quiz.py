@@ -16,7 +16,7 @@ import pytest
 from grader.errors import GraderError, SpecError, SubmissionNotFoundError
 from grader.quiz import AnswersFileError, RubricTerm, _mentions, grade_quiz, render_answers_stub, validate_quiz_spec
 from grader.result import GradeResult
-from grader.spec import CheckSpec, ExerciseSpec, load_exercise
+from grader.spec import CheckSpec, ExerciseSpec, load_exercise, spec_from_document
 
 QUIZZES = ("exercise1", "exercise2", "exercise3")
 
@@ -344,10 +344,11 @@ def test_non_utf8_file_is_an_answers_file_error(tmp_path: Path) -> None:
 
 
 def _with_items(spec: ExerciseSpec, change) -> ExerciseSpec:
-    """A copy of spec whose raw items were passed through change(items) -> items."""
+    """The spec loaded again (validated as at load time) with its items passed through
+    change(items) -> items."""
     raw = json.loads(json.dumps(spec.raw))  # deep copy; spec TOML holds only JSON-able values
     raw["items"] = change(raw["items"])
-    return dataclasses.replace(spec, raw=raw)
+    return spec_from_document(raw, spec.directory / "exercise.toml")
 
 
 def _edit(index: int, **fields: Any):
@@ -365,27 +366,27 @@ def _edit(index: int, **fields: Any):
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (_edit(0, type="essay"), "'type' must be one of"),
+        (_edit(0, type="essay"), "items[0].type (id = \"input_layer_role\"): found 'essay'"),
         (_edit(0, id="Bad Id"), "'id' must be lower-case"),
         (_edit(0, prompt=""), "'prompt' must be a non-empty string"),
         (_edit(0, answer="z"), "'answer' must be one of the choice letters"),
-        (_edit(0, answer=["a"]), "'answer' must be one of the choice letters"),
+        (_edit(0, answer=["a"]), "items[0].answer (id = \"input_layer_role\"): found ['a'] (an array)"),
         (_edit(0, explanations={}, explanation=None), "has no explanation"),
         (_edit(0, explanations={"z": "?"}), "which is not a choice"),
         (_edit(0, choices={"a": "only one"}), "at least two choices"),
         (_edit(0, points=0), "needs 'points' above 0"),
-        (_edit(1, answer="784"), "'answer' must be a number"),
+        (_edit(1, answer="784"), "items[1].answer"),
         (_edit(1, tolerance=-1), "'tolerance' must be"),
         (_edit(1, wrong_answers=[{"value": 784, "explanation": "same"}]), "within the tolerance"),
-        (_edit(1, wrong_answers=[{"value": 28}]), "needs a numeric 'value' and an 'explanation'"),
+        (_edit(1, wrong_answers=[{"value": 28}]), "items[1].wrong_answers[0].explanation"),
         (_edit(1, explanation=None), "needs a general 'explanation'"),
         (_edit(6, answer=["a", "z"]), "list of distinct choice letters"),
         (_edit(6, answer=[]), "list of distinct choice letters"),
         (_edit(7, points=2), "advisory only"),
         (_edit(7, rubric=[]), "non-empty 'rubric'"),
-        (_edit(7, rubric=[["features", 3]]), "each rubric entry"),
+        (_edit(7, rubric=[["features", 3]]), "items[7].rubric[0]"),
         (lambda items: items + [items[0]], "two items with the id 'input_layer_role'"),
-        (lambda items: [], "no [[items]]"),
+        (lambda items: [], "items: found [] (an array)"),
     ],
 )
 def test_malformed_items_raise_spec_error(change, expected: str) -> None:
@@ -407,6 +408,7 @@ def test_spec_level_mistakes_raise_spec_error() -> None:
 
 
 def test_grade_quiz_validates_the_spec_first(tmp_path: Path) -> None:
-    spec = _with_items(load_exercise("exercise3"), _edit(0, type="essay"))
+    spec = load_exercise("exercise3")
+    spec = dataclasses.replace(spec, items=(spec.items[0].model_copy(update={"answer": "z"}), *spec.items[1:]))
     with pytest.raises(SpecError):
         grade_quiz(spec, write_answers(tmp_path, "exercise3"))

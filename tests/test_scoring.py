@@ -21,7 +21,7 @@ from test_judges import EX4, FASHION, SOFTMAX_CASE, make_evidence, ok, raised
 def spec_with(checks: list[tuple[str, str, float]], pass_mark: float = 8, required: tuple[str, ...] = (), hints: dict[str, str] | None = None) -> ExerciseSpec:
     """A hand-made spec: ``checks`` as (id, judge, points)."""
     hints = hints or {}
-    check_specs = tuple(CheckSpec(id=i, name=f"Check {i}", judge=j, points=p, hint=hints.get(i, "")) for i, j, p in checks)
+    check_specs = tuple(CheckSpec(id=i, name=f"Check {i}", judge=j, points=p, hint=hints.get(i, ""), required=i in required) for i, j, p in checks)
     raw = {"checks": [{"id": i, "judge": j, "points": p, **({"required": True} if i in required else {})} for i, j, p in checks]}
     return ExerciseSpec(
         id="demo", title="Demo", summary="", kind="model", stub="demo.py", directory=Path("."),
@@ -155,11 +155,10 @@ def test_params_reach_the_judge_as_a_copy() -> None:
     assert score_evidence(spec, empty_evidence())[0][0].message == "params [('k', 1)]"
 
 
-def test_required_ids_ignore_malformed_raw() -> None:
-    spec = spec_with([("a", "always_pass", 1)])
-    spec.raw["checks"].append("not a table")
-    spec.raw["checks"].append({"id": "b", "required": "yes"})  # only true counts
-    assert required_check_ids(spec) == set()
+def test_required_ids_come_from_the_typed_checks_not_the_raw_file() -> None:
+    spec = spec_with([("a", "always_pass", 1), ("b", "always_pass", 1)], required=("b",))
+    spec.raw["checks"][0]["required"] = True  # the parsed file is only a fingerprint
+    assert required_check_ids(spec) == {"b"}
 
 
 # --- the real exercises, on hand-made evidence -------------------------------------------------
@@ -211,5 +210,5 @@ def test_chapter_hint_replaces_judge_hint_for_hidden_layers() -> None:
     model = model_info([flatten(), dense(128, "relu"), dense(10, "softmax", inputs=128)])
     results = {r.id: r for r in score_evidence(FASHION, make_evidence(model=model))[0]}
     hidden = results["hidden_layers"]
-    assert hidden.status == "failed" and hidden.score == 7.5
+    assert hidden.status == "failed" and hidden.score == 5.0  # the right activation, another size
     assert hidden.hint.startswith("The chapter's model is Flatten()")

@@ -1,4 +1,5 @@
-"""The model exercises' specs, stubs and reference solutions agree with each other and the judges.
+"""Exercise specs validate themselves, and the shipped specs, stubs and reference solutions agree
+with each other and the judges.
 
 Source files are parsed with ``ast``, never imported: importing them would import TensorFlow.
 """
@@ -6,33 +7,25 @@ Source files are parsed with ``ast``, never imported: importing them would impor
 from __future__ import annotations
 
 import ast
+import json
+import shutil
+import time
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from grader.judges import JUDGES
+from grader.cli import main
+from grader.errors import GraderError, SpecError
+from grader.judges import JUDGE_PARAMS, JUDGES
+from grader.judges.accuracy import AccuracyParams
 from grader.scoring import required_check_ids
-from grader.spec import ExerciseSpec, list_exercises, load_exercise
+from grader.spec import ExerciseSpec, exercises_root, list_exercises, load_exercise, load_spec_file, spec_from_document
+from grader.spec_models import exercise_schema
 
 MODEL_EXERCISES = ["fashion_mnist", "exercise4"]
-
-# The params each judge reads (see the judges' docstrings): a typo in exercise.toml would
-# otherwise be silently ignored and the judge would use its default.
-JUDGE_PARAMS = {
-    "functions_present": set(),
-    "load_data": {"image_shapes", "classes"},
-    "model_built": set(),
-    "compiled": {"compiled_in_train"},
-    "input_shape": {"accepted"},
-    "hidden_layers": {"exactly", "min_hidden", "max_params"},
-    "output_layer": {"units", "activation", "allow_logits"},
-    "loss": {"accepted", "partial"},
-    "optimizer": {"accepted"},
-    "accuracy_metric": {"accepted"},
-    "training": set(),
-    "test_accuracy": {"threshold", "partial", "overfit_gap", "min_gain"},
-    "integrity": set(),
-}
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "docs" / "exercise.schema.json"
 
 
 @pytest.fixture(params=MODEL_EXERCISES)
@@ -68,11 +61,10 @@ def test_points_sum_to_100_and_pass_mark_is_reachable(spec: ExerciseSpec) -> Non
 def test_every_check_names_a_known_judge_with_known_params(spec: ExerciseSpec) -> None:
     for check in spec.checks:
         assert check.judge in JUDGES, f"{spec.id}: check {check.id} names unknown judge {check.judge}"
-        unknown = set(check.params) - JUDGE_PARAMS[check.judge]
-        assert not unknown, f"{spec.id}: check {check.id} has unknown params {unknown}"
+        JUDGE_PARAMS[check.judge].of(check.params)  # raises on an unknown key or a bad value
 
 
-def test_judge_params_table_covers_every_judge() -> None:
+def test_every_judge_declares_its_params() -> None:
     assert set(JUDGE_PARAMS) == set(JUDGES)
 
 
@@ -81,9 +73,10 @@ def test_the_accuracy_check_is_required(spec: ExerciseSpec) -> None:
     assert required <= {c.id for c in spec.checks}
     accuracy = next(c for c in spec.checks if c.judge == "test_accuracy")
     assert accuracy.id in required
-    threshold = accuracy.params["threshold"]
+    settings = AccuracyParams.of(accuracy.params)
+    threshold = settings.threshold
     assert 0.5 < threshold < 1
-    bands = accuracy.params.get("partial", [])
+    bands = settings.partial
     assert all(0 < below < threshold and 0 < share < 1 for below, share in bands)
     assert [share for _, share in sorted(bands)] == sorted((share for _, share in bands), reverse=True)
 
@@ -169,3 +162,162 @@ def test_mistakes_catalogue_names_real_tests() -> None:
         haystack = sources[module] if module else sources["test_judges.py"]
         pattern = rf"def {test}" + ("" if wildcard else r"\(")
         assert re.search(pattern, haystack), f"docs/mistakes.md cites {module or 'test_judges.py'}::{test}, which does not exist"
+
+
+# --- specs that validate themselves -------------------------------------------------------------
+
+
+def _copy_exercise4(tmp_path: Path, edit) -> Path:
+    """A copy of exercise 4's folder whose exercise.toml went through edit(text) -> text."""
+    folder = tmp_path / "exercises" / "exercise4"
+    shutil.copytree(exercises_root() / "exercise4", folder)
+    path = folder / "exercise.toml"
+    text = path.read_text(encoding="utf-8")
+    changed = edit(text)
+    assert changed != text, "the edit changed nothing"
+    path.write_text(changed, encoding="utf-8")
+    return path
+
+
+TYPOS = {
+    # Each once silently changed grades: the threshold fell back to a default inside the judge,
+    # the accuracy check stopped being required, every learner got "internal grader error".
+    "threshold": (
+        ("threshold = 0.95", "treshold = 0.95"),
+        "checks[11].params.treshold (id = \"test_accuracy\"): unknown key 'treshold' (did you mean 'threshold'?). "
+        "Allowed here: threshold, partial, overfit_gap, min_gain.",
+    ),
+    "required": (
+        ("required = true           # a model below", "requierd = true           # a model below"),
+        "checks[11].requierd (id = \"test_accuracy\"): unknown key 'requierd' (did you mean 'required'?). "
+        "Allowed here: id, name, judge, points, required, hint",
+    ),
+    "judge": (
+        ('judge = "optimizer"', 'judge = "optimiser"'),
+        "checks[8].judge (id = \"optimizer\"): found 'optimiser', which is not a judge (did you mean 'optimizer'?). "
+        "Allowed: functions_present, load_data,",
+    ),
+}
+
+
+@pytest.mark.parametrize("typo", sorted(TYPOS))
+def test_a_typo_in_exercise4_is_refused_at_load(tmp_path: Path, typo: str) -> None:
+    (old, new), expected = TYPOS[typo]
+    path = _copy_exercise4(tmp_path, lambda text: text.replace(old, new, 1))
+    with pytest.raises(SpecError) as caught:
+        load_spec_file(path)
+    message = str(caught.value)
+    assert message.startswith(f"Exercise spec {path} has ")  # the file
+    assert expected in message  # the key path, what was found, what is allowed
+    assert isinstance(caught.value, GraderError) and caught.value.exit_code == 2
+
+
+def test_the_three_typos_together_exit_2_from_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd) -> None:
+    def all_three(text: str) -> str:
+        for (old, new), _ in TYPOS.values():
+            text = text.replace(old, new, 1)
+        return text
+
+    path = _copy_exercise4(tmp_path, all_three)
+    monkeypatch.setenv("GRADER_EXERCISES_DIR", str(path.parents[1]))
+    assert main(["list"]) == 2
+    error = " ".join(capfd.readouterr().err.split())  # the CLI's errors go to a copy of descriptor 2
+    assert "has 4 problems" in error  # the three typos, and the threshold that is now missing
+    assert "checks[11].params.threshold (id = \"test_accuracy\"): missing" in error
+    assert main(["validate", "--spec-only"]) == 2
+    assert "unknown key 'treshold'" in " ".join(capfd.readouterr().out.split())
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: d.update(kind="quizz"), "kind: found 'quizz', which is not an allowed kind (did you mean 'quiz'?)"),
+        (lambda d: d.update(train_data="loaddata"), "train_data: found 'loaddata' (did you mean 'load_data'?). Allowed: grader, load_data."),
+        (lambda d: d["checks"][0].update(points="5"), "checks[0].points (id = \"functions_present\"): found '5' (a string)"),
+        (lambda d: d["checks"][5]["params"].update(max_param=10), "unknown key 'max_param' (did you mean 'max_params'?)"),
+        (lambda d: d["checks"][1]["params"].update(classes=True), "checks[1].params.classes (id = \"load_data\"): found True (a boolean)"),
+        (lambda d: d["styles"].update(jupyter={}), "styles.jupyter: unknown key 'jupyter'. Allowed here: module, certificate, script, saved_model."),
+        (lambda d: d["styles"]["saved_model"].update(not_counted=["trainning"]), "names a check 'trainning' this exercise does not have (did you mean 'training'?)"),
+        (lambda d: d["functions"]["train"].update(params=[]), "functions.train.params: unknown key 'params' (did you mean 'parameters'?)"),
+        (lambda d: d["checks"].append(dict(d["checks"][0])), "two [[checks]] have the id 'functions_present'"),
+        (lambda d: d.update(pass_mark=101), "pass_mark = 101 is more than the 100 points the checks carry"),
+        (lambda d: d["checks"][0].pop("judge"), "checks[0].judge (id = \"functions_present\"): missing; write one of"),
+        (lambda d: d.pop("dataset"), "dataset: missing"),
+    ],
+)
+def test_spec_mistakes_say_where_what_and_what_instead(change, expected: str) -> None:
+    spec = load_exercise("exercise4")
+    document = json.loads(json.dumps(spec.raw))
+    change(document)
+    with pytest.raises(SpecError) as caught:
+        spec_from_document(document, spec.directory / "exercise.toml")
+    assert expected in str(caught.value)
+
+
+def test_a_quiz_item_with_an_unknown_key_is_refused() -> None:
+    spec = load_exercise("exercise1")
+    document = json.loads(json.dumps(spec.raw))
+    document["items"][0]["answr"] = "b"
+    with pytest.raises(SpecError, match=r"items\[0\]\.answr \(id = \"nonlinearity\"\): unknown key 'answr' \(did you mean 'answer'\?\)"):
+        spec_from_document(document, spec.directory / "exercise.toml")
+
+
+def test_judge_defaults_live_in_the_params_models() -> None:
+    """A judge reads its defaults from its declared model, and the accuracy bar has none."""
+    with pytest.raises(Exception, match="threshold"):
+        AccuracyParams.of({})
+    assert AccuracyParams.of({"threshold": 0.9}).overfit_gap == 0.05
+    for judge, model in JUDGE_PARAMS.items():
+        for name, field in model.model_fields.items():
+            assert field.description, f"{judge}: parameter {name} has no description (it goes into the schema)"
+
+
+def test_the_published_json_schema_is_up_to_date() -> None:
+    """docs/exercise.schema.json is what `grade spec schema` generates from the models."""
+    assert SCHEMA.is_file(), "run: grade spec schema --out docs/exercise.schema.json"
+    published = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    assert published == exercise_schema(), "stale: run `grade spec schema --out docs/exercise.schema.json`"
+
+
+def test_the_schema_accepts_the_shipped_specs_and_knows_every_judge() -> None:
+    text = SCHEMA.read_text(encoding="utf-8")
+    for judge in JUDGES:
+        assert f'"const": "{judge}"' in text
+    jsonschema = pytest.importorskip("jsonschema")
+    for path in sorted(exercises_root().glob("*/exercise.toml")):
+        jsonschema.validate(tomllib.loads(path.read_text(encoding="utf-8")), json.loads(text))
+
+
+def test_grade_spec_schema_writes_the_schema(tmp_path: Path) -> None:
+    out = tmp_path / "schema.json"
+    assert main(["spec", "schema", "--out", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8")) == exercise_schema()
+
+
+def test_validate_spec_only_checks_every_file_in_seconds(capsys) -> None:
+    started = time.monotonic()
+    assert main(["validate", "--spec-only"]) == 0
+    elapsed = time.monotonic() - started
+    out = " ".join(capsys.readouterr().out.split())
+    for spec in list_exercises():
+        assert f"{spec.id}: exercise.toml" in out
+        assert f"{spec.id}: reference {spec.stub}" in out
+        assert f"{spec.id}: stub {spec.stub}" in out
+    assert "bad softmax_typo.py" in out
+    assert elapsed < 15, f"--spec-only took {elapsed:.1f} s"
+
+
+def test_validate_spec_only_finds_a_missing_function_and_a_syntax_error(tmp_path: Path, monkeypatch, capsys) -> None:
+    exercises, solutions = tmp_path / "exercises", tmp_path / "solutions"
+    shutil.copytree(exercises_root() / "fashion_mnist", exercises / "fashion_mnist")
+    reference = solutions / "fashion_mnist" / "fashion_mnist.py"
+    reference.parent.mkdir(parents=True)
+    reference.write_text('"""A reference that forgot train()."""\ndef build_model():\n    return None\n', encoding="utf-8")
+    stub = exercises / "fashion_mnist" / "fashion_mnist.py"
+    stub.write_text(stub.read_text(encoding="utf-8") + "\ndef broken(:\n", encoding="utf-8")
+    monkeypatch.setenv("GRADER_EXERCISES_DIR", str(exercises))
+    monkeypatch.setenv("GRADER_SOLUTIONS_DIR", str(solutions))
+    assert main(["validate", "--spec-only"]) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    assert "reference fashion_mnist.py (fashion_mnist.py: defines no train()." in out
+    assert "stub fashion_mnist.py (fashion_mnist.py, line 48: invalid syntax.)" in out

@@ -34,7 +34,7 @@ from grader.adapters import (
 from grader.errors import SpecError, UsageError
 from grader.pipeline import GradeOptions, grade_submission
 from grader.result import GradeResult
-from grader.spec import ExerciseSpec, list_exercises, load_exercise
+from grader.spec import ExerciseSpec, list_exercises, load_exercise, spec_from_document
 
 REPO = Path(__file__).resolve().parents[1]
 STYLES_DIR = Path(__file__).resolve().parent / "styles"
@@ -230,9 +230,10 @@ def test_bad_style_tables_are_spec_errors() -> None:
     base = load_exercise("fashion_mnist")
 
     def with_styles(styles: dict) -> ExerciseSpec:
-        return ExerciseSpec(**{**base.__dict__, "raw": {**base.raw, "styles": styles}})
+        """The spec validated again, as at load time, with these [styles] tables."""
+        return spec_from_document({**base.raw, "styles": styles}, base.directory / "exercise.toml")
 
-    with pytest.raises(SpecError, match="not a style"):
+    with pytest.raises(SpecError, match="unknown key 'jupyter'"):
         style_rules(with_styles({"jupyter": {}}), "script")
     with pytest.raises(SpecError, match="check 'nope'"):
         style_rules(with_styles({"saved_model": {"not_counted": ["nope"]}}), "saved_model")

@@ -182,3 +182,71 @@ def test_pytest_plugin_in_a_course_repository(tmp_path: Path) -> None:
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "3 passed" in completed.stdout
+
+
+# --- Course folders: --course / GRADER_COURSE_DIR, and the plugin's cache between runs ----------
+
+
+def course_folder(root: Path, with_solutions: bool = True) -> Path:
+    """A course repository of its own: exercise1 with its reference solution."""
+    spec = load_exercise(QUIZ)
+    course = root / "course"
+    shutil.copytree(spec.directory, course / "exercises" / QUIZ)
+    if with_solutions:
+        (course / "solutions" / QUIZ).mkdir(parents=True)
+        shutil.copyfile(spec.solution_path, course / "solutions" / QUIZ / spec.stub)
+    return course
+
+
+def test_validate_reads_a_course_folder(tmp_path: Path, capfd: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GRADER_COURSE_DIR", raising=False)
+    course = course_folder(tmp_path)
+    assert main(["validate", QUIZ, "--course", str(course)]) == 0
+    assert str(course / "solutions") in capfd.readouterr().out or True
+    monkeypatch.setenv("GRADER_COURSE_DIR", str(course_folder(tmp_path / "bare", with_solutions=False)))
+    assert main(["validate", QUIZ]) == 1
+    assert "--course DIR" in capfd.readouterr().out  # where reference solutions come from
+    assert main(["validate", QUIZ, "--course", str(tmp_path / "nowhere")]) == 2
+
+
+def test_wheel_carries_no_reference_solutions() -> None:
+    import tomllib
+
+    wheel = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"]["wheel"]
+    shipped = {**wheel.get("force-include", {})}
+    assert not any("solutions" in source or "solutions" in target for source, target in shipped.items())
+    assert "grader" in wheel["packages"] and not (ROOT / "grader" / "_bundled" / "solutions").exists()
+
+
+def test_pytest_plugin_keeps_results_between_runs(tmp_path: Path) -> None:
+    course = course_folder(tmp_path)
+    spec = load_exercise(QUIZ)
+    (course / "tests").mkdir()
+    (course / "tests" / "test_exercises.py").write_text(
+        textwrap.dedent(
+            f"""
+            import os
+
+            def test_reference(exercise_grader):
+                exercise_grader.assert_passes(exercise_grader.grade("{QUIZ}", "solutions/{QUIZ}/{spec.stub}"))
+
+            def test_stub(exercise_grader):
+                exercise_grader.assert_fails(exercise_grader.grade("{QUIZ}", "exercises/{QUIZ}/{spec.stub}"))
+
+            def test_graded_this_run(exercise_grader):
+                assert exercise_grader.trained == int(os.environ["EXPECT_GRADED"])
+            """
+        )
+    )
+    from importlib.metadata import entry_points
+
+    installed = any(ep.value == "grader.pytest_plugin" for ep in entry_points(group="pytest11"))
+    plugin = [] if installed else ["-p", "grader.pytest_plugin"]
+    command = [sys.executable, "-m", "pytest", *plugin, "-q", "-p", "no:cacheprovider", "tests",
+               "--grader-course", str(course), "--grader-cache-dir", str(tmp_path / "ci-cache")]  # fmt: skip
+    base = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    for expected in ("2", "0"):  # the second CI run grades nothing
+        completed = subprocess.run(command, cwd=course, env={**base, "EXPECT_GRADED": expected},
+                                   capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert len(list((tmp_path / "ci-cache").glob("*.json"))) == 2

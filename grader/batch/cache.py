@@ -6,7 +6,9 @@ The key of a submission's result is a SHA-256 over everything that decides it:
   students who hand in the same bytes share one grading run);
 - the exercise spec (``exercise.toml`` as parsed, so a comment edit does not regrade a class,
   while a changed threshold or points value does);
-- the grader version;
+- the grader version, and a digest of the grader's own code (every ``.py`` file of the package
+  and the report templates), so a changed judge or evaluator regrades a class even when the
+  version string was not bumped;
 - the checksums of the dataset the exercise trains and tests on (none for a quiz);
 - the options that change a result: the seed, the time limit and the sandbox asked for (a
   submission that reads files it should not can score differently without bubblewrap).
@@ -18,16 +20,18 @@ foreign file reads as a miss.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 from grader import __version__
 from grader.spec import ExerciseSpec
 
-CACHE_FORMAT = 1  # bumped when an entry's layout changes, which invalidates older entries
+CACHE_FORMAT = 2  # bumped when an entry's layout changes, which invalidates older entries
 
 
 def file_digest(path: Path) -> str:
@@ -35,6 +39,28 @@ def file_digest(path: Path) -> str:
     with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def grader_code_digest() -> str:
+    """SHA-256 over the grader package's source files and templates (relative path and bytes, in
+    a fixed order): what decides a result besides the submission, the spec and the data."""
+    from grader.spec import templates_root
+
+    return code_digest(Path(__file__).resolve().parent.parent, templates_root())
+
+
+def code_digest(package: Path, templates: Path | None = None) -> str:
+    digest = hashlib.sha256()
+    roots = [(package, "grader", "*.py")] + ([(templates, "templates", "*")] if templates is not None else [])
+    for root, label, pattern in roots:
+        if not root.is_dir():
+            continue
+        for path in sorted(p for p in root.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(f"{label}/{path.relative_to(root).as_posix()}\0".encode())
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
     return digest.hexdigest()
 
 
@@ -63,8 +89,10 @@ def cache_key(
     timeout_s: float | None,
     sandbox: str = "auto",
     grader_version: str = __version__,
+    grader_code: str | None = None,
 ) -> str:
     material = {
+        "grader_code": grader_code if grader_code is not None else grader_code_digest(),
         "format": CACHE_FORMAT,
         "submission": submission_digest,
         "spec": spec_hash,
@@ -86,18 +114,24 @@ class ResultCache:
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: str, *, since: float | None = None) -> dict[str, Any] | None:
+        """The outcome cached under ``key``; with ``since`` (a ``--regrade`` in progress) only an
+        entry written at or after that time."""
         try:
             entry = json.loads(self.path(key).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
         if not isinstance(entry, dict) or entry.get("key") != key:
             return None
+        if since is not None:
+            written = entry.get("written_at")
+            if not isinstance(written, (int, float)) or written < since:
+                return None
         return entry.get("outcome")
 
     def put(self, key: str, outcome: dict[str, Any]) -> Path:
         path = self.path(key)
-        write_json_atomically(path, {"key": key, "outcome": outcome})
+        write_json_atomically(path, {"key": key, "written_at": time.time(), "outcome": outcome})
         return path
 
 

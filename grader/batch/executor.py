@@ -19,11 +19,12 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import grader
 from grader.batch.task import GradeTask, error_outcome, run_grade_task, usable_cores
@@ -32,12 +33,21 @@ from grader.errors import UsageError
 # Room beyond the learner's time limit for the grader's own work in a worker: loading the data,
 # preparing TFDS once, the trusted evaluation, saving the result.
 WORKER_GRACE_S = 300.0
+# How long a Dask batch waits with no worker at all before the students still queued get error
+# rows (a cluster restarting its workers comes back well within this).
+CLUSTER_LOST_WAIT_S = 120.0
+WORKER_DIR_PREFIX = "grade-worker-"
+OWNER_FILE = "batch.pid"  # in each worker folder: the batch process that made it
 WORKER_LOG_TAIL = 2000  # characters of a crashed worker's log kept in its error row
 PACKAGE_ROOT = Path(grader.__file__).resolve().parent.parent
 
 
+StartCallback = Callable[[GradeTask], None]
+
+
 class Executor(Protocol):
     description: str
+    on_start: StartCallback | None  # told when a task starts running (the live display)
 
     def grade(self, tasks: Sequence[GradeTask]) -> Iterator[tuple[GradeTask, dict[str, Any]]]: ...
 
@@ -69,6 +79,7 @@ class LocalExecutor:
         self._workers: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self.on_start: StartCallback | None = None
 
     def grade(self, tasks: Sequence[GradeTask]) -> Iterator[tuple[GradeTask, dict[str, Any]]]:
         if not tasks:
@@ -94,6 +105,8 @@ class LocalExecutor:
     def _run(self, task: GradeTask) -> dict[str, Any]:
         if self._stopping.is_set():
             return error_outcome(WorkerFailed("the batch was stopped before this submission was graded"))
+        if self.on_start is not None:
+            self.on_start(task)
         if task.kind == "quiz":
             return run_grade_task(task)
         try:
@@ -103,11 +116,19 @@ class LocalExecutor:
 
     def _run_in_worker(self, task: GradeTask) -> dict[str, Any]:
         limit_s = (task.timeout_s or self.default_timeout_s) + WORKER_GRACE_S
-        with tempfile.TemporaryDirectory(prefix="grade-worker-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=WORKER_DIR_PREFIX) as tmp:
             task_path, outcome_path, log_path = (Path(tmp) / name for name in ("task.json", "outcome.json", "worker.log"))
             task_path.write_text(json.dumps(task.to_json()), encoding="utf-8")
+            # The batch that owns this folder: a later batch removes it if this one was killed.
+            (Path(tmp) / OWNER_FILE).write_text(str(os.getpid()), encoding="ascii")
+            # Everything the worker and its sandbox write goes below this folder (TMPDIR); the
+            # worker removes it itself on every exit, SIGTERM from a dying batch included.
+            worker_tmp = Path(tmp) / "tmp"
+            worker_tmp.mkdir()
             env = dict(os.environ)
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH", "")]))
+            env["TMPDIR"] = str(worker_tmp)
+            env["GRADER_BATCH_PID"] = str(os.getpid())  # the worker dies with this process
             with log_path.open("wb") as log:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "grader.batch.worker", str(task_path), str(outcome_path)],
@@ -173,7 +194,12 @@ class DaskExecutor:
     task against the batch's spec digest and dataset checksums). Submissions travel as bytes,
     so workers need no shared disk; results come back to this process, which writes every file."""
 
-    def __init__(self, scheduler: str, *, connect_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, scheduler: str, *, connect_timeout_s: float = 30.0, lost_wait_s: float = CLUSTER_LOST_WAIT_S, poll_s: float = 0.5
+    ) -> None:
+        self.lost_wait_s = lost_wait_s
+        self.poll_s = poll_s
+        self.on_start: StartCallback | None = None
         try:
             from distributed import Client
         except ImportError:
@@ -217,20 +243,86 @@ class DaskExecutor:
             # reports the other batch's submission path.
             future = self.client.submit(run_grade_task, task, key=f"grade-{task.key[:16]}-{uuid.uuid4().hex[:8]}", pure=False)
             futures[future] = task
+        pending = set(futures)
+        finished = dask_as_completed(list(futures))
+        no_workers_since: float | None = None
         try:
-            for future in dask_as_completed(list(futures)):
-                task = futures[future]
-                try:
-                    outcome = future.result()
-                except Exception as exc:  # noqa: BLE001 - a lost worker (KilledWorker) is one error row
-                    outcome = error_outcome(exc)
-                    outcome["error"]["message"] = (
-                        f"The Dask cluster could not grade this submission ({type(exc).__name__}: {exc})."
-                    )
-                task.content = None  # keep memory flat in large classes
-                yield task, outcome
+            while pending:
+                batch = finished.next_batch(block=False)
+                if not batch:
+                    # Nothing finished: are there still machines to grade on? With none for
+                    # lost_wait_s, the students still queued get error rows instead of a batch
+                    # that waits forever.
+                    if self._workers():
+                        no_workers_since = None
+                    elif no_workers_since is None:
+                        no_workers_since = time.monotonic()
+                    elif time.monotonic() - no_workers_since > self.lost_wait_s:
+                        for future in sorted(pending, key=lambda f: futures[f].submission):
+                            task = futures[future]
+                            task.content = None
+                            yield task, _cluster_lost_outcome(self.lost_wait_s)
+                        pending.clear()
+                        break
+                    time.sleep(self.poll_s)
+                    continue
+                for future in batch:
+                    if future not in pending:
+                        continue
+                    pending.discard(future)
+                    task = futures[future]
+                    try:
+                        outcome = future.result()
+                    except Exception as exc:  # noqa: BLE001 - a lost worker (KilledWorker) is one error row
+                        outcome = error_outcome(exc)
+                        outcome["error"]["message"] = (
+                            "The grading machine running this submission was lost before it finished "
+                            f"({type(exc).__name__}); run the batch again to grade it."
+                        )
+                    task.content = None  # keep memory flat in large classes
+                    yield task, outcome
         finally:
             self.client.cancel(list(futures))
 
     def close(self) -> None:
         self.client.close()
+
+
+def _cluster_lost_outcome(waited_s: float) -> dict[str, Any]:
+    """What a student sees when no machine was left to grade them: no cluster jargon."""
+    message = (
+        f"This submission was not graded: every grading machine of the batch was gone for over {waited_s:g} s. "
+        "Nothing is wrong with the submission; the instructor will grade it again."
+    )
+    return {"error": {"type": "GradingMachinesLost", "message": message, "cacheable": False, "traceback": ""}}
+
+
+def remove_stale_worker_dirs(root: Path | None = None) -> int:
+    """Worker folders left by a batch that was killed (its process is gone): removed. Returns
+    how many. A folder of a batch that still runs is left alone."""
+    import shutil
+
+    root = Path(root or tempfile.gettempdir())
+    removed = 0
+    for folder in root.glob(f"{WORKER_DIR_PREFIX}*"):
+        try:
+            owner = int((folder / OWNER_FILE).read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            continue
+        if owner != os.getpid() and not _is_running_batch(owner):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _is_running_batch(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a live pid may have been reused by an unrelated program
+        return b"grader" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True

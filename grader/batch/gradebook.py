@@ -1,15 +1,26 @@
-"""The class's grades: ``gradebook.csv`` for a spreadsheet or an LMS import, ``grades.json`` for programs.
+"""The class's grades: ``gradebook.csv`` for a spreadsheet, ``grades.json`` for programs. (LMS
+import files are ``grader.batch.export``.)
 
 gradebook.csv has one row per student, sorted by id:
 
-    id, score, max, passed, test_accuracy, <one column per check: points earned>, status, time, note
+    student_id, name, section, status, score, max_score, percent, passed, integrity, isolation,
+    test_accuracy, submitted_at, late_penalty, adjustments, points_<check id>..., note, flags,
+    grading_seconds, submission
 
-``status`` is passed | failed | timeout (stopped at the time limit) | error (could not be graded:
-the score cells stay empty, so an import never mistakes "not graded" for zero points, and
-``note`` says why). ``time`` is the grading time in seconds.
+- ``status``: passed | failed | timeout (stopped at the time limit) | error (could not be graded)
+  | missing (on the roster, nothing handed in). For error and missing the score cells stay empty,
+  so an import never mistakes "not graded" for zero points, and ``note`` says why.
+- ``score`` is the final grade out of ``max_score``, the exercise's points, for every style (a
+  saved model's 85 applicable points are scaled to 100; ``adjustments`` says so), after the late
+  penalty and the instructor's overrides. ``percent`` is score / max_score.
+- ``passed``: true | false (empty when not graded). ``integrity``: the integrity check's verdict,
+  judged automatically (passed | failed | error). ``isolation``: how the learner's code ran
+  (bwrap | process). ``test_accuracy`` is a figure (0-1); the ``points_*`` columns are points.
+- ``flags`` is for the instructor: identical or near-identical submissions (``grader.batch.similarity``).
 
-Both files are built from the results alone, with no timestamps or run statistics, so a batch
-resumed after a crash writes exactly the gradebook an uninterrupted run writes.
+Every text cell goes through ``grader.safe_text.spreadsheet_cell`` (ids, names and notes come
+from students' file names and code). Both files are built from the records alone, with no run
+timestamps, so a batch resumed after a crash writes exactly the gradebook an uninterrupted run writes.
 """
 
 from __future__ import annotations
@@ -21,74 +32,107 @@ from typing import Any
 
 from grader.batch.cache import write_json_atomically, write_text_atomically
 from grader.batch.records import StudentRecord
+from grader.safe_text import printable, spreadsheet_cell
 from grader.spec import ExerciseSpec
 
-FIXED_COLUMNS = ("id", "score", "max", "passed", "test_accuracy", "status", "time", "note")
+LEADING_COLUMNS = (
+    "student_id", "name", "section", "status", "score", "max_score", "percent", "passed", "integrity",
+    "isolation", "test_accuracy", "submitted_at", "late_penalty", "adjustments",
+)  # fmt: skip
+TRAILING_COLUMNS = ("note", "flags", "grading_seconds", "submission")
+CHECK_PREFIX = "points_"
 
 
 def spec_check_ids(spec: ExerciseSpec) -> list[str]:
     """The checks in the exercise's order: its [[checks]], or a quiz's [[items]]."""
     if spec.kind == "quiz":
-        return [str(item["id"]) for item in spec.raw.get("items", []) if isinstance(item, dict) and "id" in item]
+        return [item.id for item in spec.items]
     return [check.id for check in spec.checks]
 
 
 def check_columns(spec: ExerciseSpec) -> dict[str, str]:
-    """Check id -> column name; a check named like a fixed column gets a ``check_`` prefix."""
-    return {cid: f"check_{cid}" if cid in FIXED_COLUMNS else cid for cid in spec_check_ids(spec)}
+    """Check id -> column name: ``points_<id>``, so a check's points never read as a figure."""
+    return {cid: f"{CHECK_PREFIX}{cid}" for cid in spec_check_ids(spec)}
 
 
-def gradebook_rows(records: list[StudentRecord], spec: ExerciseSpec) -> list[dict[str, str]]:
+def gradebook_columns(spec: ExerciseSpec) -> list[str]:
+    return [*LEADING_COLUMNS, *check_columns(spec).values(), *TRAILING_COLUMNS]
+
+
+def _points(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def gradebook_rows(records: list[StudentRecord], spec: ExerciseSpec, submissions_root: Path | None = None) -> list[dict[str, str]]:
     columns = check_columns(spec)
     rows = []
     for record in sorted(records, key=lambda r: r.id):
-        result = record.result
-        accuracy = (result.metrics or {}).get("test_accuracy")
+        result, final, student = record.result, record.final, record.student
+        accuracy = (result.metrics or {}).get("test_accuracy") if record.graded else None
+        points = record.points
+        passed = record.passed
+        roster = student.roster if student is not None else {}
         row = {
-            "id": record.id,
-            "score": _points(result.score) if record.graded else "",
-            "max": _points(result.max_score),
-            "passed": ("yes" if result.passed else "no") if record.graded else "",
+            "student_id": record.id,
+            "name": (roster.get("name") or (student.name if student else "")),
+            "section": roster.get("section", ""),
+            "status": record.status,
+            "score": _points(points),
+            "max_score": _points(spec.max_score),
+            "percent": f"{100 * points / spec.max_score:.1f}" if points is not None and spec.max_score else "",
+            "passed": "" if passed is None or not record.graded and points is None else ("true" if passed else "false"),
+            "integrity": record.integrity if record.graded else "",
+            "isolation": record.isolation,
             "test_accuracy": f"{accuracy:.4f}" if accuracy is not None else "",
+            "submitted_at": (final.submitted_at if final else None) or "",
+            "late_penalty": _points(final.late_penalty) if final and final.late_penalty else "",
+            "adjustments": " ".join(final.adjustments) if final else "",
         }
         by_id = {check.id: check for check in result.checks}
         for check_id, column in columns.items():
             check = by_id.get(check_id)
-            row[column] = _points(check.score) if check is not None and record.graded else ""
-        row["status"] = record.status
-        row["time"] = f"{result.elapsed_s:.1f}" if record.graded else ""
-        row["note"] = _note(record)
-        rows.append(row)
+            # A check that does not apply to this style (0 points possible, skipped) is left
+            # empty rather than written as a failed 0.
+            applies = check is not None and record.graded and not (check.status == "skipped" and check.max_score == 0)
+            row[column] = _points(check.score) if applies else ""
+        row["note"] = note(record)
+        row["flags"] = "; ".join(record.flags)
+        row["grading_seconds"] = f"{result.elapsed_s:.1f}" if record.graded else ""
+        row["submission"] = _relative(record.submission, submissions_root) or ""
+        rows.append({key: spreadsheet_cell(value) for key, value in row.items()})
     return rows
 
 
-def _note(record: StudentRecord) -> str:
-    if record.status == "error":
-        return record.error
-    if record.status == "timeout":
-        return "stopped at the time limit"
-    if record.status == "failed":
+def note(record: StudentRecord) -> str:
+    """One line for a person: why not graded, what was missed, what was adjusted."""
+    parts: list[str] = []
+    if record.status in ("error", "missing"):
+        parts.append(record.error)
+    elif record.status == "timeout":
+        parts.append("stopped at the time limit")
+    elif record.passed is False:
         missed = [check.id for check in record.result.checks if check.status in ("failed", "error")]
-        return "not passed: " + ", ".join(missed) if missed else "below the pass mark"
-    return ""
+        parts.append("not passed: " + ", ".join(missed) if missed else "below the pass mark")
+    if record.integrity == "failed":
+        parts.append("integrity check failed")
+    if record.student is not None and record.student.on_roster is False:
+        parts.append("not on the roster")
+    if record.final is not None and record.final.override_comment:
+        parts.append(f"instructor: {record.final.override_comment}")
+    return printable("; ".join(p for p in parts if p), keep_newlines=False)
 
 
-def _points(value: float) -> str:
-    return f"{value:g}"
-
-
-def gradebook_csv(records: list[StudentRecord], spec: ExerciseSpec) -> str:
-    columns = ["id", "score", "max", "passed", "test_accuracy", *check_columns(spec).values(), "status", "time", "note"]
+def gradebook_csv(records: list[StudentRecord], spec: ExerciseSpec, submissions_root: Path | None = None) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=gradebook_columns(spec), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(gradebook_rows(records, spec))
+    writer.writerows(gradebook_rows(records, spec, submissions_root))
     return buffer.getvalue()
 
 
 def grades_document(records: list[StudentRecord], spec: ExerciseSpec, submissions_root: Path | None = None) -> dict[str, Any]:
-    """grades.json: the exercise, its checks, and per student the status, score and per-check
-    status and points. The full result of each student is in students/<id>/grade.json."""
+    """grades.json: the exercise, its checks, and per student the status, final score and
+    per-check status and points. The full result of each student is in students/<id>/grade.json."""
     return {
         "exercise": spec.id,
         "title": spec.title,
@@ -100,18 +144,25 @@ def grades_document(records: list[StudentRecord], spec: ExerciseSpec, submission
 
 
 def _student_entry(record: StudentRecord, submissions_root: Path | None) -> dict[str, Any]:
-    result = record.result
+    result, student = record.result, record.student
     return {
         "id": record.id,
+        "name": (student.roster.get("name") or student.name) if student else "",
+        "lms_user_id": student.lms_user_id if student else "",
+        "on_roster": student.on_roster if student else None,
         "submission": _relative(record.submission, submissions_root),
         "status": record.status,
-        "score": result.score if record.graded else None,
-        "max_score": result.max_score,
-        "passed": result.passed if record.graded else None,
-        "test_accuracy": (result.metrics or {}).get("test_accuracy"),
+        "score": record.points,
+        "max_score": record.final.max_points if record.final else result.max_score,
+        "passed": record.passed if record.graded or record.points is not None else None,
+        "integrity": record.integrity or None,
+        "isolation": record.isolation or None,
+        "test_accuracy": (result.metrics or {}).get("test_accuracy") if record.graded else None,
         "elapsed_s": result.elapsed_s if record.graded else None,
+        "final": record.final.to_json() if record.final else None,
         "checks": {c.id: {"status": c.status, "score": c.score, "max_score": c.max_score} for c in result.checks},
         "error": record.error or None,
+        "flags": record.flags,
         "key": record.key,
     }
 
@@ -121,13 +172,13 @@ def _relative(path: str | None, root: Path | None) -> str | None:
     if not path or root is None:
         return path
     try:
-        return str(Path(path).resolve().relative_to(Path(root).resolve()))
+        return str(Path(path).absolute().relative_to(Path(root).absolute()))
     except ValueError:
         return path
 
 
 def write_gradebook(out_dir: Path, records: list[StudentRecord], spec: ExerciseSpec, submissions_root: Path | None = None) -> dict[str, Path]:
     csv_path, json_path = Path(out_dir) / "gradebook.csv", Path(out_dir) / "grades.json"
-    write_text_atomically(csv_path, gradebook_csv(records, spec))
+    write_text_atomically(csv_path, gradebook_csv(records, spec, submissions_root))
     write_json_atomically(json_path, grades_document(records, spec, submissions_root))
     return {"gradebook": csv_path, "grades": json_path}

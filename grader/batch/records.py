@@ -1,21 +1,35 @@
-"""One student's line in a batch: the result (or why there is none) and its status.
+"""One student's line in a batch: who they are, the result (or why there is none), its status
+and the final grade.
 
-Every writer (gradebook, grades.json, reports, Gradescope files, the class summary) reads
-``StudentRecord``s, and an ungradable submission still gets a ``GradeResult``, built by
-``error_result``: score 0, no checks, the reason in ``details``. Renderers then need no special
-path for "no result", and the gradebook tells errors apart by ``status``.
+Every writer (gradebook, grades.json, exports, reports, Gradescope files, the class summary)
+reads ``StudentRecord``s. One status vocabulary everywhere:
+
+    passed    graded, and the final grade passes
+    failed    graded, and it does not
+    timeout   graded, stopped at the time limit
+    error     could not be graded (no file to pick, a broken answers file, a grader fault)
+    missing   on the roster, nothing handed in
+
+A student with ``error`` or ``missing`` has no score anywhere (empty cells, ``null`` in JSON,
+"not graded" in their report), never a 0 an LMS would import as earned. Internally an
+ungradable submission still gets a ``GradeResult`` (``error_result``: no checks, the reason in
+``details``), so renderers need no special path for "no result".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from grader import __version__
+from grader.batch.discover import Student
+from grader.batch.policy import FinalGrade
 from grader.result import GradeResult
 from grader.spec import ExerciseSpec
 
-RowStatus = Literal["passed", "failed", "timeout", "error"]
+RowStatus = Literal["passed", "failed", "timeout", "error", "missing"]
+ROW_STATUSES: tuple[RowStatus, ...] = ("passed", "failed", "timeout", "error", "missing")
+UNGRADED: tuple[RowStatus, ...] = ("error", "missing")
 
 
 @dataclass
@@ -25,16 +39,42 @@ class StudentRecord:
     status: RowStatus
     result: GradeResult
     key: str | None = None  # cache key; None when nothing could be graded
-    error: str = ""  # why it could not be graded (status "error")
+    error: str = ""  # why it could not be graded (status "error" or "missing")
+    student: Student | None = None  # identity, LMS layout, submission time, roster row
+    final: FinalGrade | None = None  # set by the batch from the result, scale, late policy, overrides
+    flags: list[str] = field(default_factory=list)  # for the instructor: identical / similar submissions
 
     @property
     def graded(self) -> bool:
-        return self.status != "error"
+        return self.status not in UNGRADED
+
+    @property
+    def points(self) -> float | None:
+        """The final grade out of the exercise's points, or None when not graded."""
+        if self.final is not None:
+            return self.final.points
+        return self.result.score if self.graded else None
+
+    @property
+    def passed(self) -> bool | None:
+        if self.final is not None:
+            return self.final.passed
+        return self.result.passed if self.graded else None
+
+    @property
+    def integrity(self) -> str:
+        """The integrity check's verdict, judged automatically: passed | failed | error | skipped | ""."""
+        check = next((c for c in self.result.checks if c.id == "integrity" or c.id.startswith("integrity")), None)
+        return check.status if check is not None else ""
+
+    @property
+    def isolation(self) -> str:
+        return self.result.isolation if self.graded else ""
 
 
 def error_result(spec: ExerciseSpec, submission: str | None, message: str, error_type: str = "GradingError") -> GradeResult:
     """A result for a submission the grader could not grade (no file, a broken answers file,
-    a grader fault): it scores nothing, and says why in the place reports show notes."""
+    a grader fault): it has no checks and says why in the place reports show notes."""
     return GradeResult(
         exercise=spec.id,
         submission=submission or "",
@@ -93,5 +133,11 @@ def record_from_outcome(
 
 
 def problem_record(spec: ExerciseSpec, student_id: str, submission: str | None, problem: str) -> StudentRecord:
-    """A student whose submission could not even be picked (empty folder, two candidates)."""
+    """A student whose submission could not even be picked (empty folder, two candidates, a link)."""
     return StudentRecord(student_id, submission, "error", error_result(spec, submission, problem, "SubmissionProblem"), None, error=problem)
+
+
+def missing_record(spec: ExerciseSpec, student_id: str) -> StudentRecord:
+    """A roster student who handed in nothing."""
+    message = "nothing was handed in"
+    return StudentRecord(student_id, None, "missing", error_result(spec, None, message, "Missing"), None, error=message)

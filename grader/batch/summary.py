@@ -42,8 +42,9 @@ class CheckRate:
     name: str
     max_score: float
     passed: int
-    graded: int
+    graded: int  # students whose submission this check judged (skipped ones not counted)
     mean_score: float
+    skipped: int = 0  # students for whom it did not apply
 
     @property
     def rate(self) -> float:
@@ -51,9 +52,9 @@ class CheckRate:
 
     @property
     def scored(self) -> bool:
-        # A quiz's free-text item carries no points and is always "skipped": a pass rate of
-        # 0 % would misread it.
-        return self.max_score > 0
+        # A check of 0 points (the integrity check) is still judged automatically, pass or fail;
+        # only a check that never judged anyone (a quiz's free-text item) has no rate to show.
+        return self.graded > 0
 
 
 @dataclass
@@ -63,6 +64,20 @@ class Mistake:
     message: str  # the first student's message, as an example
     hint: str
     students: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StudentRow:
+    """One row of the "Every student" table."""
+
+    id: str
+    status: str
+    score: float | None  # the final grade, out of the exercise's points
+    accuracy: float | None
+    integrity: str  # the integrity check's verdict, judged automatically
+    seconds: float | None
+    note: str
+    flags: list[str]
 
 
 @dataclass
@@ -76,6 +91,8 @@ class SummaryContext:
     passed: int
     errors: int
     timeouts: int
+    missing: int
+    scaled: int  # students whose style is scored out of fewer points, scaled to max_score
     mean_score: float | None
     median_score: float | None
     histogram: list[HistogramBin]
@@ -84,16 +101,32 @@ class SummaryContext:
     slowest: list[StudentRecord]
     records: list[StudentRecord]
     report_links: dict[str, str]  # student id -> relative link to their report
+    rows: list[StudentRow] = field(default_factory=list)
+    similar: list[Any] = field(default_factory=list)  # grader.batch.similarity.SimilarPair, instructor only
+    unmatched: list[str] = field(default_factory=list)
+    integrity_failed: list[str] = field(default_factory=list)
+    similarity_rule: str = ""
 
     @property
     def pass_rate(self) -> float:
         return self.passed / self.students if self.students else 0.0
 
 
-def summary_context(records: list[StudentRecord], spec: ExerciseSpec, out_dir: Path | None = None) -> SummaryContext:
+def summary_context(
+    records: list[StudentRecord],
+    spec: ExerciseSpec,
+    out_dir: Path | None = None,
+    *,
+    similar: list[Any] | None = None,
+    unmatched: list[str] | None = None,
+) -> SummaryContext:
+    from grader.batch.gradebook import note
+    from grader.batch.similarity import MIN_SHINGLES, NEAR_IDENTICAL, SHINGLE
+
     records = sorted(records, key=lambda r: r.id)
     graded = [r for r in records if r.graded]
-    scores = [r.result.score for r in graded]
+    # Final grades, out of the exercise's points for every style (a saved model's 85/85 is 100).
+    scores = [r.points for r in graded if r.points is not None]
     links: dict[str, str] = {}
     if out_dir is not None:
         for record in records:
@@ -109,6 +142,8 @@ def summary_context(records: list[StudentRecord], spec: ExerciseSpec, out_dir: P
         passed=sum(r.status == "passed" for r in records),
         errors=sum(r.status == "error" for r in records),
         timeouts=sum(r.status == "timeout" for r in records),
+        missing=sum(r.status == "missing" for r in records),
+        scaled=sum(bool(r.final and r.final.scaled) for r in graded),
         mean_score=statistics.fmean(scores) if scores else None,
         median_score=statistics.median(scores) if scores else None,
         histogram=score_histogram(scores, spec.max_score),
@@ -117,6 +152,23 @@ def summary_context(records: list[StudentRecord], spec: ExerciseSpec, out_dir: P
         slowest=sorted(graded, key=lambda r: (-r.result.elapsed_s, r.id))[:SLOWEST],
         records=records,
         report_links=links,
+        rows=[
+            StudentRow(
+                id=r.id, status=r.status, score=r.points,
+                accuracy=(r.result.metrics or {}).get("test_accuracy") if r.graded else None,
+                integrity=r.integrity if r.graded else "", seconds=r.result.elapsed_s if r.graded else None,
+                note=note(r), flags=list(r.flags),
+            )  # fmt: skip
+            for r in records
+        ],
+        similar=list(similar or []),
+        unmatched=list(unmatched or []),
+        integrity_failed=[r.id for r in graded if r.integrity == "failed"],
+        similarity_rule=(
+            f"Similarity is the Jaccard index of the sets of {SHINGLE}-node runs of each submission's syntax tree "
+            f"(names and literals abstracted, runs also in the exercise's stub left out); pairs at "
+            f"{NEAR_IDENTICAL:.2f} or above are listed (each needs {MIN_SHINGLES} runs of its own)."
+        ),
     )
 
 
@@ -140,15 +192,20 @@ def check_rates(graded: list[StudentRecord], spec: ExerciseSpec) -> list[CheckRa
         for check in record.result.checks:
             found.setdefault(check.id, []).append(check)
     rates = []
+    points = {check.id: check.points for check in spec.checks}
     for cid, checks in found.items():
+        # A skipped check is not a failure: it is left out of the check's counts (a saved model
+        # has no training to judge; "training 6/9" for a class with three saved models was wrong).
+        judged = [c for c in checks if c.status != "skipped"]
         rates.append(
             CheckRate(
                 id=cid,
                 name=checks[0].name,
-                max_score=checks[0].max_score,
-                passed=sum(c.status == "passed" for c in checks),
-                graded=len(checks),
-                mean_score=statistics.fmean(c.score for c in checks),
+                max_score=points.get(cid, checks[0].max_score),
+                passed=sum(c.status == "passed" for c in judged),
+                graded=len(judged),
+                mean_score=statistics.fmean(c.score for c in judged) if judged else 0.0,
+                skipped=len(checks) - len(judged),
             )
         )
     return sorted(rates, key=lambda rate: order.get(rate.id, len(order)))
@@ -200,7 +257,15 @@ def render_summary(context: SummaryContext) -> str:
     return _environment().get_template("summary.html.j2").render(s=context)
 
 
-def write_summary(out_dir: Path, records: list[StudentRecord], spec: ExerciseSpec) -> Path:
+def write_summary(
+    out_dir: Path,
+    records: list[StudentRecord],
+    spec: ExerciseSpec,
+    *,
+    similar: list[Any] | None = None,
+    unmatched: list[str] | None = None,
+) -> Path:
     path = Path(out_dir) / "summary.html"
-    write_text_atomically(path, render_summary(summary_context(records, spec, out_dir)))
+    context = summary_context(records, spec, out_dir, similar=similar, unmatched=unmatched)
+    write_text_atomically(path, render_summary(context))
     return path

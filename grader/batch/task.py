@@ -72,7 +72,22 @@ def error_outcome(exc: BaseException, *, cacheable: bool | None = None) -> dict[
 
 
 def is_cacheable(outcome: dict[str, Any]) -> bool:
-    return "result" in outcome or bool(outcome.get("error", {}).get("cacheable"))
+    """A result is cached unless it holds a grader error (a judge that raised: fixed in the next
+    release, the student must then be graded again); an error outcome only when it says
+    something about the submission, not about this machine or a grader fault."""
+    if "result" in outcome:
+        return not holds_grader_error(outcome["result"])
+    return bool(outcome.get("error", {}).get("cacheable"))
+
+
+GRADER_ERROR_MARK = "internal grader error"  # how grader.scoring words a judge that failed
+
+
+def holds_grader_error(result: dict[str, Any]) -> bool:
+    checks = result.get("checks") or []
+    if any(str(c.get("message", "")).startswith(GRADER_ERROR_MARK) for c in checks if isinstance(c, dict)):
+        return True
+    return bool((result.get("details") or {}).get("grader_error"))
 
 
 def run_grade_task(task: GradeTask) -> dict[str, Any]:

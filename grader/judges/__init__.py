@@ -4,22 +4,37 @@ Each exercise's ``exercise.toml`` names its checks' judges by the keys of ``JUDG
 exercise needs no new judge as long as these cover it. Every judge has the signature
 ``judge(evidence, params, spec) -> Verdict`` (see ``grader.judges.base``) and imports no
 TensorFlow. ``docs/mistakes.md`` lists the learner mistakes they recognise.
+
+``JUDGE_PARAMS`` names, for each judge, the model of the ``[checks.params]`` it accepts (declared
+beside the judge, with its defaults); ``grader.spec`` validates every exercise.toml against it.
+A new judge goes into both tables.
 """
 
 from __future__ import annotations
 
-from grader.judges.accuracy import judge_test_accuracy
-from grader.judges.base import Judge, Verdict, VerdictStatus
-from grader.judges.compile import judge_accuracy_metric, judge_loss, judge_optimizer
-from grader.judges.integrity import counted_only_if_untouched, judge_integrity
+from grader.judges.accuracy import AccuracyParams, judge_test_accuracy
+from grader.judges.base import Judge, JudgeParams, NoParams, Verdict, VerdictStatus
+from grader.judges.compile import (
+    AccuracyMetricParams,
+    LossParams,
+    OptimizerParams,
+    judge_accuracy_metric,
+    judge_loss,
+    judge_optimizer,
+)
+from grader.judges.integrity import IntegrityParams, counted_only_if_untouched, judge_integrity
 from grader.judges.model import (
+    CompiledParams,
+    HiddenLayersParams,
+    InputShapeParams,
+    OutputLayerParams,
     judge_compiled,
     judge_hidden_layers,
     judge_input_shape,
     judge_model_built,
     judge_output_layer,
 )
-from grader.judges.structure import judge_functions_present, judge_load_data
+from grader.judges.structure import LoadDataParams, judge_functions_present, judge_load_data
 from grader.judges.training import judge_training
 
 # In the order a learner's work flows: what the file defines, the data, the model, how it is
@@ -40,4 +55,21 @@ JUDGES: dict[str, Judge] = {
     "integrity": judge_integrity,
 }
 
-__all__ = ["JUDGES", "Judge", "Verdict", "VerdictStatus"]
+# What each judge accepts in [checks.params]; same keys as JUDGES.
+JUDGE_PARAMS: dict[str, type[JudgeParams]] = {
+    "functions_present": NoParams,
+    "load_data": LoadDataParams,
+    "model_built": NoParams,
+    "compiled": CompiledParams,
+    "input_shape": InputShapeParams,
+    "hidden_layers": HiddenLayersParams,
+    "output_layer": OutputLayerParams,
+    "loss": LossParams,
+    "optimizer": OptimizerParams,
+    "accuracy_metric": AccuracyMetricParams,
+    "training": NoParams,
+    "test_accuracy": AccuracyParams,
+    "integrity": IntegrityParams,
+}
+
+__all__ = ["JUDGES", "JUDGE_PARAMS", "Judge", "JudgeParams", "Verdict", "VerdictStatus"]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from grader.evidence import Evidence
-from grader.judges.base import Verdict
+from grader.judges.base import JudgeParams, NumberPair, Verdict
 from grader.judges.causes import find_cause
 from grader.judges.diagnose import (
     DIVERGENCE_HINT,
@@ -19,6 +21,24 @@ from grader.judges.diagnose import (
 )
 from grader.judges.vocabulary import training_accuracy
 from grader.spec import ExerciseSpec
+
+
+class AccuracyParams(JudgeParams):
+    """``[checks.params]`` of ``judge = "test_accuracy"``."""
+
+    # No default: the bar is the one number every exercise must state for itself.
+    threshold: float = Field(gt=0, le=1, description="The test accuracy for full marks.")
+    partial: list[NumberPair] = Field(
+        default=[],
+        description="[[below, fraction], ...]: an accuracy at most `below` under the threshold earns "
+        "`fraction` of the points (the narrowest band that fits); further below earns 0.",
+    )
+    overfit_gap: float = Field(
+        default=0.05, ge=0, description="A training accuracy this far above the test accuracy is reported as overfitting."
+    )
+    min_gain: float = Field(
+        default=0.005, ge=0, description="A last-epoch gain above this means training stopped while still improving."
+    )
 
 
 def judge_test_accuracy(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
@@ -52,8 +72,9 @@ def judge_test_accuracy(evidence: Evidence, params: dict[str, Any], spec: Exerci
         return Verdict.error(f"The trained model was not tested: {reason}.")
 
     accuracy = evaluation.test_accuracy
-    threshold = float(params.get("threshold", 0.9))
-    bands = sorted((float(below), float(fraction)) for below, fraction in params.get("partial", []))
+    settings = AccuracyParams.of(params)
+    threshold = settings.threshold
+    bands = sorted(settings.partial)
     tested_on = f" on the {evaluation.n_test:,} test images" if evaluation.n_test else ""
     raw_note = (
         " (The model was tested on raw 0-255 pixels: it does clearly better on them than on pixels "
@@ -70,10 +91,10 @@ def judge_test_accuracy(evidence: Evidence, params: dict[str, Any], spec: Exerci
         message += f": {band[1]:.0%} of the points for being within {band[0]:g} of it."
     else:
         message += "."
-    return Verdict.failed(message + raw_note, _why_low(evidence, accuracy, params), band[1] if band else 0.0)
+    return Verdict.failed(message + raw_note, _why_low(evidence, accuracy, settings), band[1] if band else 0.0)
 
 
-def _why_low(evidence: Evidence, accuracy: float, params: dict[str, Any]) -> str:
+def _why_low(evidence: Evidence, accuracy: float, settings: AccuracyParams) -> str:
     """The likeliest reason for a low test accuracy, as a hint."""
     if trained_on_raw_pixels(evidence.evaluation):
         return RAW_PIXELS_HINT
@@ -82,10 +103,10 @@ def _why_low(evidence: Evidence, accuracy: float, params: dict[str, Any]) -> str
     if divergence:
         return f"{_sentence(divergence)}. {DIVERGENCE_HINT}"
     gap = overfitting_gap(history, accuracy)
-    if gap is not None and gap > float(params.get("overfit_gap", 0.05)):
+    if gap is not None and gap > settings.overfit_gap:
         final = training_accuracy(history)[-1]
         return f"Training accuracy {final:.4f} against test accuracy {accuracy:.4f}: {OVERFITTING_HINT}"
-    rising = still_improving(history, float(params.get("min_gain", 0.005)))
+    rising = still_improving(history, settings.min_gain)
     if rising:
         return f"{_sentence(rising)}. {MORE_EPOCHS_HINT}"
     return (

@@ -4,15 +4,23 @@ A judge is a pure function ``judge(evidence, params, spec) -> Verdict``: it read
 grading run collected and decides one check. It imports no TensorFlow and has no side effects,
 so it can be unit-tested with evidence written by hand. ``grader.scoring`` turns a verdict into
 points (``fraction`` of the check's points) and a ``CheckResult``.
+
+Each judge declares the parameters it takes from its check's ``[checks.params]`` table as a
+``JudgeParams`` model in its own module, with the defaults there; ``grader.judges.JUDGE_PARAMS``
+names them, and ``grader.spec`` validates every exercise.toml against them when it loads it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Literal, Self
 
-from grader.evidence import Evidence
-from grader.spec import ExerciseSpec
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:  # grader.spec imports the judges' parameter models, so only for type hints here
+    from grader.evidence import Evidence
+    from grader.spec import ExerciseSpec
 
 VerdictStatus = Literal["passed", "failed", "error", "skipped"]
 
@@ -57,4 +65,33 @@ class Verdict:
         return cls.failed(message, hint, fraction)
 
 
-Judge = Callable[[Evidence, dict[str, Any], ExerciseSpec], Verdict]
+class JudgeParams(BaseModel):
+    """The parameters one judge takes from ``[checks.params]``: a subclass per judge, declared
+    beside it, whose fields (with their defaults) are everything the judge reads.
+
+    Unknown keys are refused (a typo must not silently fall back to a default), and values are
+    taken as TOML gives them: no string is turned into a number.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    @classmethod
+    def of(cls, params: Mapping[str, Any] | JudgeParams) -> Self:
+        """``params`` as this model: the check's table (a mapping) validated, or the model itself."""
+        if isinstance(params, cls):
+            return params
+        return cls.model_validate(dict(params))
+
+
+# A pair of numbers written as a two-element TOML array (``[0.02, 0.7]``); strict mode would
+# otherwise accept only a Python tuple, which TOML cannot write.
+NumberPair = Annotated[tuple[float, float], Field(strict=False)]
+# A shape written as a TOML array of sizes: ``[28, 28]``, ``[784]``.
+Shape = list[Annotated[int, Field(gt=0)]]
+
+
+class NoParams(JudgeParams):
+    """For a judge that takes no parameters: any key in ``[checks.params]`` is a mistake."""
+
+
+Judge = Callable[["Evidence", dict[str, Any], "ExerciseSpec"], Verdict]

@@ -83,12 +83,16 @@ def exception_cause(step: str, exc: ExceptionInfo, evidence: Evidence, spec: Exe
     already knew (``ExceptionInfo.hint``), else a general way to find the error.
     """
     diagnosis = diagnose_exception(exc, step, evidence, spec)
-    hint = diagnosis.hint if diagnosis else (exc.hint or _default_hint(step))
+    hint = diagnosis.hint if diagnosis else (exc.hint or _default_hint(step, evidence))
     name = step_label(evidence, step)
     location = _location(exc)
     at = f" at {location}" if location else ""
     in_parens = f" ({location})" if location else ""
     text = clean_message(exc.message)
+    if not text and exc.frames and exc.frames[-1].code:
+        # `assert x.shape == (60000, 28, 28)` raises an AssertionError with no message: the
+        # line itself says what failed.
+        text = f"`{exc.frames[-1].code}`"
     if exc.type in RUNNER_EXCEPTIONS:
         # "train() did not finish: ..." keeps the function's name as written.
         sentence = text if re.match(r"\w+\(", text) else text[:1].upper() + text[1:]
@@ -112,9 +116,30 @@ def _sentence_case(message: str) -> str:
     return message if re.match(r"\w+\(", message) else message[:1].upper() + message[1:]
 
 
-def _default_hint(step: str) -> str:
+def _default_hint(step: str, evidence: Evidence) -> str:
+    """How to see the whole error, in the terms of the submission's style: only a module has
+    build_model() and train() to call; a script is run, a notebook's cells are run in order,
+    a certificate file has solution_model(), and a saved model is loaded."""
+    sandbox = evidence.sandbox
+    graded_as, style = sandbox.graded_as, sandbox.style
+    if style == "notebook":
+        return (
+            "Restart your notebook's kernel and run all its cells in order (Restart & Run All): the "
+            "same error shows with its full traceback; fix the cell and line it names."
+        )
+    if graded_as == "script":
+        return f"Run your script with `python {sandbox.submission}` to see the full traceback, and fix the line it names."
+    if graded_as == "saved_model":
+        return (
+            "Load the file yourself with keras.models.load_model(...) to see the full error; save the "
+            'model again with model.save("model.keras") if it does not load.'
+        )
     if step == "import":
         return "Run your file with `python` to see the error, fix the line it names, and grade again."
+    if graded_as == "certificate":
+        label = step_label(evidence, step)
+        call = label if label.endswith("()") else "solution_model()"
+        return f"Call {call} yourself (in a notebook or a script) to see the full traceback, and fix the line it names."
     return f"Call {step}() yourself (in a notebook or a script) to see the full traceback, and fix the line it names."
 
 
@@ -203,11 +228,14 @@ TIME_LIMIT_OR_MEMORY_HINT = (
 
 def model_cause(evidence: Evidence, spec: ExerciseSpec) -> Cause | None:
     """Why there is no Keras model to inspect, or None when there is one."""
+    if evidence.facts_are_trusted:
+        return None  # the trusted evaluation loaded the model: there is one, whatever the run says
     cause = find_cause(evidence, spec, "build_model")
     if cause is not None:
         return cause
     if evidence.sandbox.final_model is None:
-        return Cause("build_model", "build_model() left no model to inspect.", "there is no model to inspect")
+        who = step_label(evidence, "build_model")
+        return Cause("build_model", _sentence_case(f"{who} left no model to inspect."), "there is no model to inspect")
     return _not_a_keras_model(evidence)
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from grader.evidence import Evidence, ModelInfo
-from grader.judges.base import Verdict
+from grader.judges.base import JudgeParams, Verdict
 from grader.judges.causes import model_cause
 from grader.judges.diagnose import BINARY_CROSSENTROPY_HINT, DIVERGENCE_HINT, METRICS_POSITIONAL_HINT, training_went_wrong
 from grader.judges.model import output_block
@@ -33,7 +35,7 @@ def _compiled_model(evidence: Evidence, spec: ExerciseSpec) -> tuple[ModelInfo |
     cause = model_cause(evidence, spec)
     if cause is not None:
         return None, cause.brief_verdict()
-    model = evidence.sandbox.final_model
+    model = evidence.graded_model  # measured from the scored file (see Evidence.graded_model)
     assert model is not None  # model_cause checked it
     if not model.compiled or not model.compile_config:
         return None, Verdict.failed("Not checked: the model is never compiled (see the compile check).")
@@ -52,6 +54,19 @@ OTHER_LOSS_HINTS = {
 }
 
 
+class LossParams(JudgeParams):
+    """``[checks.params]`` of ``judge = "loss"``."""
+
+    accepted: list[str] = Field(
+        default=["sparse_categorical_crossentropy", "categorical_crossentropy"],
+        min_length=1,
+        description="Canonical loss names that earn full marks.",
+    )
+    partial: dict[str, float] = Field(
+        default={}, description="{name = fraction}: losses that work but are not the exercise's choice."
+    )
+
+
 def judge_loss(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
     """The loss is a cross-entropy that fits the labels and the output layer.
 
@@ -68,8 +83,9 @@ def judge_loss(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -
     if model is None:
         assert verdict is not None
         return verdict
-    accepted = list(params.get("accepted", ["sparse_categorical_crossentropy", "categorical_crossentropy"]))
-    partial = {str(k): float(v) for k, v in dict(params.get("partial", {})).items()}
+    settings = LossParams.of(params)
+    accepted = list(settings.accepted)
+    partial = dict(settings.partial)
     loss = canonical_loss(model.compile_config)
     wanted = " or ".join(f'"{name}"' for name in accepted)
     if loss is None:
@@ -131,6 +147,12 @@ def _label_mismatch(loss_name: str, encoding: LabelEncoding | None) -> tuple[str
 # --- optimizer -----------------------------------------------------------------------------------
 
 
+class OptimizerParams(JudgeParams):
+    """``[checks.params]`` of ``judge = "optimizer"``."""
+
+    accepted: list[str] = Field(default=[], description="Optimizer names for full marks (any case); empty: any optimizer.")
+
+
 def judge_optimizer(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
     """The optimizer is one the exercise accepts, with a learning rate that does not diverge.
 
@@ -146,7 +168,7 @@ def judge_optimizer(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
     optimizer = canonical_optimizer(model.compile_config)
     if optimizer is None:
         return Verdict.error("The model's compile settings record no optimizer.")
-    accepted = [str(name).lower() for name in params.get("accepted", [])]
+    accepted = [name.lower() for name in OptimizerParams.of(params).accepted]
     rate = optimizer.learning_rate
     rate_text = f" (learning rate {rate:g})" if rate is not None else ""
     if accepted and optimizer.name not in accepted:
@@ -171,6 +193,16 @@ def judge_optimizer(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
 # --- accuracy metric -----------------------------------------------------------------------------
 
 
+class AccuracyMetricParams(JudgeParams):
+    """``[checks.params]`` of ``judge = "accuracy_metric"``."""
+
+    accepted: list[str] = Field(
+        default=[AUTO_ACCURACY, "sparse_categorical_accuracy", "categorical_accuracy"],
+        min_length=1,
+        description="Canonical metric names that count as reporting accuracy.",
+    )
+
+
 def judge_accuracy_metric(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
     """The model reports accuracy while it trains.
 
@@ -182,7 +214,7 @@ def judge_accuracy_metric(evidence: Evidence, params: dict[str, Any], spec: Exer
     if model is None:
         assert verdict is not None
         return verdict
-    accepted = list(params.get("accepted", [AUTO_ACCURACY, "sparse_categorical_accuracy", "categorical_accuracy"]))
+    accepted = list(AccuracyMetricParams.of(params).accepted)
     metrics = canonical_metrics(model.compile_config)
     if not metrics:
         weights = model.compile_config.get("loss_weights")

@@ -12,7 +12,18 @@ nothing when the model saw the test images while training. Everything is read fr
   hides the test split altogether);
 * ``SandboxEvidence.tampering``: code replacing ``Model.evaluate``/``predict``/... (found in the
   source by the runner). The grader tests the saved model with its own code, so this changes
-  nothing in the score; it is reported because it can only be meant to mislead.
+  nothing in the score; it is reported because it can only be meant to mislead;
+* ``EvaluationEvidence.refused``: the saved model was refused before loading (too large, two
+  inputs, a pathological graph) or stopped by the evaluation's limits;
+* ``EvaluationEvidence.test_accuracy`` against ``train_accuracy``, both measured by the trusted
+  evaluation: an honest model does about as well or better on the images it trained on, so one
+  that does clearly better on the public test split (by more than ``memorised_margin``) was
+  trained on it somewhere, e.g. at home, its weights set inside train();
+* ``SandboxEvidence.saved_weights`` against ``EvaluationEvidence.weights_digest``: the model scored
+  must be the model ``model.fit`` left, saved by the grader's code (not a ``save()`` the model's
+  class overrides). These digests come from the learner's process, so this check stops the
+  simple ways (set_weights after fit, a throw-away model's fit, an overridden save); the
+  memorisation check above does not depend on them.
 """
 
 from __future__ import annotations
@@ -20,8 +31,10 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any
 
+from pydantic import Field
+
 from grader.evidence import Evidence
-from grader.judges.base import Judge, Verdict
+from grader.judges.base import Judge, JudgeParams, Verdict
 from grader.sandbox.limits import LIMIT_HINTS, describe_limit, size_text
 from grader.spec import ExerciseSpec
 
@@ -34,6 +47,81 @@ TAMPERING_HINT = (
     "Remove the code that replaces Keras' methods: the grader tests your saved model with its "
     "own code, so it changes nothing in your grade."
 )
+
+
+MEMORISED_HINT = (
+    "Train the model in your code on the training images the grader serves, and let the grader "
+    "save the model that model.fit trained: a model trained on the test split (at home, or by "
+    "loading weights) says nothing about new images."
+)
+WEIGHTS_HINT = (
+    "Return (or keep in `model`) the model that model.fit trained, and do not change its weights "
+    "afterwards (set_weights, load_weights): the grader scores the model as training left it. To "
+    "keep the best epoch, use keras.callbacks.EarlyStopping(restore_best_weights=True)."
+)
+SAVE_HINT = (
+    "Remove the save() method from your model class (or the patch that replaces it): the grader "
+    "saves the trained model with Keras' own saving function."
+)
+# Below this accuracy on training images a model has learned next to nothing: no weights to
+# explain when model.fit never ran.
+UNTRAINED_ACCURACY = 0.5
+
+
+class IntegrityParams(JudgeParams):
+    """``[checks.params]`` of ``judge = "integrity"``."""
+
+    memorised_margin: float = Field(
+        default=0.03,
+        ge=0,
+        le=1,
+        description="Test accuracy above the accuracy on training images by more than this means the "
+        "model was trained on the (public) test split.",
+    )
+    max_params: int | None = Field(
+        default=None,
+        gt=0,
+        description="The most parameters a saved model's architecture may ask for: a larger one is "
+        "refused before loading (read by grader.pipeline for the trusted evaluation).",
+    )
+
+
+def memorised_gap(evidence: Evidence) -> float | None:
+    """Test accuracy minus accuracy on training images, both trusted; None when not measured."""
+    evaluation = evidence.evaluation
+    if evaluation.test_accuracy is None or evaluation.train_accuracy is None:
+        return None
+    return evaluation.test_accuracy - evaluation.train_accuracy
+
+
+def weights_problem(evidence: Evidence) -> str:
+    """Why the model scored is not the model ``model.fit`` left, or ""."""
+    sandbox, evaluation = evidence.sandbox, evidence.evaluation
+    record = sandbox.saved_weights
+    if record is not None and record.save_overridden:
+        return (
+            f"the model's class replaces Keras' save() ({record.save_overridden}), so the file it would "
+            "save need not be the model that was trained"
+        )
+    if sandbox.graded_as == "saved_model" or evaluation.status != "ok":
+        return ""
+    if record is None:
+        return ""  # no claim to check (a record the run could forge is no proof either way)
+    if not record.fitted:
+        if record.fit_calls_on_other_models:
+            return "the model graded is not the one model.fit trained: model.fit trained another model"
+        trained = evaluation.train_accuracy
+        if trained is not None and trained >= UNTRAINED_ACCURACY:
+            return (
+                f"model.fit never trained the model graded, yet it reaches {trained:.4f} on training images: "
+                "its weights were not learned in this run"
+            )
+        return ""
+    if evaluation.weights_digest is None or record.after_fit is None:
+        return "the weights of the model graded could not be compared with what model.fit left"
+    if evaluation.weights_digest != record.after_fit:
+        return "the weights of the model graded are not the ones model.fit left: they were changed after training"
+    return ""
 
 
 def trained_on_test_split(evidence: Evidence) -> bool:
@@ -53,6 +141,7 @@ def judge_integrity(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
     """
     sandbox = evidence.sandbox
     run = sandbox.run
+    settings = IntegrityParams.of(params)
     if run.limit_hit:
         return Verdict.failed(_limit_message(evidence), LIMIT_HINTS.get(run.limit_hit, ""))
     if not sandbox.steps:
@@ -60,6 +149,27 @@ def judge_integrity(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
             "The run left no record of your code: it ended before the grader could see anything.",
             "Run your file with `python` to check that it starts, and grade again.",
         )
+    refused = evidence.evaluation.refused
+    if refused:
+        return Verdict.failed(
+            f"The grader did not test the saved model: {refused.rstrip('.')}.",
+            "Hand in a model with one 28x28 image input and one output of one score per class, built "
+            "from Keras' built-in layers and within the exercise's size.",
+        )
+    gap = memorised_gap(evidence)
+    if gap is not None and gap > settings.memorised_margin:
+        evaluation = evidence.evaluation
+        return Verdict.failed(
+            f"The model does clearly better on the test images ({evaluation.test_accuracy:.4f}) than on the "
+            f"training images it was trained on ({evaluation.train_accuracy:.4f}, measured by the grader on "
+            f"{evaluation.n_train:,} of them): an honest model does not, so it was trained on the test split. "
+            "Its test accuracy does not count.",
+            MEMORISED_HINT,
+        )
+    problem = weights_problem(evidence)
+    if problem:
+        hint = SAVE_HINT if sandbox.saved_weights is not None and sandbox.saved_weights.save_overridden else WEIGHTS_HINT
+        return Verdict.failed(f"The model graded may not be the model your code trained: {problem}.", hint)
     if trained_on_test_split(evidence):
         return Verdict.failed(
             "Your code trained the model on the test split's images, which it found on disk: the "
@@ -105,9 +215,18 @@ def _limit_name(limit: str) -> str:
     return {"cpu": "CPU time", "file_size": "file size", "processes": "process"}.get(limit, limit)
 
 
+def integrity_settings(spec: ExerciseSpec) -> IntegrityParams:
+    """The parameters of the exercise's integrity check (defaults when it has none)."""
+    for check in spec.checks:
+        if check.judge == "integrity":
+            return IntegrityParams.of(dict(check.params))
+    return IntegrityParams()
+
+
 def counted_only_if_untouched(judge: Judge) -> Judge:
     """``judge``, except that it fails with no points when the model was trained on the test
-    split: its test accuracy then measures nothing. (The integrity check says the same.)"""
+    split (found on disk, or memorised), or is not the model ``model.fit`` left: its test
+    accuracy then measures nothing. (The integrity check says the same.)"""
 
     @wraps(judge)
     def guarded(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
@@ -117,6 +236,17 @@ def counted_only_if_untouched(judge: Judge) -> Judge:
                 "on them says nothing about new images.",
                 TEST_SPLIT_HINT,
             )
+        gap = memorised_gap(evidence)
+        if gap is not None and gap > integrity_settings(spec).memorised_margin:
+            return Verdict.failed(
+                f"Not counted: test accuracy {evidence.evaluation.test_accuracy:.4f}, clearly above the "
+                f"model's accuracy on training images ({evidence.evaluation.train_accuracy:.4f}): it was "
+                "trained on the test split (see the fair-run check).",
+                MEMORISED_HINT,
+            )
+        problem = weights_problem(evidence)
+        if problem:
+            return Verdict.failed(f"Not counted: {problem} (see the fair-run check).", WEIGHTS_HINT)
         return judge(evidence, params, spec)
 
     return guarded

@@ -1,16 +1,20 @@
 """Judges of the model ``build_model()`` returns: built, compiled, input, output, hidden layers.
 
-The structure checks read ``SandboxEvidence.final_model``: the model after training when there is
-one (a Sequential model without an ``Input`` only knows its shapes once it has seen data), else
-the model ``build_model()`` returned.
+The structure checks read ``Evidence.graded_model``: the facts the trusted evaluation measured
+from the model file it scored. Only when no model came back (the run cannot pass then) do they
+fall back on what the run recorded: the model after training when there is one (a Sequential
+model without an ``Input`` only knows its shapes once it has seen data), else the model
+``build_model()`` returned.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from grader.evidence import Evidence, ModelInfo
-from grader.judges.base import Verdict
+from grader.judges.base import JudgeParams, Shape, Verdict
 from grader.judges.causes import find_cause, model_cause
 from grader.judges.diagnose import NOT_COMPILED_HINT, missing_flatten_hint
 from grader.judges.vocabulary import (
@@ -33,7 +37,7 @@ def judge_model_built(evidence: Evidence, params: dict[str, Any], spec: Exercise
     cause = model_cause(evidence, spec)
     if cause is not None:
         return cause.verdict("build_model")
-    model = evidence.sandbox.model or evidence.sandbox.final_model
+    model = evidence.graded_model if evidence.facts_are_trusted else (evidence.sandbox.model or evidence.graded_model)
     assert model is not None  # model_cause checked it
     layers = [layer for layer in model.layers if layer.class_name != "InputLayer"]
     params_count = total_params(model)
@@ -43,6 +47,14 @@ def judge_model_built(evidence: Evidence, params: dict[str, Any], spec: Exercise
     if evidence.sandbox.graded_as != "module" and source:
         return Verdict.passed(f"{source[:1].upper()}{source[1:]} is {described}.")
     return Verdict.passed(f"build_model() returned {described}.")
+
+
+class CompiledParams(JudgeParams):
+    """``[checks.params]`` of ``judge = "compiled"``."""
+
+    compiled_in_train: float = Field(
+        default=0.5, ge=0, le=1, description="Share of the points when the model is compiled in train(), not build_model()."
+    )
 
 
 def judge_compiled(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
@@ -57,7 +69,7 @@ def judge_compiled(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpe
     sandbox = evidence.sandbox
     if sandbox.graded_as != "module":
         # Only the finished model is seen: whether it is compiled is all there is to judge.
-        if sandbox.final_model is not None and sandbox.final_model.compiled:
+        if evidence.graded_model is not None and evidence.graded_model.compiled:
             return Verdict.passed("The model is compiled.")
         if sandbox.graded_as == "saved_model":
             return Verdict.failed(
@@ -70,23 +82,35 @@ def judge_compiled(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpe
             'Compile the model before training it: model.compile(optimizer="adam", '
             'loss="sparse_categorical_crossentropy", metrics=["accuracy"]).',
         )
+    graded = evidence.graded_model
+    if evidence.facts_are_trusted and graded is not None and not graded.compiled:
+        return Verdict.failed("The model is never compiled, so Keras cannot train it.", NOT_COMPILED_HINT)
+    # When it was compiled (in build_model() or later, in train()) only the run can tell.
     returned = sandbox.model
     if returned is not None and returned.compiled:
         return Verdict.passed("build_model() returns a compiled model.")
-    trained = sandbox.trained_model
+    trained = graded if evidence.facts_are_trusted else sandbox.trained_model
     if trained is not None and trained.compiled:
         return Verdict.failed(
             "build_model() returns an uncompiled model; it is compiled later, in train().",
             "Move model.compile(...) into build_model(), just before `return model`.",
-            float(params.get("compiled_in_train", 0.5)),
+            CompiledParams.of(params).compiled_in_train,
         )
     return Verdict.failed("The model is never compiled, so Keras cannot train it.", NOT_COMPILED_HINT)
 
 
 def _model(evidence: Evidence) -> ModelInfo:
-    model = evidence.sandbox.final_model
+    model = evidence.graded_model
     assert model is not None
     return model
+
+
+class InputShapeParams(JudgeParams):
+    """``[checks.params]`` of ``judge = "input_shape"``."""
+
+    accepted: list[Shape] = Field(
+        default=DEFAULT_INPUT_SHAPES, min_length=1, description="Input shapes (without the batch size) for full marks."
+    )
 
 
 def judge_input_shape(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
@@ -94,7 +118,7 @@ def judge_input_shape(evidence: Evidence, params: dict[str, Any], spec: Exercise
     cause = model_cause(evidence, spec)
     if cause is not None:
         return cause.brief_verdict()
-    accepted = [list(shape) for shape in params.get("accepted", DEFAULT_INPUT_SHAPES)]
+    accepted = [list(shape) for shape in InputShapeParams.of(params).accepted]
     model = _model(evidence)
     shape = model.input_shape
     source = ""
@@ -135,6 +159,16 @@ def output_block(model: ModelInfo) -> Block | None:
     return found[-1] if found else None
 
 
+class OutputLayerParams(JudgeParams):
+    """``[checks.params]`` of ``judge = "output_layer"``."""
+
+    units: int = Field(default=10, gt=0, description="Units of the output layer: one per class.")
+    activation: str = Field(default="softmax", description="The output activation, as Keras names it.")
+    allow_logits: bool = Field(
+        default=False, description="A linear output with from_logits=True in the loss also earns full marks."
+    )
+
+
 def judge_output_layer(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
     """The output is one value per class (``units``, default 10) through a softmax.
 
@@ -146,8 +180,9 @@ def judge_output_layer(evidence: Evidence, params: dict[str, Any], spec: Exercis
     cause = model_cause(evidence, spec)
     if cause is not None:
         return cause.brief_verdict()
-    units_wanted = int(params.get("units", 10))
-    activation_wanted = str(params.get("activation", "softmax"))
+    settings = OutputLayerParams.of(params)
+    units_wanted = settings.units
+    activation_wanted = settings.activation
     model = _model(evidence)
     block = output_block(model)
     if block is None:
@@ -178,7 +213,7 @@ def judge_output_layer(evidence: Evidence, params: dict[str, Any], spec: Exercis
 
     activation = block.activation
     loss = canonical_loss(model.compile_config)
-    logits_ok = bool(params.get("allow_logits", False))
+    logits_ok = settings.allow_logits
     if activation == activation_wanted:
         score += 0.5
     elif activation == "linear" and loss is not None and loss.from_logits:
@@ -210,14 +245,33 @@ def _activation_problem(activation: str, wanted: str) -> str:
     return f"its activation is {activation}, not {wanted}"
 
 
+class HiddenLayer(JudgeParams):
+    """One hidden layer that ``exactly`` asks for."""
+
+    layer: str = Field(default="Dense", description="The layer kind: Dense, Conv2D, ...")
+    units: int | None = Field(default=None, gt=0, description="Its units (filters); leave out for any.")
+    activation: str = Field(default="linear", description="Its activation, as Keras names it.")
+
+
+class HiddenLayersParams(JudgeParams):
+    """``[checks.params]`` of ``judge = "hidden_layers"``: ``exactly``, or the budget keys."""
+
+    exactly: list[HiddenLayer] | None = Field(
+        default=None, description="Exactly these hidden layers, in order (the chapter's model); else any sensible one."
+    )
+    min_hidden: int = Field(default=1, ge=0, description="At least this many hidden layers.")
+    max_params: int | None = Field(default=None, gt=0, description="At most this many parameters in all; none: no budget.")
+
+
 def judge_hidden_layers(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
     """The layers between input and output.
 
     Two modes, chosen by params:
 
     * ``exactly``: a list of ``{layer, units, activation}``, e.g. the chapter's one
-      ``{layer = "Dense", units = 64, activation = "relu"}``. Partial credit: one share for the
-      number of hidden layers plus one for each matching layer type, size and activation.
+      ``{layer = "Dense", units = 64, activation = "relu"}``. A different architecture (other
+      layer types, more or fewer hidden layers: a CNN, an extra Dense layer) gets no points;
+      the same layers get one share for each matching size and activation.
     * otherwise "any sensible architecture": at least ``min_hidden`` (default 1) hidden layers,
       at least one with a nonlinear activation (stacked linear layers are still a linear model),
       and at most ``max_params`` parameters in total. A sensible model over budget gets half.
@@ -232,11 +286,12 @@ def judge_hidden_layers(evidence: Evidence, params: dict[str, Any], spec: Exerci
     found = blocks(model.layers)
     hidden = found[:-1]
     shown = ", ".join(b.describe() for b in hidden) or "none"
-    if "exactly" in params:
-        return _exact_hidden(hidden, list(params["exactly"]), shown)
+    settings = HiddenLayersParams.of(params)
+    if settings.exactly is not None:
+        return _exact_hidden(hidden, [layer.model_dump() for layer in settings.exactly], shown)
 
-    min_hidden = int(params.get("min_hidden", 1))
-    max_params = params.get("max_params")
+    min_hidden = settings.min_hidden
+    max_params = settings.max_params
     if len(hidden) < min_hidden:
         return Verdict.failed(
             f"The model has {len(hidden)} hidden layers (between input and output); at least {min_hidden} needed.",
@@ -261,13 +316,25 @@ def judge_hidden_layers(evidence: Evidence, params: dict[str, Any], spec: Exerci
 
 
 def _exact_hidden(hidden: list[Block], expected: list[dict[str, Any]], shown: str) -> Verdict:
+    """The exercise asks for one architecture (the chapter's network). A different architecture
+    (other layer types such as Conv2D, or more or fewer hidden layers) earns none of the points;
+    the same layers with another size or activation earn a share for each one that matches."""
     wanted = ", ".join(
         f"{e.get('layer', 'Dense')}({e.get('units')}, {e.get('activation', 'linear')})" for e in expected
     )
-    shares = 1 + 3 * len(expected)
-    earned = 1 if len(hidden) == len(expected) else 0
+    layers = "hidden layer" if len(expected) == 1 else "hidden layers"
+    asked = f"exactly {len(expected)} {layers}, {wanted}"
+    kinds = [block.kind for block in hidden]
+    if len(hidden) != len(expected) or any(kind != e.get("layer", "Dense") for kind, e in zip(kinds, expected)):
+        return Verdict.failed(
+            f"Hidden layers: {shown}. This is a different architecture from the one the exercise asks for: "
+            f"the chapter's network has {asked} (between Flatten and the output layer), so the "
+            "architecture points are not given, however well the model does.",
+            f"Build the chapter's network: Flatten, then {wanted}, then the output layer.",
+        )
+    shares = 2 * len(expected)
+    earned = 0
     for block, spec in zip(hidden, expected):
-        earned += block.kind == spec.get("layer", "Dense")
         earned += spec.get("units") is None or block.units == spec.get("units")
         earned += block.activation == spec.get("activation", "linear")
     if earned == shares:

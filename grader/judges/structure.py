@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from grader.evidence import ArrayInfo, Evidence
-from grader.judges.base import Verdict
+from grader.judges.base import JudgeParams, Shape, Verdict
 from grader.judges.causes import exception_cause, find_cause, model_cause
 from grader.judges.diagnose import RAW_PIXELS_HINT
 from grader.judges.vocabulary import shape_text
@@ -111,6 +113,15 @@ def _call(function: FunctionSpec) -> str:
     return f"{function.name}({', '.join(function.parameters)})"
 
 
+class LoadDataParams(JudgeParams):
+    """``[checks.params]`` of ``judge = "load_data"``."""
+
+    image_shapes: list[Shape] = Field(
+        default=[[28, 28], [28, 28, 1], [784]], min_length=1, description="Accepted shapes of one image."
+    )
+    classes: int = Field(default=10, gt=1, description="Labels must be integers 0..classes-1 (or one-hot of this width).")
+
+
 def judge_load_data(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
     """``load_data()`` returns ``((train_images, train_labels), (test_images, test_labels))``
     of 28x28 images as floats in [0, 1] and integer (or one-hot) labels.
@@ -141,8 +152,9 @@ def judge_load_data(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
             "test_labels)`. With tensorflow_datasets, load with batch_size=-1 and convert with "
             "tfds.as_numpy(...), or use tf.keras.datasets.mnist.load_data().",
         )
-    image_shapes = [list(s) for s in params.get("image_shapes", [[28, 28], [28, 28, 1], [784]])]
-    classes = int(params.get("classes", 10))
+    settings = LoadDataParams.of(params)
+    image_shapes = [list(s) for s in settings.image_shapes]
+    classes = settings.classes
     arrays = data.arrays
     names = ("train_images", "train_labels", "test_images", "test_labels")
     if any(name not in arrays for name in names):

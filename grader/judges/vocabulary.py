@@ -206,6 +206,13 @@ def canonical_metrics(compile_config: dict[str, Any]) -> list[MetricChoice]:
                 return
             found.append(MetricChoice(snake_case(name), f'"{name}"'))
             return
+        if name == "MeanMetricWrapper" and isinstance(value, dict):
+            # A metric function wrapped (Keras 3's and legacy .h5 files' way of recording
+            # metrics=["accuracy"]): judged by the function it wraps, else by its name.
+            wrapped = _wrapped_metric(value)
+            if wrapped is not None:
+                found.append(wrapped)
+                return
         canonical = snake_case(name)
         if canonical == "accuracy":
             canonical = ELEMENTWISE_ACCURACY
@@ -214,6 +221,24 @@ def canonical_metrics(compile_config: dict[str, Any]) -> list[MetricChoice]:
     visit(compile_config.get("metrics"))
     visit(compile_config.get("weighted_metrics"))
     return found
+
+
+def _wrapped_metric(value: dict[str, Any]) -> MetricChoice | None:
+    """The metric a ``MeanMetricWrapper`` computes: its ``fn`` (a name, or a serialised
+    function), else its ``name`` ("accuracy", "acc": the accuracy Keras picked for the labels)."""
+    config = value.get("config") if isinstance(value.get("config"), dict) else {}
+    fn, _ = _serialised_name(config.get("fn"))
+    label = config.get("name") if isinstance(config.get("name"), str) else ""
+    if fn:
+        canonical = snake_case(fn)
+        if canonical in ("accuracy", "acc"):
+            canonical = ELEMENTWISE_ACCURACY if label.lower() not in ("accuracy", "acc") else AUTO_ACCURACY
+        return MetricChoice(canonical, f"MeanMetricWrapper({fn})")
+    if label.lower() in ("accuracy", "acc"):
+        return MetricChoice(AUTO_ACCURACY, f'MeanMetricWrapper(name="{label}")')
+    if label:
+        return MetricChoice(snake_case(label), f'MeanMetricWrapper(name="{label}")')
+    return None
 
 
 # --- optimizers --------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from grader.safe_text import printable
+
 STAGE_TEXT = {
     "data": "Loading the dataset",
     "tensorflow": "Starting TensorFlow",
@@ -42,8 +44,14 @@ STAGE_TEXT = {
 }
 
 
+MAX_NAME_CHARS = 64  # a stage or metric name longer than this is cut
+
+
 def stage_text(stage: Any) -> str:
-    return STAGE_TEXT.get(str(stage), f"Running {stage}")
+    known = STAGE_TEXT.get(str(stage))
+    if known is not None:
+        return known
+    return f"Running {printable(stage, keep_newlines=False, limit=MAX_NAME_CHARS)}"
 
 
 def format_logs(logs: Mapping[str, Any]) -> str:
@@ -55,12 +63,15 @@ def format_logs(logs: Mapping[str, Any]) -> str:
         base = key[4:] if validation else key
         return (int(validation), 0 if base == "loss" else 1 if "acc" in base else 2, base)
 
-    return ", ".join(f"{key} {_number(key, logs[key])}" for key in sorted(logs, key=order))
+    return ", ".join(
+        f"{printable(key, keep_newlines=False, limit=MAX_NAME_CHARS)} {_number(key, logs[key])}"
+        for key in sorted(logs, key=lambda key: order(str(key)))
+    )
 
 
 def _number(key: str, value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
+        return printable(value, keep_newlines=False, limit=MAX_NAME_CHARS)
     if math.isnan(value) or math.isinf(value):
         return str(value)  # a diverged loss shows as "nan", which is exactly what to notice
     # Loss and accuracy as Keras prints them; anything else (a learning rate of 0.001) keeps
@@ -175,7 +186,7 @@ class ProgressDisplay:
                 return
             if event.get("event") == "epoch":
                 for line in lines:
-                    self._progress.console.print(Text(line), highlight=False)
+                    self._progress.console.print(Text(printable(line, keep_newlines=False)), highlight=False)
             self._refresh()
 
     def _refresh(self) -> None:
@@ -195,9 +206,10 @@ class ProgressDisplay:
         task.finished_time = None  # a "finished" task freezes its elapsed time; grading goes on
 
     def _print_plain(self, line: str) -> None:
-        # Elapsed time on every line: in a CI log it shows where the time went.
+        # Elapsed time on every line: in a CI log it shows where the time went. The line went
+        # through printable() piece by piece already; once more for the whole costs nothing.
         elapsed = self.clock() - self.started
-        self.console.print(Text(f"[{elapsed:6.1f} s] {line}"), highlight=False, soft_wrap=True)
+        self.console.print(Text(f"[{elapsed:6.1f} s] {printable(line, keep_newlines=False)}"), highlight=False, soft_wrap=True)
 
 
 def _short_metrics(logs: Mapping[str, Any]) -> str:

@@ -32,7 +32,10 @@ from typing import Any
 
 import jinja2
 
+from grader.atomic import write_atomically
+from grader.judges.vocabulary import ACTIVATION_ALIASES, ACTIVATION_LAYERS, canonical_activation
 from grader.result import CheckResult, GradeResult
+from grader.safe_text import printable
 from grader.spec import templates_root
 
 STATUS_MARK = {"passed": "\u2714", "failed": "\u2718", "error": "!", "skipped": "\u2013"}
@@ -45,9 +48,6 @@ OUTPUT_HEAD_LINES = 60
 OUTPUT_MAX_LINE_CHARS = 400
 MOST_CONFUSED = 5
 FIGURE_NAMES = ("accuracy_curve", "loss_curve", "confusion_matrix", "predictions")
-
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 # --------------------------------------------------------------------------------------------
@@ -116,84 +116,221 @@ class ReportContext:
     notes: list[str]
     flagged: list[dict[str, Any]]
     figure_notes: dict[str, str] = field(default_factory=dict)
+    submission: str = ""  # the submission's path, printable (a learner names their own files)
 
 
 def report_context(result: GradeResult) -> ReportContext:
-    """Everything the templates show, computed from the result alone."""
-    details = result.details or {}
-    # Defaults for every key the templates read, so a result from an older grader (or a
-    # hand-written one) renders instead of failing on a missing key.
-    model = _with_defaults(details.get("model"), MODEL_DEFAULTS)
-    evaluation = _with_defaults(details.get("evaluation"), EVALUATION_DEFAULTS)
-    history = {str(k): [_float(x) for x in v] for k, v in (details.get("history") or {}).items() if v}
-    class_names = [row.get("name", str(row.get("label"))) for row in (evaluation or {}).get("per_class", [])]
-    counts = {status: sum(c.status == status for c in result.checks) for status in ("error", "failed", "skipped", "passed")}
+    """Everything the templates show, computed from the result alone.
+
+    Never raises on what ``details`` holds: it is evidence in whatever shape the grader that
+    wrote it used (an older grader, a newer one, a hand-written result, any config Keras can
+    serialise), so every value is checked for its type here and the templates get plain,
+    well-typed view data. A report with a section left empty is better than no report."""
+    details = _mapping(result.details)
+    model = model_view(_model_details(details))
+    evaluation = evaluation_view(details.get("evaluation"))
+    history = history_view(details.get("history"))
+    class_rows_ = class_rows(evaluation) if evaluation else []
+    class_names = [row.name for row in class_rows_]
+    checks = [_check_view(check) for check in result.checks if isinstance(check, CheckResult)]
+    counts = {status: sum(c.status == status for c in checks) for status in ("error", "failed", "skipped", "passed")}
     columns = sorted(history, key=_history_column_order)
     epochs = max((len(v) for v in history.values()), default=0)
     rows = [(i + 1, [history[key][i] if i < len(history[key]) else None for key in columns]) for i in range(epochs)]
-    notes = [str(n) for n in details.get("notes") or []]
+    notes = [printable(n) for n in _list(details.get("notes"))]
     if details.get("limit_hit"):
-        notes.insert(0, f"Your code was stopped by the grader's {details['limit_hit']} limit.")
+        notes.insert(0, f"Your code was stopped by the grader's {printable(details['limit_hit'])} limit.")
+    errors = [error_view(e) for e in _list(details.get("errors")) if isinstance(e, Mapping)]
     layers = layer_rows(model) if model else []
     return ReportContext(
         result=result,
-        checks=ordered_checks(result.checks),
+        checks=ordered_checks(checks),
         status_counts=counts,
         graded_at=_format_timestamp(details.get("graded_at")),
-        tensorflow_version=details.get("tensorflow_version"),
+        tensorflow_version=printable(details["tensorflow_version"]) if details.get("tensorflow_version") else None,
         is_quiz=result.style == "quiz",
         model=model,
         layers=layers,
         total_arithmetic=total_arithmetic(layers, (model or {}).get("total_params")),
-        compile_rows=compile_summary((model or {}).get("compile_config") or {}),
+        compile_rows=compile_summary((model or {}).get("compile_config")),
         history=history,
         history_rows=rows,
         history_columns=columns,
         has_validation=any(key.startswith("val_") for key in columns),
-        history_note=_why_no_history(details.get("errors") or []),
+        history_note=_why_no_history(errors),
         evaluation=evaluation,
-        class_rows=class_rows(evaluation) if evaluation else [],
+        class_rows=class_rows_,
         confused=most_confused((evaluation or {}).get("confusion") or [], class_names),
-        samples=[
-            {
-                **sample,
-                "right": sample.get("predicted") == sample.get("true"),
-                "predicted_name": _name(class_names, sample.get("predicted")),
-                "true_name": _name(class_names, sample.get("true")),
-            }
-            for sample in (evaluation or {}).get("sample_predictions") or []
-        ],
-        errors=[_with_defaults(e, ERROR_DEFAULTS) for e in details.get("errors") or []],
-        output=clean_output(details.get("output") or "", int(details.get("output_truncated_bytes") or 0)),
+        samples=[sample_view(sample, class_names) for sample in _list((evaluation or {}).get("sample_predictions")) if isinstance(sample, Mapping)],
+        errors=errors,
+        output=clean_output(details.get("output") or "", _int(details.get("output_truncated_bytes"))),
         notes=notes,
-        flagged=[_with_defaults(f, FLAG_DEFAULTS) for f in details.get("flagged_for_review") or []],
+        flagged=[flag_view(f) for f in _list(details.get("flagged_for_review")) if isinstance(f, Mapping)],
+        submission=_text(result.submission, one_line=True),
     )
 
 
-MODEL_DEFAULTS: dict[str, Any] = {
-    "returned_type": "", "is_keras_model": True, "built": True, "compiled": False, "input_shape": None,
-    "output_shape": None, "layers": [], "total_params": None, "compile_config": {}, "summary": "",
-}
-EVALUATION_DEFAULTS: dict[str, Any] = {
-    "status": "ok", "error": "", "test_accuracy": None, "n_test": 0, "input_scaling": None,
-    "per_class": [], "confusion": [], "sample_predictions": [],
-}
-ERROR_DEFAULTS: dict[str, Any] = {"step": "?", "type": "Exception", "message": "", "frames": [], "traceback": ""}
-FLAG_DEFAULTS: dict[str, Any] = {"id": "", "title": "", "prompt": "", "answer": "", "rubric_found": [], "rubric_missing": []}
+# --- reading details defensively ------------------------------------------------------------
 
 
-def _with_defaults(data: Any, defaults: Mapping[str, Any]) -> dict[str, Any] | None:
-    if not isinstance(data, Mapping) or not data:
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def _int(value: Any, default: int = 0) -> int:
+    """An integer count from evidence; ``default`` for anything that is not a finite number."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(float(value))
+        except ValueError:
+            return default
+    return default
+
+
+def _int_or_none(value: Any) -> int | None:
+    return _int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) else None
+
+
+def _float_or_none(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return {**defaults, **data}
+    return float(value) if math.isfinite(value) else None
 
 
 def _float(value: Any) -> float:
     # A diverged loss arrives as NaN (or None from an odd callback); it still gets a row.
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return math.nan
+
+
+def _text(value: Any, *, one_line: bool = False) -> str:
+    """Learner-influenced text as the report may show it (see grader.safe_text)."""
+    return "" if value is None else printable(value, keep_newlines=not one_line)
+
+
+def _shape(value: Any) -> list[int | None] | None:
+    """A shape without the batch axis: ``[28, 28]``; None when ``value`` is not one (a
+    multi-output layer gives a list of shapes, which the report does not draw)."""
+    if not isinstance(value, (list, tuple)):
+        return None
+    if not all(d is None or (isinstance(d, int) and not isinstance(d, bool)) for d in value):
+        return None
+    return list(value)
+
+
+def _model_details(details: Mapping[str, Any]) -> Any:
+    """The model facts: ``details["model"]``, or the trusted evaluator's facts about the model
+    it tested when a grader records them there instead (both shapes render)."""
+    model = details.get("model")
+    if isinstance(model, Mapping) and model:
+        return model
+    evaluation = _mapping(details.get("evaluation"))
+    for key in ("model", "architecture"):
+        if isinstance(evaluation.get(key), Mapping) and evaluation[key]:
+            return evaluation[key]
+    return None
+
+
+def model_view(data: Any) -> dict[str, Any] | None:
+    """The model facts the templates read, each of the type they expect."""
+    if not isinstance(data, Mapping) or not data:
+        return None
+    return {
+        "returned_type": _text(data.get("returned_type"), one_line=True),
+        "is_keras_model": bool(data.get("is_keras_model", True)),
+        "built": bool(data.get("built", True)),
+        "compiled": bool(data.get("compiled", False)),
+        "input_shape": _shape(data.get("input_shape")),
+        "output_shape": _shape(data.get("output_shape")),
+        "layers": [layer for layer in _list(data.get("layers")) if isinstance(layer, Mapping)],
+        "total_params": _int_or_none(data.get("total_params")),
+        "compile_config": _mapping(data.get("compile_config")),
+        "summary": _text(data.get("summary")),
+    }
+
+
+def evaluation_view(data: Any) -> dict[str, Any] | None:
+    if not isinstance(data, Mapping) or not data:
+        return None
+    confusion = [[_int(count) for count in row] for row in _list(data.get("confusion")) if isinstance(row, (list, tuple))]
+    scaling = data.get("input_scaling")
+    return {
+        "status": str(data.get("status", "ok")),
+        "error": _text(data.get("error"), one_line=True),
+        "test_accuracy": _float_or_none(data.get("test_accuracy")),
+        "n_test": _int(data.get("n_test")),
+        "input_scaling": scaling if isinstance(scaling, str) else None,
+        "per_class": [row for row in _list(data.get("per_class")) if isinstance(row, Mapping)],
+        "confusion": confusion,
+        "sample_predictions": _list(data.get("sample_predictions")),
+    }
+
+
+def history_view(data: Any) -> dict[str, list[float]]:
+    """``{"loss": [...], "accuracy": [...]}``: one list of numbers per series that has any."""
+    history: dict[str, list[float]] = {}
+    for key, series in _mapping(data).items():
+        values = [_float(x) for x in _list(series)]
+        if values:
+            history[_text(key, one_line=True)] = values
+    return history
+
+
+def error_view(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "step": _text(data.get("step") or "?", one_line=True),
+        "type": _text(data.get("type") or "Exception", one_line=True),
+        "message": _text(data.get("message")),
+        "traceback": _text(data.get("traceback")),
+    }
+
+
+def flag_view(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": _text(data.get("id"), one_line=True),
+        "title": _text(data.get("title"), one_line=True),
+        "prompt": _text(data.get("prompt")),
+        "answer": _text(data.get("answer")),
+        "rubric_found": [_text(x, one_line=True) for x in _list(data.get("rubric_found"))],
+        "rubric_missing": [_text(x, one_line=True) for x in _list(data.get("rubric_missing"))],
+    }
+
+
+def sample_view(sample: Mapping[str, Any], class_names: Sequence[str]) -> dict[str, Any]:
+    predicted, true = sample.get("predicted"), sample.get("true")
+    return {
+        "index": _int_or_none(sample.get("index")),
+        "predicted": predicted,
+        "true": true,
+        "right": predicted == true,
+        "predicted_name": _text(_name(class_names, predicted), one_line=True),
+        "true_name": _text(_name(class_names, true), one_line=True),
+    }
+
+
+def _check_view(check: CheckResult) -> CheckResult:
+    """The check with its text made printable and its points numbers (a judge's message can
+    quote learner code or a Keras message)."""
+    status = check.status if check.status in STATUS_MARK else "error"
+    return CheckResult(
+        id=_text(check.id, one_line=True),
+        name=_text(check.name, one_line=True),
+        status=status,
+        score=_float_or_none(check.score) or 0.0,
+        max_score=_float_or_none(check.max_score) or 0.0,
+        message=_text(check.message),
+        hint=_text(check.hint),
+    )
 
 
 def _why_no_history(errors: Sequence[Mapping[str, Any]]) -> str:
@@ -232,24 +369,27 @@ def layer_rows(model: Mapping[str, Any]) -> list[LayerRow]:
     flows into it, and only shown when it reproduces the parameter count Keras reported: for a
     layer we cannot explain (a branchy functional model, a custom layer) the count stands alone."""
     rows = []
-    incoming = model.get("input_shape")
-    for layer in model.get("layers") or []:
-        config = layer.get("config") or {}
-        params = int(layer.get("params") or 0)
-        formula = parameter_formula(layer.get("class_name", ""), config, incoming)
+    incoming = _shape(model.get("input_shape"))
+    for layer in _list(model.get("layers")):
+        if not isinstance(layer, Mapping):
+            continue
+        config = _mapping(layer.get("config"))
+        class_name = _text(layer.get("class_name"), one_line=True)
+        params = _int(layer.get("params"))
+        formula = parameter_formula(class_name, config, incoming)
         arithmetic = ""
         if formula is not None:
             terms, value = formula
             if value == params and params > 0:
                 arithmetic = f"{terms} = {params:,}"
-        output_shape = layer.get("output_shape")
+        output_shape = _shape(layer.get("output_shape"))
         rows.append(
             LayerRow(
-                name=str(layer.get("name", "")),
-                class_name=str(layer.get("class_name", "")),
+                name=_text(layer.get("name", ""), one_line=True),
+                class_name=class_name,
                 output_shape=_shape_text(output_shape),
                 params=params,
-                activation=_activation(layer.get("class_name", ""), config),
+                activation=_activation(class_name, config),
                 arithmetic=arithmetic,
             )
         )
@@ -263,25 +403,31 @@ def parameter_formula(
 ) -> tuple[str, int] | None:
     """``("784 × 64 + 64", 50240)`` for a layer whose weights follow from its config and input."""
     inputs = incoming[-1] if incoming else None
+    if not _is_count(inputs):
+        inputs = None
     bias = bool(config.get("use_bias", True))
-    if class_name == "Dense" and isinstance(inputs, int) and isinstance(config.get("units"), int):
+    if class_name == "Dense" and inputs is not None and _is_count(config.get("units")):
         units = config["units"]
         return _formula([inputs, units], units if bias else 0)
-    if class_name in ("Conv1D", "Conv2D", "Conv3D") and isinstance(inputs, int) and isinstance(config.get("filters"), int):
+    if class_name in ("Conv1D", "Conv2D", "Conv3D") and inputs is not None and _is_count(config.get("filters")):
         kernel = config.get("kernel_size")
         kernel = list(kernel) if isinstance(kernel, (list, tuple)) else [kernel]
-        if not all(isinstance(k, int) for k in kernel):
+        groups = config.get("groups") or 1
+        if not all(_is_count(k) for k in kernel) or not _is_count(groups):
             return None
-        groups = int(config.get("groups") or 1)
         filters = config["filters"]
         return _formula([*kernel, inputs // groups, filters], filters if bias else 0)
-    if class_name == "BatchNormalization" and isinstance(inputs, int):
+    if class_name == "BatchNormalization" and inputs is not None:
         # gamma and beta (when scale/center) plus the moving mean and variance.
         per_channel = 2 + bool(config.get("scale", True)) + bool(config.get("center", True))
         return _formula([per_channel, inputs], 0)
-    if class_name == "Embedding" and isinstance(config.get("input_dim"), int) and isinstance(config.get("output_dim"), int):
+    if class_name == "Embedding" and _is_count(config.get("input_dim")) and _is_count(config.get("output_dim")):
         return _formula([config["input_dim"], config["output_dim"]], 0)
     return None
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _formula(factors: Sequence[int], bias: int) -> tuple[str, int]:
@@ -300,21 +446,54 @@ def total_arithmetic(layers: Sequence[LayerRow], total: int | None) -> str:
     return " + ".join(f"{c:,}" for c in counts) + f" = {total:,}"
 
 
-def compile_summary(config: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """``[("optimizer", "adam"), ("loss", "sparse_categorical_crossentropy"), ...]`` from
-    ``model.get_compile_config()``, where objects are serialised as class-name dicts."""
+def compile_summary(config: Any) -> list[tuple[str, str]]:
+    """``[("optimizer", "Adam (learning rate 0.001)"), ("loss", "sparse_categorical_crossentropy"), ...]``
+    from ``model.get_compile_config()``.
 
-    def describe(value: Any) -> str:
-        if isinstance(value, Mapping):
-            name = str(value.get("class_name") or value.get("config", {}).get("name") or "?")
-            rate = (value.get("config") or {}).get("learning_rate")
-            return f"{name} (learning rate {rate:g})" if isinstance(rate, (int, float)) else name
-        if isinstance(value, (list, tuple)):
-            return ", ".join(describe(v) for v in value if v is not None)
-        return str(value)
-
+    Keras serialises each setting in one of several shapes (measured with Keras 3.15): a string
+    as written (``"adam"``); an object as ``{"class_name": "Adam", "config": {...}}``; a plain
+    function (``tf.losses.sparse_categorical_crossentropy``) as ``{"class_name": "function",
+    "config": "sparse_categorical_crossentropy"}``, where ``config`` is a *string*; a legacy
+    ``.h5`` file's metrics as nested lists of ``MeanMetricWrapper`` objects; a multi-output
+    model's as ``{"output_name": ...}``. Every shape is described, anything else shown as text."""
+    config = _mapping(config)
     keys = ("optimizer", "loss", "metrics")
-    return [(key, describe(config[key])) for key in keys if config.get(key) not in (None, [], "")]
+    return [(key, _describe_setting(config[key])) for key in keys if config.get(key) not in (None, [], "", {})]
+
+
+def _describe_setting(value: Any, depth: int = 0) -> str:
+    if depth > 8:  # a config nested this deep is not something Keras writes
+        return "..."
+    if isinstance(value, Mapping):
+        if "class_name" not in value:  # {"output_name": setting} of a multi-output model
+            return ", ".join(f"{_text(k, one_line=True)}: {_describe_setting(v, depth + 1)}" for k, v in value.items())
+        name = serialised_name(value)
+        inner = value.get("config")
+        rate = inner.get("learning_rate") if isinstance(inner, Mapping) else None
+        if isinstance(rate, Mapping):  # a schedule: its starting rate
+            rate = _mapping(rate.get("config")).get("initial_learning_rate")
+        rate = _float_or_none(rate)
+        return f"{name} (learning rate {rate:g})" if rate is not None else name
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_describe_setting(v, depth + 1) for v in value if v is not None)
+    return _text(value, one_line=True)
+
+
+def serialised_name(value: Mapping[str, Any]) -> str:
+    """The name a learner would recognise in one serialised Keras object: the function's name
+    for a plain function, the wrapped function's for a legacy ``MeanMetricWrapper``, else the
+    class name."""
+    class_name = value.get("class_name")
+    inner = value.get("config")
+    if class_name == "function" and isinstance(inner, str):
+        return _text(ACTIVATION_ALIASES.get(inner, inner), one_line=True)
+    if isinstance(inner, Mapping) and class_name == "MeanMetricWrapper" and isinstance(inner.get("name"), str):
+        return _text(inner["name"], one_line=True)
+    if isinstance(class_name, str) and class_name:
+        return _text(class_name, one_line=True)
+    if isinstance(inner, Mapping) and isinstance(inner.get("name"), str):
+        return _text(inner["name"], one_line=True)
+    return "?"
 
 
 def _shape_text(shape: Sequence[int | None] | None) -> str:
@@ -325,35 +504,37 @@ def _shape_text(shape: Sequence[int | None] | None) -> str:
 
 
 def _activation(class_name: str, config: Mapping[str, Any]) -> str:
-    if class_name == "Softmax":
-        return "softmax"
-    if class_name == "ReLU":
-        return "relu"
-    value = config.get("activation")
-    if isinstance(value, Mapping):  # a serialised object: {"class_name": ..., "config": ...}
-        value = value.get("config", {}).get("name") or value.get("class_name")
-    return str(value) if value not in (None, "") else ""
+    """The activation a layer applies, as the learner would name it: ``"relu"`` whether they
+    wrote ``"relu"``, ``tf.nn.relu`` or ``keras.activations.relu``; ``"softmax"`` for
+    ``tf.nn.softmax`` (which serialises as "softmax_v2"); "" for a layer without one."""
+    if class_name in ACTIVATION_LAYERS:
+        return ACTIVATION_LAYERS[class_name]
+    if "activation" not in config or config.get("activation") in (None, ""):
+        return ""
+    return _text(canonical_activation(config.get("activation")), one_line=True)
 
 
 # --- test results -------------------------------------------------------------------------
 
 
 def class_rows(evaluation: Mapping[str, Any]) -> list[ClassRow]:
-    confusion = evaluation.get("confusion") or []
+    confusion = _list(evaluation.get("confusion"))
     rows = []
-    for figures in evaluation.get("per_class") or []:
-        label = int(figures.get("label", len(rows)))
+    for figures in _list(evaluation.get("per_class")):
+        if not isinstance(figures, Mapping):
+            continue
+        label = _int(figures.get("label", len(rows)), default=len(rows))
         correct = None
-        if 0 <= label < len(confusion) and label < len(confusion[label]):
-            correct = int(confusion[label][label])
+        if 0 <= label < len(confusion) and isinstance(confusion[label], (list, tuple)) and label < len(confusion[label]):
+            correct = _int(confusion[label][label])
         rows.append(
             ClassRow(
                 label=label,
-                name=str(figures.get("name", label)),
-                support=int(figures.get("support") or 0),
+                name=_text(figures.get("name", label), one_line=True),
+                support=_int(figures.get("support")),
                 correct=correct,
-                precision=float(figures.get("precision") or 0.0),
-                recall=float(figures.get("recall") or 0.0),
+                precision=_float_or_none(figures.get("precision")) or 0.0,
+                recall=_float_or_none(figures.get("recall")) or 0.0,
             )
         )
     return rows
@@ -365,9 +546,10 @@ def most_confused(
     """The largest off-diagonal cells: which class the model takes for which, and how often.
     Ties break by class order so the list is the same on every run."""
     cells = []
-    for true, row in enumerate(confusion):
-        support = sum(row)
-        for predicted, count in enumerate(row):
+    for true, row in enumerate(_list(confusion)):
+        counts = [_int(count) for count in _list(row)]
+        support = sum(counts)
+        for predicted, count in enumerate(counts):
             if true != predicted and count > 0:
                 cells.append((-count, true, predicted, support))
     cells.sort()
@@ -376,30 +558,31 @@ def most_confused(
             true_name=_name(class_names, true),
             predicted_name=_name(class_names, predicted),
             count=-negative,
-            share=-negative / support if support else 0.0,
+            share=-negative / support if support > 0 else 0.0,
         )
         for negative, true, predicted, support in cells[:top]
     ]
 
 
 def _name(class_names: Sequence[str], label: Any) -> str:
-    if isinstance(label, int) and 0 <= label < len(class_names):
+    if isinstance(label, int) and not isinstance(label, bool) and 0 <= label < len(class_names):
         return class_names[label]
-    return str(label)
+    return _text(label, one_line=True)
 
 
 # --- learner output -----------------------------------------------------------------------
 
 
-def clean_output(text: str, truncated_bytes: int = 0) -> OutputView:
+def clean_output(text: Any, truncated_bytes: int = 0) -> OutputView:
     """Learner output as a terminal would have shown it, bounded for the report.
 
     Keras progress bars redraw a line with carriage returns and colour it with ANSI codes; kept
     raw they fill pages with half-drawn bars. So each line keeps only what was drawn last, escape
-    sequences and other control characters go, and long output keeps its head and tail."""
-    text = _ANSI.sub("", text.replace("\r\n", "\n"))
-    lines = [line.rsplit("\r", 1)[-1] for line in text.split("\n")]
-    lines = [_CONTROL.sub("\ufffd", line) for line in lines]
+    sequences and other control characters go (``grader.safe_text.printable``), and long output
+    keeps its head and tail."""
+    text = text if isinstance(text, str) else ("" if text is None else str(text))
+    lines = [line.rsplit("\r", 1)[-1] for line in text.replace("\r\n", "\n").split("\n")]
+    lines = [printable(line, keep_newlines=False) for line in lines]
     lines = [line if len(line) <= OUTPUT_MAX_LINE_CHARS else line[:OUTPUT_MAX_LINE_CHARS] + " \u2026" for line in lines]
     while lines and not lines[-1].strip():
         lines.pop()
@@ -408,7 +591,7 @@ def clean_output(text: str, truncated_bytes: int = 0) -> OutputView:
         tail = OUTPUT_MAX_LINES - OUTPUT_HEAD_LINES
         omitted = len(lines) - OUTPUT_MAX_LINES
         lines = [*lines[:OUTPUT_HEAD_LINES], f"\u2026 {omitted:,} lines left out \u2026", *lines[-tail:]]
-    return OutputView(text="\n".join(lines), omitted_lines=omitted, truncated_bytes=truncated_bytes)
+    return OutputView(text="\n".join(lines), omitted_lines=omitted, truncated_bytes=max(0, _int(truncated_bytes)))
 
 
 def _format_timestamp(value: Any) -> str:
@@ -430,28 +613,37 @@ def _format_timestamp(value: Any) -> str:
 
 
 def build_figures(context: ReportContext, dataset: Any, dataset_name: str | None, data_dir: Path | None) -> dict[str, bytes]:
-    """PNG bytes by figure name; a figure that cannot be drawn gets a note instead."""
+    """PNG bytes by figure name; a figure that cannot be drawn gets a note instead.
+
+    A figure illustrates numbers the report also writes out, so a figure that fails to draw
+    (odd data, a matplotlib problem) is left out with a note and never costs the report."""
     from grader.render import plots
 
     figures: dict[str, bytes] = {}
-    accuracy_key, loss_key = plots.metric_keys(context.history)
-    for name, key, title in (("accuracy_curve", accuracy_key, "Accuracy"), ("loss_curve", loss_key, "Loss")):
-        png = plots.training_curve(context.history, key, title) if key else None
+
+    def draw(name: str, make: Any) -> None:
+        try:
+            png = make()
+        except Exception as exc:  # noqa: BLE001 - see above: the report goes on without it
+            context.figure_notes[name] = f"the figure could not be drawn ({type(exc).__name__})"
+            return
         if png:
             figures[name] = png
+
+    accuracy_key, loss_key = plots.metric_keys(context.history)
+    for name, key, title in (("accuracy_curve", accuracy_key, "Accuracy"), ("loss_curve", loss_key, "Loss")):
+        if key:
+            draw(name, lambda key=key, title=title: plots.training_curve(context.history, key, title))
     evaluation = context.evaluation or {}
     names = [row.name for row in context.class_rows]
     if evaluation.get("confusion"):
-        png = plots.confusion_heatmap(evaluation["confusion"], names)
-        if png:
-            figures["confusion_matrix"] = png
+        draw("confusion_matrix", lambda: plots.confusion_heatmap(evaluation["confusion"], names))
     if context.samples:
         images, why_not = _sample_images(context.samples, dataset, dataset_name, data_dir)
-        png = plots.prediction_grid(images, context.samples, names or _dataset_names(dataset)) if images else None
-        if png:
-            figures["predictions"] = png
-        else:
-            context.figure_notes["predictions"] = why_not or "the test images could not be drawn"
+        if images:
+            draw("predictions", lambda: plots.prediction_grid(images, context.samples, names or _dataset_names(dataset)))
+        if "predictions" not in figures:
+            context.figure_notes.setdefault("predictions", why_not or "the test images could not be drawn")
     return figures
 
 
@@ -547,18 +739,47 @@ def _finalize_markdown(value: Any) -> Any:
     return markdown_escape(value)
 
 
+# The number filters are total: a value that is not a number (None from an older result, a
+# string from a hand-written one) is shown as it is, never turned into a failed report.
+
+
 def _seconds(value: Any) -> str:
-    if value is None:
-        return ""
+    number = _float_or_none(value)
+    if number is None:
+        return "" if value is None else _text(value, one_line=True)
     # A quiz takes hundredths of a second; "0.0 s" would read as "not measured".
-    return f"{float(value):.2f} s" if float(value) < 1 else f"{float(value):.1f} s"
+    return f"{number:.2f} s" if number < 1 else f"{number:.1f} s"
+
+
+def _points(value: Any) -> str:
+    number = _float_or_none(value)
+    return f"{number:g}" if number is not None else _text(value, one_line=True)
+
+
+def _fixed(value: Any, places: int = 4) -> str:
+    number = _float_or_none(value)
+    if number is None:
+        return "" if value is None else _text(value, one_line=True)
+    return f"{number:.{places}f}"
+
+
+def _percent(value: Any, places: int = 1) -> str:
+    number = _float_or_none(value)
+    if number is None:
+        return "" if value is None else _text(value, one_line=True)
+    return f"{100 * number:.{places}f}%"
+
+
+def _thousands(value: Any) -> str:
+    number = _float_or_none(value)
+    return f"{int(number):,}" if number is not None else ("" if value is None else _text(value, one_line=True))
 
 
 def _common_filters(env: jinja2.Environment) -> None:
-    env.filters["points"] = lambda value: f"{float(value):g}"
-    env.filters["fixed"] = lambda value, places=4: "" if value is None else f"{float(value):.{places}f}"
-    env.filters["percent"] = lambda value, places=1: "" if value is None else f"{100 * float(value):.{places}f}%"
-    env.filters["thousands"] = lambda value: f"{int(value):,}"
+    env.filters["points"] = _points
+    env.filters["fixed"] = _fixed
+    env.filters["percent"] = _percent
+    env.filters["thousands"] = _thousands
     env.filters["seconds"] = _seconds
     env.globals["STATUS_MARK"] = STATUS_MARK
 
@@ -598,6 +819,22 @@ def render_markdown(context: ReportContext, figure_paths: Mapping[str, str]) -> 
 # --------------------------------------------------------------------------------------------
 
 
+class ReportNotWritten(Exception):
+    """One or both reports could not be written. The grade stands; the caller says which.
+
+    ``failed`` maps each report that is missing (``"html"``, ``"md"``) to the reason, in words a
+    user can act on; ``written`` holds the files that were written. A report that failed left
+    no file from an earlier run in its place, so nobody opens an out-of-date report."""
+
+    def __init__(self, failed: dict[str, str], written: dict[str, Path]) -> None:
+        self.failed = failed
+        self.written = written
+        super().__init__("; ".join(f"{REPORT_NAMES[kind]}: {why}" for kind, why in failed.items()))
+
+
+REPORT_NAMES = {"html": "report.html", "md": "report.md"}
+
+
 def render_reports(
     result: GradeResult, out_dir: Path, *, dataset: Any = None, data_dir: Path | None = None
 ) -> dict[str, Path]:
@@ -607,30 +844,79 @@ def render_reports(
     for the prediction grid; without it the dataset named in the result is loaded (from
     ``data_dir`` when given), and when that fails the grid is left out with a note.
     Returns the written files by kind: ``html``, ``md`` and one entry per figure.
+
+    Each file is written beside its target and renamed into place (``grader.atomic``), so a
+    reader sees the old report or the new one, never half of one. When a report cannot be
+    rendered or written, the other is still written, the old file of the failed one is
+    removed, and ``ReportNotWritten`` says which failed and why.
     """
     out_dir = Path(out_dir)
-    context = report_context(result)
-    figures = build_figures(context, dataset, (result.details or {}).get("dataset"), data_dir)
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    figure_dir = out_dir / "figures"
+    html_path, md_path = out_dir / "report.html", out_dir / "report.md"
+    targets = {"html": html_path, "md": md_path}
+    failed: dict[str, str] = {}
     written: dict[str, Path] = {}
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportNotWritten({kind: _why(exc) for kind in targets}, {}) from exc
+
+    try:
+        context: ReportContext | None = report_context(result)
+    except Exception as exc:  # noqa: BLE001 - a grader bug in the view data: no report, the grade stands
+        context, failed = None, {kind: _why(exc) for kind in targets}
+    figures: dict[str, bytes] = {}
+    if context is not None:
+        try:
+            figures = build_figures(context, dataset, _mapping(result.details).get("dataset"), data_dir)
+        except Exception as exc:  # noqa: BLE001 - the figures only illustrate the tables
+            context.figure_notes.setdefault("predictions", f"the figures could not be drawn ({type(exc).__name__})")
+
+    figure_dir = out_dir / "figures"
     relative: dict[str, str] = {}
     for name in FIGURE_NAMES:
         path = figure_dir / f"{name.replace('_', '-')}.png"
-        if name in figures:
-            figure_dir.mkdir(exist_ok=True)
-            _write_atomically(path, figures[name])
-            written[name] = path
-            relative[name] = f"figures/{path.name}"
-        else:
-            # A figure from an earlier run in the same folder would no longer match the report.
-            path.unlink(missing_ok=True)
+        try:
+            if name in figures:
+                figure_dir.mkdir(exist_ok=True)
+                write_atomically(path, figures[name])
+                written[name] = path
+                relative[name] = f"figures/{path.name}"
+            else:
+                # A figure from an earlier run in the same folder would no longer match the report.
+                path.unlink(missing_ok=True)
+        except OSError:
+            pass  # the HTML embeds its own copy; the Markdown goes without this figure
 
-    html_path, md_path = out_dir / "report.html", out_dir / "report.md"
-    _write_atomically(html_path, render_html(context, figures).encode("utf-8"))
-    _write_atomically(md_path, render_markdown(context, relative).encode("utf-8"))
-    return {"html": html_path, "md": md_path, **written}
+    renderers = {
+        "html": lambda ctx: render_html(ctx, figures),
+        "md": lambda ctx: render_markdown(ctx, relative),
+    }
+    for kind, target in targets.items():
+        if kind in failed or context is None:
+            _remove_stale(target)
+            continue
+        try:
+            write_atomically(target, renderers[kind](context))
+            written[kind] = target
+        except Exception as exc:  # noqa: BLE001 - one report failing must not cost the other, or the grade
+            failed[kind] = _why(exc)
+            _remove_stale(target)
+    if failed:
+        raise ReportNotWritten(failed, written)
+    return written
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror + (f": {exc.filename}" if exc.filename else "")
+    return f"{type(exc).__name__}: {printable(exc, keep_newlines=False, limit=300)}"
+
+
+def _remove_stale(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass  # a folder we cannot write to: then nothing new was written into it either
 
 
 REPORTS_FOLDER = "grade-reports"
@@ -651,10 +937,3 @@ def default_report_dir(exercise: str, submission: Path, cwd: Path | None = None)
     if any(submission.is_relative_to(root) for root in protected):
         base = (cwd or Path.cwd()).resolve()
     return base / REPORTS_FOLDER / exercise
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    # A browser or CI artifact upload never sees half a report.
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)

@@ -24,6 +24,7 @@ import inspect
 import json
 import linecache
 import os
+import re
 import sys
 import time
 import traceback
@@ -41,6 +42,7 @@ from grader.evidence import (
     LayerInfo,
     ModelInfo,
     SandboxEvidence,
+    SavedWeights,
     StepResult,
     TrainInfo,
     image_fingerprint,
@@ -74,12 +76,22 @@ class ChildSession:
         self.progress = _open_progress(plan.get("progress_fd"))
         self.keras: Any = None
         self.module: Any = None
+        # Quick mode (``grade --quick``): {"samples": N, "epochs": E}: every fit is a trial fit.
+        self.quick: dict[str, Any] | None = plan.get("quick") or None
         # Code file names as Python knows them -> how the learner knows them (a notebook's
         # cells are compiled one by one, so a traceback can say "cell 5, line 3").
         self.sources: dict[str, str] = {str(self.submission): self.display_name}
         # What model.fit saw (filled by watch_fit).
         self.fit_calls: list[FitCall] = []
         self.fitted_models: list[Any] = []
+        # id(model) -> (model, digest of its weights right after its last fit returned).
+        self.fit_digests: dict[int, tuple[Any, str | None]] = {}
+        # Keras' own saving function, weights getter and Model.save, taken before learner code
+        # runs (prepare_tensorflow): the grader saves and hashes the model with these, so a
+        # model class or a patch that replaces them cannot choose what is saved.
+        self.keras_save_model: Any = None
+        self.keras_weights_of: Any = None
+        self.keras_model_save: Any = None
         self.last_history: Any = None
         self.fit_seconds = 0.0
         self.fit_failure: BaseException | None = None
@@ -209,6 +221,9 @@ class ChildSession:
 
         keras.utils.set_random_seed(seed)
         self.keras = keras
+        self.keras_save_model = keras.saving.save_model
+        self.keras_weights_of = keras.layers.Layer.weights.fget
+        self.keras_model_save = keras.Model.save
         quiet_plots()
         served = {name: Path(path) for name, path in self.plan.get("served", {}).items()}
         if served:
@@ -253,7 +268,17 @@ class ChildSession:
         import numpy as np
 
         served = Path(self.plan["served"][self.plan["dataset"]])
-        images = np.load(served / "train_images.npy").astype("float32") / 255.0
+        quick = self.plan.get("quick")
+        if quick:
+            # Quick mode fits only the first images: the rest keep the promised shape and dtype
+            # (code may write sizes by hand) but stay zero pages, so converting 60,000 images,
+            # most of a second, is not paid for a preview.
+            raw = np.load(served / "train_images.npy", mmap_mode="r")
+            images = np.zeros(raw.shape, dtype="float32")
+            head = int(quick["samples"])
+            images[:head] = raw[:head].astype("float32") / 255.0
+        else:
+            images = np.load(served / "train_images.npy").astype("float32") / 255.0
         labels = np.load(served / "train_labels.npy").astype("int64")
         return images, labels
 
@@ -285,7 +310,16 @@ class ChildSession:
             session.enter_phase("train")
             started = time.perf_counter()
             try:
-                history = original_fit(model, x, y, *args, callbacks=callbacks, **kwargs)
+                if session.quick:
+                    # Quick mode: the same fit, the learner's own arguments and callbacks, on a
+                    # small slice for one epoch: enough to meet shape, dtype, loss/label and
+                    # callback errors. What was asked for is recorded above.
+                    arguments = trial_fit_arguments(original_fit, model, x, y, args, kwargs, session.quick)
+                    # Progress counts the trial's epochs, not the ones asked for.
+                    arguments["callbacks"] = [*callbacks[:-1], _ProgressCallback(int(session.quick.get("epochs", 1)))]
+                    history = original_fit(model, **arguments)
+                else:
+                    history = original_fit(model, x, y, *args, callbacks=callbacks, **kwargs)
             except BaseException as exc:
                 # Recorded when the exception has climbed to the learner's line (run_phased).
                 session.fit_failure = exc
@@ -294,10 +328,16 @@ class ChildSession:
                 session.fit_seconds += time.perf_counter() - started
             # Scripts rarely keep the History fit returns: keep it for them.
             session.last_history = history
+            session.note_fit_digest(model)
             session.enter_phase("finish")
             return history
 
         keras.Model.fit = observed_fit
+        if session.quick:
+            # A script's own evaluate()/predict() on 10,000 images measures nothing in a
+            # preview: they run on the same small slice.
+            for name in ("evaluate", "predict"):
+                setattr(keras.Model, name, _on_a_slice(getattr(keras.Model, name), int(session.quick["samples"])))
 
     # --- certificate style, scripts and notebooks -------------------------------------------
 
@@ -519,15 +559,36 @@ class ChildSession:
         self.save()
         self.save_model(model)
 
+    def note_fit_digest(self, model: Any) -> None:
+        """The digest of ``model``'s weights as ``model.fit`` left them (grader.trusted.weights):
+        the trusted evaluator compares it with the file it scores."""
+        from grader.trusted.weights import weights_digest
+
+        self.fit_digests[id(model)] = (model, weights_digest(model, self.keras_weights_of))
+
     def save_model(self, model: Any) -> None:
+        """Save the graded model as .keras with Keras' own saving function, never the model's
+        (overridable) ``save()``, and record the digest of its weights now and after its last fit."""
         if self.keras is None or not isinstance(model, self.keras.Model):
             return
+        from grader.trusted.weights import weights_digest
+
         path = Path(self.plan["model_path"])
+        fitted = self.fit_digests.get(id(model))
+        record = SavedWeights(
+            after_fit=fitted[1] if fitted is not None and fitted[0] is model else None,
+            fitted=fitted is not None and fitted[0] is model,
+            fit_calls_on_other_models=sum(1 for other, _ in self.fit_digests.values() if other is not model),
+            save_overridden=_overridden_save(model, self.keras_model_save),
+        )
+        restore_optimizer_config(model)
         try:
-            model.save(path)
+            self.keras_save_model(model, path)
             self.evidence.model_file = path.name
         except Exception as exc:  # noqa: BLE001 - e.g. custom layers that cannot be serialised
             self.evidence.model_save_error = f"{type(exc).__name__}: {str(exc)[:MAX_MESSAGE_CHARS]}"
+        record.at_save = weights_digest(model, self.keras_weights_of)
+        self.evidence.saved_weights = record
         self.save()
 
 
@@ -553,7 +614,7 @@ def describe_exception(
     message = str(exc) if not isinstance(exc, SyntaxError) else (exc.msg or str(exc))
     if isinstance(exc, SystemExit):
         message = f"the code called sys.exit({exc.code!r})"
-    message = message[:MAX_MESSAGE_CHARS]
+    message = bound_message(tensorflow_root_cause(message) or message)
     lines = ["Traceback (your code only):"]
     for frame in frames:
         # A notebook cell is no file to open: "analysis.ipynb, cell 5, line 3".
@@ -563,6 +624,35 @@ def describe_exception(
             lines.append(f"    {frame.code}")
     lines.append(f"{type(exc).__name__}: {message}")
     return ExceptionInfo(type=type(exc).__name__, message=message, frames=frames, traceback="\n".join(lines))
+
+
+# TensorFlow's runtime errors (InvalidArgumentError, ...) put the cause last: "Graph execution
+# error:", then "Detected at node ... defined at (most recent call last):" and one "File ..."
+# line per frame of Keras and the grader (two dozen), then the one line that says what went
+# wrong, then "[[{{node ...}}]] [Op:...]". Measured with TensorFlow 2.21, e.g. for MSE on integer
+# labels against 10 softmax outputs: "Incompatible shapes: [32] vs. [32,10]".
+_TF_FRAMING = ("Graph execution error", "Detected at node", "Detected unsupported operations", "File ", "[[", "[Op:")
+
+
+def tensorflow_root_cause(message: str) -> str | None:
+    """The line of a TensorFlow runtime error that says what went wrong, or None when
+    ``message`` is not one. The label list TensorFlow appends ("Label values: 8 1 3 ...") goes."""
+    if "Graph execution error" not in message and "defined at (most recent call last)" not in message:
+        return None
+    for line in message.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith(_TF_FRAMING):
+            return re.sub(r"\s+Label values:.*$", "", stripped)
+    return None
+
+
+def bound_message(message: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """At most ``limit`` characters, keeping the start and the end: Keras states the cause at the
+    start of a message, TensorFlow and many libraries at its end."""
+    if len(message) <= limit:
+        return message
+    tail = limit // 4
+    return f"{message[: limit - tail - 5]} [...] {message[-tail:]}"
 
 
 def describe_function(name: str, func: Any) -> FunctionInfo:
@@ -621,10 +711,37 @@ def describe_data(data: Any) -> DataInfo:
     return DataInfo(structure_ok=True, arrays=arrays)
 
 
+def restore_optimizer_config(model: Any) -> None:
+    """Put the optimizer back into the model's compile config when Keras took it out.
+
+    Saving a model as legacy ``.h5`` (``model.save("x.h5")``) pops ``"optimizer"`` from the
+    config that ``get_compile_config()`` and the ``.keras`` file are made from, though the model
+    keeps its optimizer: a script ending with that save would otherwise look never compiled
+    with one.
+    """
+    config = getattr(getattr(model, "_compile_config", None), "config", None)
+    optimizer = getattr(model, "optimizer", None)
+    if isinstance(config, dict) and optimizer is not None and config.get("optimizer") is None:
+        config["optimizer"] = optimizer
+
+
+def _overridden_save(model: Any, keras_save: Any) -> str:
+    """``"MyModel.save"`` when the model's class (or a patch) replaced Keras' ``Model.save``,
+    else ""."""
+    if keras_save is None:
+        return ""
+    method = getattr(type(model), "save", None)
+    if method is keras_save:
+        return ""
+    owner = next((cls.__name__ for cls in type(model).__mro__ if "save" in vars(cls)), type(model).__name__)
+    return f"{owner}.save"
+
+
 def describe_model(obj: Any, keras: Any) -> ModelInfo:
     returned_type = f"{type(obj).__module__}.{type(obj).__qualname__}"
     if keras is None or not isinstance(obj, keras.Model):
         return ModelInfo(returned_type=returned_type, is_keras_model=False)
+    restore_optimizer_config(obj)
     info = ModelInfo(returned_type=returned_type, is_keras_model=True, built=bool(obj.built))
     info.compiled = bool(getattr(obj, "compiled", False)) and getattr(obj, "optimizer", None) is not None
     info.input_shape = _tensor_shape(getattr(obj, "inputs", None))
@@ -799,6 +916,79 @@ def _is_compiled(model: Any) -> bool:
 
 def _type_name(value: Any) -> str:
     return "None" if value is None else f"a {type(value).__name__}"
+
+
+# --- quick mode: a trial fit ------------------------------------------------------------------
+
+
+def trial_fit_arguments(
+    fit: Any, model: Any, x: Any, y: Any, args: tuple[Any, ...], kwargs: dict[str, Any], quick: dict[str, Any]
+) -> dict[str, Any]:
+    """The learner's ``fit`` arguments, cut down to a trial: the first ``quick["samples"]``
+    samples (arrays, tensors, and validation data alike) for ``quick["epochs"]`` epochs. Data
+    that cannot be sliced (a ``tf.data.Dataset``, a generator) is limited by steps instead.
+    Arguments are bound by name first, so positional ones (``fit(x, y, 32, 5)``) are cut too.
+    """
+    samples, epochs = int(quick["samples"]), int(quick.get("epochs", 1))
+    try:
+        bound = inspect.signature(fit).bind(model, x, y, *args, **kwargs)
+        arguments = dict(bound.arguments)
+    except TypeError:
+        arguments = {"x": x, "y": y, **kwargs}  # fit itself will say what is wrong
+    arguments.pop("self", None)
+    arguments.update(arguments.pop("kwargs", {}) or {})
+    sliceable = _first_samples(arguments.get("x"), samples) is not None
+    for name in ("x", "y", "sample_weight"):
+        cut = _first_samples(arguments.get(name), samples)
+        if cut is not None:
+            arguments[name] = cut
+    validation = arguments.get("validation_data")
+    if isinstance(validation, (tuple, list)):
+        arguments["validation_data"] = tuple(
+            cut if (cut := _first_samples(part, samples)) is not None else part for part in validation
+        )
+    arguments["epochs"] = int(arguments.get("initial_epoch") or 0) + epochs
+    if not sliceable:
+        steps = max(1, samples // 32)
+        for name in ("steps_per_epoch", "validation_steps"):
+            given = arguments.get(name)
+            arguments[name] = min(int(given), steps) if isinstance(given, int) and given > 0 else steps
+    return arguments
+
+
+def _first_samples(value: Any, n: int) -> Any:
+    """``value``'s first ``n`` samples, or None when it is not an array-like of samples."""
+    if isinstance(value, dict):
+        parts = {key: _first_samples(part, n) for key, part in value.items()}
+        return parts if parts and all(part is not None for part in parts.values()) else None
+    if isinstance(value, (list, tuple)) and value and all(hasattr(part, "shape") for part in value):
+        parts = [_first_samples(part, n) for part in value]
+        return type(value)(parts) if all(part is not None for part in parts) else None
+    shape = getattr(value, "shape", None)
+    if shape is None or not hasattr(value, "__getitem__"):
+        return None
+    try:
+        if len(shape) == 0:
+            return None
+        return value[:n]
+    except Exception:  # noqa: BLE001 - not sliceable after all (a symbolic tensor, ...)
+        return None
+
+
+def _on_a_slice(method: Any, n: int) -> Any:
+    """``method`` (``Model.evaluate``/``predict``) run on the first ``n`` samples in quick mode."""
+
+    def on_a_slice(model: Any, x: Any = None, *args: Any, **kwargs: Any) -> Any:
+        cut = _first_samples(x, n)
+        if cut is not None:
+            x = cut
+            if args and _first_samples(args[0], n) is not None:
+                args = (_first_samples(args[0], n), *args[1:])
+            if _first_samples(kwargs.get("y"), n) is not None:
+                kwargs["y"] = _first_samples(kwargs["y"], n)
+        return method(model, x, *args, **kwargs)
+
+    return on_a_slice
 
 
 # --- small helpers -----------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from grader.errors import GraderError
+from grader.sandbox.limits import SandboxUser
 
 ISOLATIONS = ("bwrap", "process")
 SANDBOX_UID = 65534  # "nobody": an unprivileged user inside the sandbox's user namespace
@@ -72,6 +73,44 @@ NAMESPACE_FLAGS = (
     "--new-session",  # no controlling terminal to inject keystrokes into
     "--hostname", "sandbox",
 )  # fmt: skip
+
+
+# The same sandbox for a grader run as root. Without a user namespace of its own (in one, the
+# sandbox's user would be root on the host, with root's own files writable to it and no process
+# limit from the kernel), bubblewrap keeps only the capabilities the limits wrapper needs to
+# become "nobody" (``grader.sandbox.limits.drop_privileges``), which clears them for good before
+# learner code starts.
+PRIVILEGED_NAMESPACE_FLAGS = (
+    "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+    "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+    "--die-with-parent",
+    "--new-session",
+    "--hostname", "sandbox",
+)  # fmt: skip
+
+
+def namespace_flags() -> tuple[str, ...]:
+    """The namespace flags for this grader: ``PRIVILEGED_NAMESPACE_FLAGS`` when it runs as root."""
+    return PRIVILEGED_NAMESPACE_FLAGS if sandbox_user() is not None else NAMESPACE_FLAGS
+
+
+@functools.lru_cache(maxsize=None)
+def sandbox_user() -> SandboxUser | None:
+    """The user learner code runs as: "nobody" when the grader runs as root (in every isolation
+    mode), None (the grader's own user) otherwise."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None
+    import pwd
+
+    try:
+        entry = pwd.getpwnam("nobody")
+    except KeyError:
+        raise IsolationUnavailableError(
+            "The grader runs as root and never runs learner code as root, but this system has no "
+            "user 'nobody' to run it as: create one (useradd --system nobody) or run the grader as "
+            "an ordinary user."
+        ) from None
+    return SandboxUser(uid=entry.pw_uid, gid=entry.pw_gid, name="nobody")
 
 
 class IsolationUnavailableError(GraderError):
@@ -101,7 +140,7 @@ def bwrap_problem() -> str | None:
     if executable is None:
         return "bubblewrap is not installed (Debian: apt-get install bubblewrap)"
     probe = [
-        executable, *NAMESPACE_FLAGS, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+        executable, *namespace_flags(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
         "--size", str(1024 * 1024), "--tmpfs", "/tmp", "true",
     ]  # fmt: skip
     try:
@@ -131,6 +170,31 @@ def choose_isolation(requested: str = "auto") -> IsolationChoice:
         "process",
         f"Your code ran with process isolation only, because {problem}: the grader's limits applied, "
         "but not its file-system and network isolation.",
+    )
+
+
+def isolation_for_unattended_run(requested: str, command: str) -> str:
+    """The isolation a run nobody watches uses (``grade batch``, ``grade validate``, ``grade
+    gradescope``), decided once before anything is graded: "bwrap" or "process".
+
+    Such runs never fall back to process isolation on their own: a learner at a terminal reads
+    the note saying so, but a gradebook would silently hold grades of learner code that could
+    read the test split. So "auto" means bubblewrap, and where it cannot run the command stops
+    with one sentence, unless ``--sandbox process`` was given explicitly. The batch records the
+    returned kind on every row.
+    """
+    if requested == "process":
+        return "process"
+    if requested not in ("auto", "bwrap"):
+        raise GraderError(f"Unknown sandbox '{requested}': use bwrap or process.")
+    problem = bwrap_problem()
+    if problem is None:
+        return "bwrap"
+    raise IsolationUnavailableError(
+        f"{command} needs bubblewrap to isolate learner code, but {problem}: install it "
+        "(Debian: apt-get install bubblewrap), or pass --sandbox process to grade with process "
+        "isolation only (learner code then runs as an unprivileged user, with the grader's limits "
+        "but without its file-system and network isolation)."
     )
 
 
@@ -192,8 +256,19 @@ def bwrap_command(layout: BwrapLayout, command: Sequence[str], package_dir: Path
     folder, like the served data inside the grader's cache).
     """
     executable = bwrap_path() or "bwrap"
-    args: list[str] = [executable, *NAMESPACE_FLAGS]
+    args: list[str] = [executable, *namespace_flags()]
     bound: list[Path] = []
+    made: set[Path] = set()
+
+    def parents(path: Path) -> None:
+        """Folders on the way to a mount point, made by hand (0755): bubblewrap would make them
+        private to their owner, and learner code runs as "nobody" when the grader runs as root."""
+        for folder in reversed(Path(path).parents):
+            if folder == Path("/") or folder in made or any(_inside(folder, b) for b in bound):
+                continue
+            args.extend(["--perms", "0755", "--dir", str(folder)])
+            made.add(folder)
+
     for name in SYSTEM_DIRS:
         path = Path(name)
         if path.is_symlink():
@@ -204,17 +279,21 @@ def bwrap_command(layout: BwrapLayout, command: Sequence[str], package_dir: Path
     # The private /tmp comes before Python and the grader package are bound: either may live
     # under /tmp (a CI checkout, a venv there), and a later tmpfs would hide it.
     args += ["--proc", "/proc", "--dev", "/dev"]
-    args += ["--size", str(layout.shm_bytes), "--tmpfs", "/dev/shm"]
-    args += ["--size", str(layout.tmp_bytes), "--tmpfs", "/tmp"]
+    # World-writable with the sticky bit, as on any system, for whichever user the code runs as.
+    args += ["--perms", "1777", "--size", str(layout.shm_bytes), "--tmpfs", "/dev/shm"]
+    args += ["--perms", "1777", "--size", str(layout.tmp_bytes), "--tmpfs", "/tmp"]
+    made.update({Path("/dev"), Path("/tmp"), Path("/proc")})
     # Python and its packages, when they live outside the system folders (pyenv, a venv...).
     # A Python folder that holds a hidden one (a data folder under a venv) is still bound; the
     # hidden folder is covered below.
     for path in python_dirs():
         if not any(_inside(path, b) for b in bound):
+            parents(path)
             args += ["--ro-bind", str(path), str(path)]
             bound.append(path)
     package_dir = Path(os.path.realpath(package_dir))
     if not any(_inside(package_dir, b) for b in bound):
+        parents(package_dir)
         args += ["--ro-bind", str(package_dir), str(package_dir)]
         bound.append(package_dir)
     # Secrets: system files, then every folder that may hold a test split, where it is visible.
@@ -237,9 +316,12 @@ def bwrap_command(layout: BwrapLayout, command: Sequence[str], package_dir: Path
     for path in layout.readable:
         real = Path(os.path.realpath(path))
         if real.exists():
+            parents(real)
             args += ["--ro-bind", str(real), str(real)]
             if real != Path(path):  # the plan names the path as given
+                parents(Path(path))
                 args += ["--ro-bind", str(real), str(path)]
+    parents(layout.scratch)
     args += ["--bind", str(layout.scratch), str(layout.scratch)]
     # Empty folders over secrets stay empty, and bubblewrap's own /dev and / are writable,
     # unbounded tmpfs: only the scratch folder, /tmp and /dev/shm stay writable.

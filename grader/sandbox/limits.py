@@ -203,14 +203,47 @@ class SandboxLimits:
         }
 
 
-def wrapper_command(limits: SandboxLimits, command: Sequence[str], *, guard: bool, nproc: bool) -> list[str]:
-    """``python -m grader.sandbox.limits ...`` that applies ``limits`` and runs ``command``."""
+@dataclass(frozen=True)
+class SandboxUser:
+    """The unprivileged user learner code runs as when the grader runs as root ("nobody", which
+    every Debian system has), and what its private view of the file system needs (process
+    isolation only; bubblewrap builds its own view)."""
+
+    uid: int
+    gid: int
+    name: str = "nobody"
+
+
+def wrapper_command(
+    limits: SandboxLimits,
+    command: Sequence[str],
+    *,
+    guard: bool,
+    nproc: bool | int,
+    user: SandboxUser | None = None,
+    readable: Sequence[Path] = (),
+    writable: Sequence[Path] = (),
+    hidden: Sequence[Path] = (),
+) -> list[str]:
+    """``python -m grader.sandbox.limits ...`` that applies ``limits`` and runs ``command``.
+
+    ``user``: drop to this user before ``command`` runs (the grader runs as root). With
+    ``guard`` (process isolation) the guard also gives the run a PID namespace of its own and a
+    mount namespace in which ``hidden`` folders are empty and ``readable``/``writable`` folders
+    are reachable by ``user`` (see ``private_view``).
+    """
     argv = [sys.executable, "-m", "grader.sandbox.limits"]
     if guard:
         argv.append("--guard")
     argv += ["--cpu", str(limits.cpu_seconds), "--data", str(limits.data_bytes), "--fsize", str(limits.file_bytes)]
     if nproc:
-        argv += ["--nproc", str(limits.tasks)]
+        argv += ["--nproc", str(nproc if not isinstance(nproc, bool) else limits.tasks)]
+    if user is not None:
+        argv += ["--user", f"{user.uid}:{user.gid}"]
+        if guard:
+            argv += [item for path in readable for item in ("--readable", str(path))]
+            argv += [item for path in writable for item in ("--writable", str(path))]
+            argv += [item for path in hidden for item in ("--hide", str(path))]
     return [*argv, "--", *command]
 
 
@@ -259,35 +292,205 @@ def _become_subreaper() -> None:
         pass
 
 
-def _guard(command: list[str]) -> int:
+_POLITE_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+
+# Exit code of a wrapper that could not set the sandbox up (its reason is on stderr, first line
+# "grader sandbox: ..."); the runner turns it into an error of the grader, not of the learner.
+SETUP_FAILED = 125
+SETUP_FAILED_PREFIX = "grader sandbox: "
+
+
+@dataclass
+class _View:
+    """What ``--guard`` builds for learner code when the grader runs as root."""
+
+    user: SandboxUser
+    readable: list[Path] = field(default_factory=list)
+    writable: list[Path] = field(default_factory=list)
+    hidden: list[Path] = field(default_factory=list)
+
+
+def _guard(command: list[str], view: _View | None = None) -> int:
     """Run ``command`` as our child and exit as it did: its exit code, or 128 + the signal that
-    killed it (the shell's convention, and bubblewrap's, so the grader reads both alike)."""
+    killed it (the shell's convention, and bubblewrap's, so the grader reads both alike).
+
+    With ``view`` (the grader runs as root) the command runs as an unprivileged user, in a PID
+    namespace of its own (``kill(-1)`` reaches only the run's own processes, and when the run
+    ends the kernel ends every process it left behind, detached daemons included) and a mount
+    namespace (``private_view``) where the grader's data folders are empty.
+    """
     _become_subreaper()
     # The learner may signal its parent; a guard that ignores the polite signals stays up, and
     # one killed outright is noticed by the grader (its own child died) all the same.
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+    for sig in _POLITE_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
+    if view is not None:
+        try:
+            _unshare(_CLONE_NEWNS | _CLONE_NEWPID)
+            private_view(view)
+        except OSError as exc:
+            return _setup_failed(f"cannot give learner code a private view as {view.user.name} ({exc})")
     pid = os.fork()
     if pid == 0:
         try:
-            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+            for sig in _POLITE_SIGNALS:
                 signal.signal(sig, signal.SIG_DFL)
+            if view is not None:
+                os._exit(_namespace_init(command, view.user))
             os.execv(command[0], command)
         finally:
             os._exit(127)
+    status = _wait_for(pid)
+    # Processes the learner started and left running are our children now (subreaper): end
+    # them before we go, or they would be re-parented to init, out of the grader's sight.
+    _kill_leftovers()
+    return _exit_code(status)
+
+
+def _wait_for(pid: int) -> int:
     while True:
         try:
             waited, status = os.waitpid(pid, 0)
         except InterruptedError:
             continue
         if waited == pid:
-            break
-    # Processes the learner started and left running are our children now (subreaper): end
-    # them before we go, or they would be re-parented to init, out of the grader's sight.
-    _kill_leftovers()
+            return status
+
+
+def _exit_code(status: int) -> int:
     if os.WIFSIGNALED(status):
         return 128 + os.WTERMSIG(status)
     return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1
+
+
+def _setup_failed(reason: str) -> int:
+    print(f"{SETUP_FAILED_PREFIX}{reason}", file=sys.stderr, flush=True)
+    return SETUP_FAILED
+
+
+def _namespace_init(command: list[str], user: SandboxUser) -> int:
+    """PID 1 of the run's PID namespace: start the learner's process, reap every orphan, and
+    exit as the learner's process did. When PID 1 exits the kernel kills every process left
+    in the namespace, so nothing the learner started outlives the run."""
+    try:
+        # A /proc of this namespace: learner code sees its own processes, not the machine's.
+        _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+    except OSError:
+        pass  # the machine's /proc stays; signals still reach only this namespace
+    pid = os.fork()
+    if pid == 0:
+        try:
+            drop_privileges(user)
+            os.execv(command[0], command)
+        except OSError as exc:
+            _setup_failed(f"cannot start learner code as {user.name} ({exc})")
+            os._exit(SETUP_FAILED)
+        finally:
+            os._exit(127)
+    # Signals from inside the namespace do not reach its init unless it handles them; the
+    # polite ones are ignored here as well, for signals from outside.
+    while True:
+        try:
+            waited, status = os.waitpid(-1, 0)
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            return 1
+        if waited == pid:
+            return _exit_code(status)
+
+
+def drop_privileges(user: SandboxUser) -> None:
+    """Become ``user`` for good: no supplementary groups, its group, its user id (which clears
+    every capability), and no way back through setuid programs (``no_new_privs``)."""
+    os.setgroups([])
+    os.setgid(user.gid)
+    os.setuid(user.uid)
+    if os.getuid() != user.uid or os.geteuid() != user.uid or os.getegid() != user.gid:
+        raise OSError(f"still running as user {os.geteuid()}")
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
+    except (OSError, AttributeError):
+        pass
+
+
+# --- the private view (process isolation as root) ----------------------------------------------
+
+_CLONE_NEWNS = 0x00020000
+_CLONE_NEWPID = 0x20000000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 16384, 1 << 18
+
+
+def _libc() -> object:
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _unshare(flags: int) -> None:
+    import ctypes
+
+    if _libc().unshare(flags) != 0:  # type: ignore[attr-defined]
+        error = ctypes.get_errno()
+        raise OSError(error, os.strerror(error))
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    import ctypes
+
+    encode = lambda value: value.encode() if value is not None else None  # noqa: E731
+    if _libc().mount(encode(source), encode(target), encode(fstype), flags, encode(data)) != 0:  # type: ignore[attr-defined]
+        error = ctypes.get_errno()
+        raise OSError(error, f"mount {target}: {os.strerror(error)}")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def blocked_ancestor(path: Path) -> Path | None:
+    """The outermost folder on ``path``'s way (itself included) that other users cannot enter
+    (no ``o+x``: ``/root`` on Debian), or None when ``nobody`` can reach ``path``."""
+    current = Path("/")
+    for part in path.parts[1:]:
+        current = current / part
+        try:
+            mode = os.stat(current).st_mode
+        except OSError:
+            return None
+        if not mode & 0o001:
+            return current
+    return None
+
+
+def private_view(view: _View) -> None:
+    """In a fresh mount namespace (nothing here reaches the machine's mounts): empty folders
+    over the ``hidden`` ones (the grader's cache, dataset folders: the test split), and every
+    ``readable``/``writable`` folder reachable by the sandbox user, even where it lies inside a
+    folder that user cannot enter (Python under ``/root/.pyenv``, the served data inside the
+    hidden cache). Each such outer folder is covered by an empty, read-only tmpfs in which only
+    the needed folders are bound back, so nothing else inside it is visible either."""
+    needed = [Path(os.path.realpath(p)) for p in [*view.readable, *view.writable] if os.path.isdir(p)]
+    # Opened before anything is covered: bound back through these, whatever is mounted over them.
+    handles = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in needed}
+    covers = {Path(os.path.realpath(p)) for p in view.hidden if os.path.isdir(p)}
+    covers |= {blocked for path in needed if (blocked := blocked_ancestor(path)) is not None}
+    _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
+    # Outer folders first; a deeper cover (a hidden folder inside Python's folder, the cache
+    # inside /root) comes later and binds back whatever needed folder lies inside it again.
+    for cover in sorted(covers, key=lambda p: len(p.parts)):
+        if not os.path.isdir(cover):
+            continue  # inside an earlier cover, and on no needed folder's way: already hidden
+        _mount("tmpfs", str(cover), "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=1m")
+        for path in sorted(needed, key=lambda p: len(p.parts)):
+            if _inside(path, cover):
+                path.mkdir(parents=True, exist_ok=True)
+                _mount(f"/proc/self/fd/{handles[path]}", str(path), None, _MS_BIND | _MS_REC)
+    for fd in handles.values():
+        os.close(fd)
 
 
 def _kill_leftovers() -> None:
@@ -310,14 +513,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=int, required=True)
     parser.add_argument("--fsize", type=int, required=True)
     parser.add_argument("--nproc", type=int)
+    parser.add_argument("--user", metavar="UID:GID", help="run the command as this user (the grader runs as root)")
+    parser.add_argument("--readable", type=Path, action="append", default=[])
+    parser.add_argument("--writable", type=Path, action="append", default=[])
+    parser.add_argument("--hide", type=Path, action="append", default=[])
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no command to run")
+    user = None
+    if args.user:
+        uid, gid = (int(part) for part in args.user.split(":"))
+        user = SandboxUser(uid, gid)
     apply_rlimits(args.cpu, args.data, args.fsize, args.nproc)
     if args.guard:
-        return _guard(command)
+        view = _View(user, args.readable, args.writable, args.hide) if user is not None else None
+        return _guard(command, view)
+    if user is not None:
+        try:
+            drop_privileges(user)
+        except OSError as exc:
+            return _setup_failed(f"cannot start learner code as user {user.uid} ({exc})")
     os.execv(command[0], command)
     return 127  # not reached
 

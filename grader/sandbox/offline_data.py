@@ -11,11 +11,15 @@ process. So the child calls ``install_offline_loaders`` before running learner c
 then on the loaders answer from the grader's *served* folders (``grader.datasets.served_dir``),
 which hold only the training split:
 
-* ``x_train, y_train`` are the first ``n_train - holdout`` training images and labels;
-* ``x_test, y_test`` are the last ``holdout`` (10,000 for the real sets) training images.
+* ``x_train, y_train`` are the whole training split (60,000 images for the real sets);
+* ``x_test, y_test`` are ``holdout`` (10,000 for the real sets) images drawn from that training
+  split: its last 10,000, so they are also part of ``x_train``.
 
-Shapes and dtypes are Keras's usual ones, so learner code runs unchanged; only the sizes differ
-(50,000 + 10,000 instead of 60,000 + 10,000).
+Shapes, dtypes *and sizes* are exactly Keras's (60,000 + 10,000), because real code writes sizes
+by hand (``x_train.reshape(60000, 784)``, ``assert x_train.shape == (60000, 28, 28)``). The
+price: a learner's own ``model.evaluate(x_test, y_test)`` inside the grader measures accuracy on
+images the model trained on, so it reads higher than at home; the grader's score comes from
+the official test split, measured afterwards by trusted code.
 
 How every alias is covered. In Keras 3, ``tf.keras.datasets.mnist``, ``keras.datasets.mnist``
 and ``keras._tf_keras.keras.datasets.mnist`` are thin modules that each do
@@ -78,10 +82,10 @@ class DatasetNotServedError(RuntimeError):
 
 
 def holdout_size(n_train: int, holdout: int = DEFAULT_HOLDOUT) -> int:
-    """How many training images become the offline "test" split.
+    """How many training images are also served as the offline "test" split.
 
     ``holdout`` for the real sets (10,000 of 60,000); at most a sixth of the training split,
-    the real sets' proportion, so tiny test datasets still keep most images for training.
+    the real sets' proportion, so tiny test datasets get a test split of the usual proportion.
     """
     if holdout < 0:
         raise ValueError(f"holdout must be >= 0, not {holdout}")
@@ -91,26 +95,33 @@ def holdout_size(n_train: int, holdout: int = DEFAULT_HOLDOUT) -> int:
 def load_served(
     served_dir: Path, holdout: int = DEFAULT_HOLDOUT
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """``((x_train, y_train), (x_test, y_test))`` from a served folder: the train/holdout split.
+    """``((x_train, y_train), (x_test, y_test))`` from a served folder, shaped like Keras's:
+    the whole training split, and its last ``holdout_size`` images as the "test" split.
 
     Arrays are fresh, writable uint8 copies on every call (like Keras's), so a learner who
-    modifies them in place cannot change what the next call returns.
+    modifies them in place cannot change what the next call returns (the test arrays are
+    copies of their own, not views into the training arrays).
     """
     served_dir = Path(served_dir)
     images = np.load(served_dir / "train_images.npy")
     labels = np.load(served_dir / "train_labels.npy")
     cut = len(labels) - holdout_size(len(labels), holdout)
-    return (images[:cut], labels[:cut]), (images[cut:], labels[cut:])
+    return (images, labels), (images[cut:].copy(), labels[cut:].copy())
 
 
 def _served_meta(served_dir: Path) -> dict[str, Any]:
     return json.loads((Path(served_dir) / "meta.json").read_text(encoding="utf-8"))
 
 
+# The layout of the TFDS copies, in their folder names: copies built before the served splits
+# became full-size (train 50,000 + test 10,000) have no suffix and are never reused.
+TFDS_LAYOUT = "full"
+
+
 def tfds_folder_name(name: str, checksum: str, holdout: int = DEFAULT_HOLDOUT) -> str:
     """Folder (under the TFDS root) of the TFDS copy of one served dataset and holdout."""
     suffix = "" if holdout == DEFAULT_HOLDOUT else f"-holdout{holdout}"
-    return f"{name}-{checksum}{suffix}"
+    return f"{name}-{checksum}-{TFDS_LAYOUT}{suffix}"
 
 
 # --- Preparing TFDS copies (trusted grader code, outside the sandbox) ------------------------
@@ -124,10 +135,13 @@ def prepare_tfds(
     The registered TFDS builder (``tfds.builder("mnist")``) does the work, so its features,
     DatasetInfo and TFRecord files are exactly what ``tfds.load`` expects. Only its source
     changes: instead of downloading the four IDX files, its split generators read IDX files we
-    write from the served arrays, with ``train`` = the first ``n - holdout`` images and
-    ``test`` = the holdout. (Overriding ``_split_generators`` on the builder instance is simpler
+    write from the served arrays, with ``train`` = the whole training split and
+    ``test`` = its last ``holdout`` images. (Overriding ``_split_generators`` on the builder instance is simpler
     and sturdier than faking its download manager: nothing is fetched, nothing checksummed
     against the official URLs.)
+
+    Splits: ``train`` is the whole training split and ``test`` its last ``holdout`` images, the
+    sizes ``tfds.load`` gives at home (60,000 and 10,000), never the official test split.
 
     Returns ``out_dir``, usable as ``tfds.load(name, data_dir=out_dir)``. Does nothing when
     ``out_dir`` is already prepared; otherwise builds in a temporary folder and renames it, so a
@@ -226,7 +240,7 @@ def install_offline_loaders(
         >>> install_offline_loaders({"mnist": served_dir("mnist")}, tfds_dir=tfds_root())
         >>> (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
         >>> x_train.shape, x_test.shape
-        ((50000, 28, 28), (10000, 28, 28))
+        ((60000, 28, 28), (10000, 28, 28))
     """
     global _config
     unknown = sorted(set(served) - set(SERVABLE))

@@ -21,6 +21,7 @@ records which limit it was.
 from __future__ import annotations
 
 import ast
+import errno
 import json
 import os
 import re
@@ -39,11 +40,21 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from grader.evidence import ExceptionInfo, RunInfo, SandboxEvidence, StepResult, from_json
-from grader.sandbox.isolation import BwrapLayout, bwrap_command, choose_isolation
+from grader.sandbox.isolation import (
+    BwrapLayout,
+    IsolationUnavailableError,
+    bwrap_command,
+    choose_isolation,
+    python_dirs,
+    sandbox_user,
+)
 from grader.sandbox.limits import (
     LIMIT_HINTS,
     POLL_S,
+    SETUP_FAILED,
+    SETUP_FAILED_PREFIX,
     SandboxLimits,
+    SandboxUser,
     TreeWatch,
     kill_tree,
     limit_of_signal,
@@ -61,6 +72,7 @@ MAX_PROGRESS_LINE = 64 * 1024
 # A saved model is tested in the grader's own process: its unpacked size is checked first, so
 # a crafted archive cannot fill the grader's memory.
 MAX_MODEL_UNPACKED_BYTES = 2 * 1024**3
+MAX_MODEL_FILE_BYTES = 1024**3  # above the sandbox's own file-size limit: only a swapped file is bigger
 
 
 @dataclass
@@ -78,6 +90,9 @@ class SandboxPlan:
     # How to run this style (grader.adapters.SubmissionPlan.child_instructions), JSON as is.
     adapter: dict[str, Any] = field(default_factory=dict)
     threads: int | None = None
+    # Quick mode (``grade --quick``, grader.quick.QuickTrial.to_plan()): every model.fit becomes
+    # a trial fit on a small slice. None: a full grading.
+    quick: dict[str, Any] | None = None
 
 
 @dataclass
@@ -87,51 +102,174 @@ class SandboxOutcome:
     model_path: Path | None
 
 
+class OutputBudget:
+    """Bytes learner code has written to the grader, over every channel (stdout, stderr and the
+    progress pipe) together: ``exceeded`` is set once more than ``limit`` came through, which is
+    the output limit. Thread-safe: each channel has its reader thread."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.total = 0
+        self.exceeded = threading.Event()
+        self._lock = threading.Lock()
+
+    def add(self, count: int) -> None:
+        with self._lock:
+            self.total += count
+            if self.limit is not None and self.total > self.limit:
+                self.exceeded.set()
+
+
 class _BoundedReader(threading.Thread):
     """Drains a pipe so the child never blocks on a full pipe, keeping only the first bytes.
 
-    ``exceeded`` turns true once more than ``stop_after`` bytes came through: the output limit.
-    Draining goes on (and discards) until the child is killed, so it never blocks on a full pipe.
+    Every byte counts against ``budget`` (the output limit). Draining goes on (and discards)
+    until the child is killed, so it never blocks on a full pipe.
     """
 
-    def __init__(self, stream: Any, limit: int, stop_after: int | None = None) -> None:
+    def __init__(self, stream: Any, limit: int, budget: OutputBudget) -> None:
         super().__init__(daemon=True)
-        self.stream, self.limit, self.stop_after = stream, limit, stop_after
+        self.stream, self.limit, self.budget = stream, limit, budget
         self.kept = bytearray()
         self.dropped = 0
-        self.exceeded = threading.Event()
+
+    @property
+    def exceeded(self) -> threading.Event:
+        return self.budget.exceeded
 
     def run(self) -> None:
         while chunk := self.stream.read1(65536) if hasattr(self.stream, "read1") else self.stream.read(65536):
             room = self.limit - len(self.kept)
             self.kept += chunk[: max(room, 0)]
             self.dropped += max(len(chunk) - max(room, 0), 0)
-            if self.stop_after is not None and len(self.kept) + self.dropped > self.stop_after:
-                self.exceeded.set()
+            self.budget.add(len(chunk))
+
+
+# --- the progress channel ------------------------------------------------------------------------
+#
+# The child streams JSON lines through a pipe of its own. Learner code runs in that process and
+# can write to the pipe too, so what arrives is data to check, not instructions: only the four
+# event types below, with exactly their typed fields, are passed on; anything else is dropped.
+# Strings in accepted events are names from a fixed set (stages) or short identifiers (metric
+# names), and the display strips control characters once more before printing.
+
+MAX_PROGRESS_LINE = 4096  # a real event is a few hundred bytes
+MAX_PROGRESS_EVENTS = 2000  # events passed on per run (epochs of every fit call, stages)
+MAX_LOG_KEYS = 32
+MAX_COUNT = 10_000_000  # epochs, samples: larger is not a real run
+_METRIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]{0,63}")
+_FUNCTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+# Stages the child announces besides the exercise's functions and "name()" labels.
+PROGRESS_STAGES: frozenset[str] = frozenset({
+    "tensorflow", "import", "build_model", "train", "finish", "your script", "your notebook",
+    "keras.saving.load_model()",
+})  # fmt: skip
+
+
+def progress_stages(plan: SandboxPlan) -> frozenset[str]:
+    """Every stage name the child may announce for ``plan``."""
+    names = {name for name in [*plan.functions, str(plan.adapter.get("function") or "solution_model")]
+             if _FUNCTION_NAME.fullmatch(name)}  # fmt: skip
+    return PROGRESS_STAGES | names | {f"{name}()" for name in names}
+
+
+def _count(value: Any, *, optional: bool = False) -> int | None | bool:
+    """A non-negative int field, None when allowed; ``False`` marks an invalid value."""
+    if value is None and optional:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT:
+        return value
+    return False
+
+
+def validate_progress_event(event: Any, stages: frozenset[str] = PROGRESS_STAGES) -> dict[str, Any] | None:
+    """The event as the display may use it, or None when it is not one the child sends.
+
+    Accepted, with exactly these fields (a missing or extra field rejects the event):
+
+        {"event": "stage", "stage": <one of ``stages``>}
+        {"event": "fit", "epochs": <int or null>, "samples": <int or null>}
+        {"event": "epoch", "epoch": <int>, "epochs": <int>, "logs": {<metric name>: <number>}}
+        {"event": "done"}
+    """
+    if not isinstance(event, dict):
+        return None
+    kind = event.get("event")
+    if kind == "stage":
+        stage = event.get("stage")
+        if set(event) != {"event", "stage"} or not isinstance(stage, str) or stage not in stages:
+            return None
+        return {"event": "stage", "stage": stage}
+    if kind == "fit":
+        if set(event) != {"event", "epochs", "samples"}:
+            return None
+        epochs, samples = _count(event["epochs"], optional=True), _count(event["samples"], optional=True)
+        if epochs is False or samples is False:
+            return None
+        return {"event": "fit", "epochs": epochs, "samples": samples}
+    if kind == "epoch":
+        if set(event) != {"event", "epoch", "epochs", "logs"}:
+            return None
+        epoch, epochs, logs = _count(event["epoch"]), _count(event["epochs"]), event["logs"]
+        if epoch is False or epochs is False or not isinstance(logs, dict) or len(logs) > MAX_LOG_KEYS:
+            return None
+        clean: dict[str, float] = {}
+        for key, value in logs.items():
+            if not isinstance(key, str) or not _METRIC_NAME.fullmatch(key):
+                return None
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return None
+            clean[key] = float(value)
+        return {"event": "epoch", "epoch": epoch, "epochs": epochs, "logs": clean}
+    if kind == "done":
+        return {"event": "done"} if set(event) == {"event"} else None
+    return None
 
 
 class _ProgressReader(threading.Thread):
-    """Reads the child's JSON-lines progress pipe and hands each event to the callback."""
+    """Reads the child's JSON-lines progress pipe and hands each valid event to the callback.
 
-    def __init__(self, fd: int, callback: ProgressCallback | None) -> None:
+    Bounded: every byte counts against the output limit (``budget``), a line longer than
+    ``MAX_PROGRESS_LINE`` is skipped, and at most ``MAX_PROGRESS_EVENTS`` events are passed on.
+    ``rejected`` counts lines that were not a valid event (learner code writing to the pipe).
+    """
+
+    def __init__(
+        self,
+        fd: int,
+        callback: ProgressCallback | None,
+        budget: OutputBudget | None = None,
+        stages: frozenset[str] = PROGRESS_STAGES,
+    ) -> None:
         super().__init__(daemon=True)
-        self.file = os.fdopen(fd, "r", encoding="utf-8", errors="replace")
+        self.file = os.fdopen(fd, "rb")
         self.callback = callback
+        self.budget = budget or OutputBudget(None)
+        self.stages = stages
+        self.passed_on = 0
+        self.rejected = 0
 
     def run(self) -> None:
-        # Lines are read with a bound: learner code can write to this pipe too, and one endless
-        # line must not fill the grader's memory.
         while line := self.file.readline(MAX_PROGRESS_LINE):
-            if not line.endswith("\n"):
-                while (rest := self.file.readline(MAX_PROGRESS_LINE)) and not rest.endswith("\n"):
-                    pass  # the rest of an overlong line: skipped
-                continue
-            if self.callback is None:
+            self.budget.add(len(line))
+            if not line.endswith(b"\n"):
+                # The rest of an overlong line: counted and skipped.
+                while (rest := self.file.readline(MAX_PROGRESS_LINE)) and not rest.endswith(b"\n"):
+                    self.budget.add(len(rest))
+                self.budget.add(len(rest))
+                self.rejected += 1
                 continue
             try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # learner code can write here too: a bad line is skipped
+                event = validate_progress_event(json.loads(line), self.stages)
+            except (ValueError, RecursionError):
+                event = None
+            if event is None:
+                self.rejected += 1
+                continue
+            if self.callback is None or self.passed_on >= MAX_PROGRESS_EVENTS:
+                continue
+            self.passed_on += 1
             try:
                 self.callback(event)
             except Exception:  # noqa: BLE001 - a display problem must not stop grading
@@ -177,6 +315,7 @@ def run_in_sandbox(
         "style": plan.style,
         "adapter": plan.adapter,
         "threads": plan.threads,
+        "quick": plan.quick,
         "evidence_path": str(evidence_path),
         "model_path": str(model_path),
         "progress_fd": progress_w,
@@ -185,7 +324,8 @@ def run_in_sandbox(
     plan_path.write_text(json.dumps(child_plan), encoding="utf-8")
 
     child = [sys.executable, "-m", "grader.sandbox.child", str(plan_path)]
-    progress = _ProgressReader(progress_r, on_progress)
+    budget = OutputBudget(limits.output_limit_bytes)
+    progress = _ProgressReader(progress_r, on_progress, budget, progress_stages(plan))
     progress.start()
     try:
         raw = run_command(
@@ -197,6 +337,7 @@ def run_in_sandbox(
             readable=[*plan.served.values(), *([plan.tfds_dir] if plan.tfds_dir else [])],
             hidden=hidden_data_locations(hidden),
             pass_fds=(progress_w,),
+            output_budget=budget,
         )
     finally:
         os.close(progress_w)
@@ -217,6 +358,13 @@ def run_in_sandbox(
     if choice.note:
         evidence.notes.append(choice.note)
     evidence.tampering = find_tampering(submission_sources(plan))
+    if progress.rejected:
+        # Only learner code writes anything else into the progress pipe: forged epoch lines,
+        # "every check passed", escape sequences. None of it was shown.
+        evidence.tampering.append(
+            f"wrote {progress.rejected} line(s) into the grader's progress channel that were not "
+            "the grader's own events (not shown)"
+        )
     has_model = evidence.model_file is not None and _model_file_problem(model_path) is None
     if evidence.model_file is not None and not has_model:
         evidence.model_save_error = _model_file_problem(model_path)
@@ -246,6 +394,7 @@ def run_command(
     readable: Iterable[Path] = (),
     hidden: Iterable[Path] = (),
     pass_fds: Sequence[int] = (),
+    output_budget: OutputBudget | None = None,
 ) -> RawRun:
     """Run ``command`` in the sandbox, in ``scratch / "work"``, within ``limits``.
 
@@ -255,13 +404,24 @@ def run_command(
     started is gone when this returns.
     """
     work = scratch / "work"
+    user = sandbox_user()  # "nobody" when the grader runs as root, in every isolation
+    if user is not None:
+        hand_over(scratch, user)
     if isolation == "bwrap":
         layout = BwrapLayout(
             scratch=scratch, workdir=work, readable=list(readable), hidden=list(hidden), tmp_bytes=limits.tmp_bytes
         )
-        argv = bwrap_command(layout, wrapper_command(limits, command, guard=False, nproc=True), PACKAGE_DIR)
+        # RLIMIT_NPROC counts per user: inside bubblewrap's own user namespace only this sandbox's
+        # tasks; as "nobody" without one, every sandbox of the machine together (batch --jobs),
+        # so it is only a generous backstop there (the watchdog counts this run's processes).
+        nproc = limits.tasks if user is None else 4 * limits.tasks
+        wrapper = wrapper_command(limits, command, guard=False, nproc=nproc, user=user)
+        argv = bwrap_command(layout, wrapper, PACKAGE_DIR)
     else:
-        argv = wrapper_command(limits, command, guard=True, nproc=False)
+        argv = wrapper_command(
+            limits, command, guard=True, nproc=False, user=user,
+            readable=[*python_dirs(), PACKAGE_DIR, *readable], writable=[scratch], hidden=list(hidden),
+        )  # fmt: skip
 
     started = time.monotonic()
     process = subprocess.Popen(
@@ -274,7 +434,10 @@ def run_command(
         pass_fds=tuple(pass_fds),
         start_new_session=True,  # its own session and process group, away from the grader's
     )
-    output = _BoundedReader(process.stdout, limits.output_bytes, stop_after=limits.output_limit_bytes)
+    # Output counts against the output limit together with whatever else the caller counts
+    # (the progress pipe).
+    budget = output_budget or OutputBudget(limits.output_limit_bytes)
+    output = _BoundedReader(process.stdout, limits.output_bytes, budget)
     output.start()
     watch = TreeWatch(process.pid, limits, scratch)
     limit_hit: str | None = None
@@ -287,6 +450,15 @@ def run_command(
         _reap(process)
     output.join(timeout=5)
     returncode = process.returncode
+    if returncode == SETUP_FAILED and limit_hit is None:
+        first_line = bytes(output.kept[:2000]).decode("utf-8", "replace").partition("\n")[0]
+        if first_line.startswith(SETUP_FAILED_PREFIX):
+            # The wrapper could not build the sandbox (no namespaces, no user to drop to): the
+            # grader's problem, never a silent run with less isolation.
+            raise IsolationUnavailableError(
+                f"The sandbox could not be set up here: {first_line.removeprefix(SETUP_FAILED_PREFIX)}. "
+                "Run the grader as an ordinary user, or where bubblewrap works (--sandbox bwrap)."
+            )
     if limit_hit is None and returncode is not None and returncode > 128:
         limit_hit = limit_of_signal(returncode - 128)  # the kernel's CPU limit: SIGXCPU
     return RawRun(
@@ -298,6 +470,16 @@ def run_command(
         peak_memory=watch.peak_memory,
         peak_processes=watch.peak_processes,
     )
+
+
+def hand_over(scratch: Path, user: SandboxUser) -> None:
+    """Give the scratch folder to the sandbox's user: learner code writes its evidence, model and
+    files there, and nowhere else (its HOME and TMPDIR are inside). The grader, as root, still
+    reads and removes everything in it."""
+    for folder, subfolders, files in os.walk(scratch):
+        os.chown(folder, user.uid, user.gid, follow_symlinks=False)
+        for name in files:
+            os.chown(os.path.join(folder, name), user.uid, user.gid, follow_symlinks=False)
 
 
 def _watch(
@@ -396,14 +578,21 @@ def strip_runtime_noise(text: str) -> str:
     return _RUNTIME_NOISE.sub("", text)
 
 
-# Variables passed on from the grader's environment: locale, library search paths and thread
-# settings. Nothing else: a CI runner's environment can hold credentials, and learner code can
-# print its environment into a report.
-_PASSED_ENV = re.compile(r"^(PATH|LANG|LANGUAGE|LC_\w+|TZ|LD_LIBRARY_PATH|OMP_\w+|MKL_\w+|OPENBLAS_\w+|KMP_\w+|TF_\w+|KERAS_BACKEND)$")
+# The only variables passed on from the grader's environment, by exact name: the locale, the
+# time zone, the library search path and thread settings. Nothing else, and no prefixes: a CI
+# runner's environment holds credentials under all kinds of names (Terraform's TF_VAR_* and
+# TF_TOKEN_* share TensorFlow's TF_ prefix), and learner code can print its environment.
+PASSED_ENVIRONMENT: frozenset[str] = frozenset({
+    "PATH", "LANG", "LANGUAGE", "TZ", "LD_LIBRARY_PATH",
+    "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LC_TIME", "LC_COLLATE", "LC_MONETARY", "LC_MESSAGES",
+    "LC_PAPER", "LC_NAME", "LC_ADDRESS", "LC_TELEPHONE", "LC_MEASUREMENT", "LC_IDENTIFICATION",
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+    "TF_ENABLE_ONEDNN_OPTS", "KERAS_BACKEND",
+})  # fmt: skip
 
 
 def child_environment(plan: SandboxPlan, scratch: Path | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if _PASSED_ENV.match(k) and not k.startswith("GRADER_")}
+    env = {k: v for k, v in os.environ.items() if k in PASSED_ENVIRONMENT}
     env.update(
         PYTHONHASHSEED=str(plan.seed),
         PYTHONUNBUFFERED="1",
@@ -465,29 +654,65 @@ def read_evidence(
     return evidence
 
 
+class ScratchFileError(ValueError):
+    """A file read back from a sandbox is not what the grader wrote there: a link, a FIFO, a
+    device, a folder, or larger than its bound. The message names the file."""
+
+
+def open_scratch_file(path: Path, max_bytes: int) -> int:
+    """Open a file the sandbox left, for reading, only if it is a regular file of at most
+    ``max_bytes``; return the descriptor (the caller closes it).
+
+    Learner code can replace any file in its scratch folder. ``O_NOFOLLOW`` refuses a symlink
+    (to a file of the grader's), ``O_NONBLOCK`` makes opening a FIFO return at once instead of
+    waiting forever for a writer, and ``fstat`` on the open descriptor checks the very file
+    that will be read (no window between a check and the open).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == getattr(errno, "ELOOP", None):
+            raise ScratchFileError(f"{path.name} is not a regular file (a symbolic link)") from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ScratchFileError(f"{path.name} is not a regular file (was it replaced?)")
+        if info.st_size > max_bytes:
+            raise ScratchFileError(f"{path.name} is larger than {size_text(max_bytes)}")
+        # Reads of a regular file never block; clear the flag so the file reads as usual.
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def _read_scratch_file(path: Path, max_bytes: int) -> bytes:
-    """A file the child wrote, read safely: learner code may have replaced it with a link to a
-    file of the grader's, or with something huge."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise ValueError(f"{path.name} is not a regular file")
+    """A file the child wrote, read safely (see ``open_scratch_file``); it may still grow while
+    being read, so the read itself is bounded too."""
+    with os.fdopen(open_scratch_file(path, max_bytes), "rb") as handle:
         data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise ValueError(f"{path.name} is larger than {max_bytes} bytes")
+        raise ScratchFileError(f"{path.name} is larger than {size_text(max_bytes)}")
     return data
 
 
-def _model_file_problem(path: Path, max_unpacked: int = MAX_MODEL_UNPACKED_BYTES) -> str | None:
+def _model_file_problem(
+    path: Path, max_unpacked: int = MAX_MODEL_UNPACKED_BYTES, max_bytes: int = MAX_MODEL_FILE_BYTES
+) -> str | None:
     """Why the saved model may not go to the trusted evaluator, or None when it may."""
     try:
-        info = os.lstat(path)
+        fd = open_scratch_file(path, max_bytes)
+    except FileNotFoundError:
+        return "the trained model was not saved"
+    except ScratchFileError as exc:
+        return f"model.keras in the scratch folder cannot be tested: {exc}"
     except OSError:
         return "the trained model was not saved"
-    if not stat.S_ISREG(info.st_mode):
-        return "model.keras in the scratch folder is not a regular file (was it replaced?)"
     try:
-        with zipfile.ZipFile(path) as archive:
+        with os.fdopen(fd, "rb") as handle, zipfile.ZipFile(handle) as archive:
             unpacked = sum(member.file_size for member in archive.infolist())
     except (OSError, zipfile.BadZipFile, ValueError):
         return "model.keras in the scratch folder is not a saved Keras model (was it replaced?)"
@@ -618,7 +843,7 @@ _MEASURING_METHODS = frozenset({
     "evaluate", "predict", "predict_on_batch", "test_on_batch", "predict_step", "test_step",
     "fit", "save", "save_model", "load_model", "count_params", "get_compile_config", "summary",
 })  # fmt: skip
-MAX_SCANNED_SOURCE = 50 * 1024 * 1024
+MAX_SCANNED_SOURCE = 1024 * 1024  # the adapter refused larger code before the run (MAX_CODE_BYTES)
 
 
 def submission_sources(plan: SandboxPlan) -> list[tuple[str, str]]:

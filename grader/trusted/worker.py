@@ -1,0 +1,214 @@
+"""The evaluation process: loads the saved model and predicts, under the sandbox's limits.
+
+Started by ``grader.evaluation.TrustedEvaluator`` as ``python -m grader.trusted.worker FD``
+inside the sandbox machinery (bubblewrap when available: no network, no dataset folders), in a
+scratch folder that holds the test images and a sample of training images with their labels,
+never the test labels. It imports TensorFlow at once (the sandbox is training meanwhile), then
+waits for one request line on file descriptor ``FD``::
+
+    {"model": "model.keras", "seconds": 120, "threads": 2}
+
+(``{}``: nothing to evaluate, exit). From then on an alarm limits it to ``seconds`` (the
+default action of SIGALRM ends the process, even inside TensorFlow's native code). It loads the
+model in Keras' safe mode (no arbitrary code), records the model's facts (layers, parameters,
+input and output shapes, compile settings as the file carries them), the digest of its weights,
+and predictions: the training sample under both pixel scalings (to tell which one the model was
+trained for) and the test images under the chosen one. It writes ``result.json`` and exits.
+
+Learner code never runs here: safe mode refuses Lambda layers and custom classes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+BATCH = 1000
+PROBE_IMAGES = 2000  # training images tried under both scalings
+RESULT = "result.json"
+
+# TensorFlow functions that Keras serialises under TensorFlow's names (``tf.nn.softmax`` is
+# "softmax_v2") and cannot find again; mapped to Keras' own, which compute the same.
+TF_FUNCTION_ALIASES = {"softmax_v2": "softmax", "log_softmax_v2": "log_softmax"}
+
+
+class EvaluationFailed(Exception):
+    """The model could not be loaded or fed the images; the message says why, for the learner."""
+
+
+def main(argv: list[str]) -> int:
+    request_fd = int(argv[1])
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    import keras  # while the sandbox trains
+
+    with os.fdopen(request_fd, "r", encoding="utf-8") as channel:
+        line = channel.readline(64 * 1024)
+    try:
+        request = json.loads(line) if line.strip() else {}
+    except ValueError:
+        request = {}
+    if not request.get("model"):
+        return 0
+    seconds = int(request.get("seconds", 120))
+    signal.alarm(max(1, seconds))  # default action: the process ends, wherever it is
+    threads = request.get("threads")
+    if threads:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+        tf.config.threading.set_inter_op_parallelism_threads(max(1, int(threads) // 2))
+    work = Path.cwd()
+    try:
+        result = evaluate(keras, work / str(request["model"]), work, request)
+    except EvaluationFailed as exc:
+        result = {"status": "error", "error": str(exc)}
+    tmp = work / (RESULT + ".tmp")
+    tmp.write_text(json.dumps(result), encoding="utf-8")
+    tmp.replace(work / RESULT)
+    return 0
+
+
+def load_model(keras: Any, path: Path) -> Any:
+    aliases = {name: getattr(keras.activations, target) for name, target in TF_FUNCTION_ALIASES.items()}
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True, custom_objects=aliases)
+    except Exception as exc:  # noqa: BLE001 - every load failure is the model's, not ours
+        raise EvaluationFailed(explain_load_failure(exc)) from None
+
+
+def evaluate(keras: Any, path: Path, work: Path, request: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
+
+    from grader.sandbox.child import describe_model
+    from grader.evidence import to_json
+    from grader.trusted.weights import weights_digest
+
+    started = time.perf_counter()
+    model = load_model(keras, path)
+    loaded = time.perf_counter()
+    # Loaded without compiling (Keras builds no loss or metric objects here): the grader reads
+    # the compile settings from the file's config.json itself.
+    facts = describe_model(model, keras)
+    input_shape = declared_input_shape(model, int(request.get("pixels", 784)))
+    classes = int(request.get("classes", 10))
+    outputs = output_units(model)
+    if outputs != classes:
+        raise EvaluationFailed(
+            f"the model outputs {outputs} values per image; a {classes}-class classifier needs one output per class"
+        )
+
+    if request.get("facts_only"):
+        # Quick mode (grader.quick): the model's facts, no predictions; its test accuracy is not
+        # measured, and the test images are not even read.
+        return {
+            "status": "ok",
+            "facts": to_json(facts),
+            "weights_digest": weights_digest(model),
+            "input_shape_used": [int(d) for d in input_shape],
+            "load_seconds": loaded - started,
+        }
+
+    def predict(images: Any, scale: float) -> Any:
+        scores = []
+        for start in range(0, len(images), BATCH):
+            x = np.asarray(images[start : start + BATCH], dtype="float32").reshape((-1, *input_shape)) * scale
+            scores.append(np.asarray(model(x, training=False)).reshape(len(x), -1))
+        return np.concatenate(scores) if scores else np.zeros((0, classes))
+
+    train_images = np.load(work / "train_images.npy", mmap_mode="r")
+    train_labels = np.load(work / "train_labels.npy")
+    test_images = np.load(work / "test_images.npy", mmap_mode="r")
+    # Which scaling was the model trained for? Training labels are not secret: try both on a
+    # sample and keep the better.
+    probe = min(PROBE_IMAGES, len(train_images))
+    scalings = {"unit": 1.0 / 255.0, "raw": 1.0}
+    probe_scores = {name: predict(train_images[:probe], scale) for name, scale in scalings.items()}
+    probe_accuracy = {
+        name: float(np.mean(scores.argmax(1) == train_labels[:probe])) if probe else 0.0
+        for name, scores in probe_scores.items()
+    }
+    chosen = "raw" if probe_accuracy["raw"] > probe_accuracy["unit"] + 0.05 else "unit"
+    rest = predict(train_images[probe:], scalings[chosen])
+    train_scores = np.concatenate([probe_scores[chosen], rest]) if len(rest) else probe_scores[chosen]
+    test_scores = predict(test_images, scalings[chosen])
+    if not (np.all(np.isfinite(test_scores)) and np.all(np.isfinite(train_scores))):
+        raise EvaluationFailed("the model's outputs contain NaN or infinity (did the training loss diverge?)")
+    return {
+        "status": "ok",
+        "facts": to_json(facts),
+        "weights_digest": weights_digest(model),
+        "input_shape_used": [int(d) for d in input_shape],
+        "input_scaling": chosen,
+        "probe_accuracy": probe_accuracy,
+        "outputs_are_probabilities": bool(
+            np.all(test_scores >= -1e-6) and np.allclose(test_scores.sum(axis=1), 1.0, atol=1e-3)
+        ),
+        "train_predicted": [int(v) for v in train_scores.argmax(axis=1)],
+        "test_predicted": [int(v) for v in test_scores.argmax(axis=1)],
+        "load_seconds": loaded - started,
+        "predict_seconds": time.perf_counter() - loaded,
+    }
+
+
+def declared_input_shape(model: Any, pixels: int = 784) -> tuple[int, ...]:
+    """The per-image input shape the model declares: (28, 28), (28, 28, 1), (784,), ..."""
+    try:
+        inputs = model.inputs
+        if len(inputs) != 1:
+            raise EvaluationFailed(f"the model takes {len(inputs)} inputs; it needs one: the image")
+        shape = list(inputs[0].shape[1:])
+    except EvaluationFailed:
+        raise
+    except Exception:  # noqa: BLE001
+        raise EvaluationFailed("the saved model does not declare an input shape") from None
+    known = [d for d in shape if d is not None]
+    missing = [i for i, d in enumerate(shape) if d is None]
+    if len(missing) == 1 and known and pixels % math.prod(known) == 0:
+        shape[missing[0]] = pixels // math.prod(known)
+    elif missing:
+        raise EvaluationFailed(f"the model's input shape {tuple(shape)} has open dimensions; declare (28, 28)")
+    if math.prod(shape) != pixels:
+        raise EvaluationFailed(
+            f"the model expects inputs of shape {tuple(shape)}, which do not hold one 28x28 image "
+            "(use (28, 28), (28, 28, 1) or (784,))"
+        )
+    return tuple(int(d) for d in shape)
+
+
+def output_units(model: Any) -> int:
+    try:
+        outputs = model.outputs
+        if len(outputs) != 1:
+            raise EvaluationFailed(f"the model gives {len(outputs)} outputs; it needs one: a score per class")
+        return int(outputs[0].shape[-1])
+    except EvaluationFailed:
+        raise
+    except Exception:  # noqa: BLE001
+        raise EvaluationFailed("the saved model does not declare an output shape") from None
+
+
+def explain_load_failure(exc: Exception) -> str:
+    text = str(exc)
+    if "Lambda" in text or "safe_mode" in text:
+        return (
+            "the model contains a Lambda layer (arbitrary code), which the grader does not load for "
+            "safety; use built-in layers such as Rescaling or Flatten instead"
+        )
+    if "custom" in text.lower() or "Could not locate" in text:
+        return "the model uses a custom layer or object that the grader cannot load; use built-in Keras layers"
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return f"the saved model could not be loaded: {type(exc).__name__}: {first[:300]}"
+
+
+if __name__ == "__main__":
+    code = main(sys.argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # skip TensorFlow's slow teardown

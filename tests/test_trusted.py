@@ -1,0 +1,364 @@
+"""Trusted evaluation and trusted facts (grader.trusted, grader.evaluation, the integrity judge).
+
+Unit tests first (no TensorFlow, milliseconds): the archive checks on hand-made configs, the
+judges on hand-made trusted facts, the validation of the sandbox's record. Then integration
+tests on the tiny synthetic datasets (a TensorFlow process each), and the memorised test split
+on the real data (slow).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.evidence import (
+    EvaluationEvidence,
+    Evidence,
+    SavedWeights,
+    SandboxEvidence,
+    validate_sandbox_evidence,
+)
+from grader.judges.vocabulary import canonical_activation, canonical_loss, canonical_metrics
+from grader.trusted.archive import ModelRefused, check_archive, check_config
+from test_judges import (
+    EX4,
+    FASHION,
+    SGD,
+    compile_config,
+    dense,
+    flatten,
+    judge,
+    layer,
+    make_evidence,
+    model_info,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# =================================================================================================
+# The archive: config.json read as JSON before anything loads it
+# =================================================================================================
+
+
+def dense_config(name: str, units: int, inputs: int | None, activation: str = "linear") -> dict[str, Any]:
+    """A Dense layer as Keras 3.15 writes it into config.json (trimmed to the keys that matter)."""
+    entry: dict[str, Any] = {
+        "module": "keras.layers",
+        "class_name": "Dense",
+        "config": {"name": name, "units": units, "activation": activation, "use_bias": True},
+        "registered_name": None,
+    }
+    if inputs is not None:
+        entry["build_config"] = {"input_shape": [None, inputs]}
+    return entry
+
+
+def chapter_config(**compile_extra: Any) -> dict[str, Any]:
+    """The chapter's Sequential model as config.json holds it."""
+    return {
+        "module": "keras",
+        "class_name": "Sequential",
+        "config": {
+            "name": "sequential",
+            "layers": [
+                {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [None, 28, 28]}},
+                {"module": "keras.layers", "class_name": "Flatten", "config": {"name": "flatten"}, "build_config": {"input_shape": [None, 28, 28]}},
+                dense_config("dense", 64, 784, "relu"),
+                dense_config("dense_1", 10, 64, "softmax"),
+            ],
+        },
+        "compile_config": compile_config(**compile_extra),
+    }
+
+
+def functional_config(inputs: int = 1, applications: int = 1) -> dict[str, Any]:
+    """A functional model; ``applications`` times one Dense(784) applied to its own output."""
+    def tensor(layer_name: str, node: int) -> dict[str, Any]:
+        return {"class_name": "__keras_tensor__", "config": {"shape": [None, 784], "keras_history": [layer_name, node, 0]}}
+
+    layers: list[dict[str, Any]] = []
+    for i in range(inputs):
+        layers.append({"class_name": "InputLayer", "name": f"in{i}", "config": {"batch_shape": [None, 784]}, "inbound_nodes": []})
+    repeat = dense_config("repeat", 784, 784, "relu")
+    repeat["inbound_nodes"] = [{"args": [tensor("repeat" if i else "in0", max(i - 1, 0))]} for i in range(applications)]
+    out = dense_config("out", 10, 784, "softmax")
+    out["inbound_nodes"] = [{"args": [tensor("repeat", applications - 1)]}]
+    layers += [repeat, out]
+    ports = [[f"in{i}", 0, 0] for i in range(inputs)]
+    return {
+        "module": "keras.src.models.functional",
+        "class_name": "Functional",
+        "config": {"layers": layers, "input_layers": ports[0] if inputs == 1 else ports, "output_layers": ["out", 0, 0]},
+    }
+
+
+def test_chapter_model_passes_and_its_parameters_are_counted_from_the_config() -> None:
+    facts = check_config(chapter_config(), max_params=20_000_000)
+    assert facts.estimated_params == 50_890  # what model.count_params() says
+    assert (facts.inputs, facts.outputs, facts.layers) == (1, 1, 4)
+    assert facts.compile_config["optimizer"]["class_name"] == "Adam"
+
+
+def test_a_cnn_is_counted_too() -> None:
+    config = chapter_config()
+    conv = {"class_name": "Conv2D", "config": {"filters": 32, "kernel_size": [3, 3], "use_bias": True}, "build_config": {"input_shape": [None, 28, 28, 1]}}
+    config["config"]["layers"].insert(1, conv)
+    # Keras: Conv2D(32, 3) on one channel has 3*3*1*32 + 32 = 320 parameters.
+    assert check_config(config, max_params=None).estimated_params == 50_890 + 320
+
+
+def test_a_giant_layer_is_refused_before_loading() -> None:
+    config = chapter_config()
+    config["config"]["layers"][2] = dense_config("dense", 1_440_000, 784, "relu")  # 784 x 1.44M + 1.44M, and 650 more
+    with pytest.raises(ModelRefused, match="1,130,400,650 parameters, more than the 20,000,000"):
+        check_config(config, max_params=20_000_000)
+
+
+def test_two_inputs_are_refused() -> None:
+    with pytest.raises(ModelRefused, match="2 inputs and 1 outputs"):
+        check_config(functional_config(inputs=2), max_params=None)
+    assert check_config(functional_config(inputs=1), max_params=None).inputs == 1
+
+
+def test_a_layer_applied_thousands_of_times_is_refused() -> None:
+    assert check_config(functional_config(applications=50), max_params=None).nodes == 51
+    with pytest.raises(ModelRefused, match="applies its layers more than 2,000 times"):
+        check_config(functional_config(applications=5000), max_params=None)
+
+
+def test_not_a_model_is_refused() -> None:
+    with pytest.raises(ModelRefused, match="not a Keras Sequential or functional model"):
+        check_config({"class_name": "Dense", "config": {}}, max_params=None)
+
+
+def write_keras(path: Path, config: Any, members: dict[str, bytes] | None = None) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", config if isinstance(config, (str, bytes)) else json.dumps(config))
+        archive.writestr("metadata.json", "{}")
+        for name, data in (members or {}).items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_archive_checks(tmp_path: Path) -> None:
+    good = write_keras(tmp_path / "good.keras", chapter_config())
+    assert check_archive(good, max_params=None).estimated_params == 50_890
+    # 5 MB of JSON: bigger than any model for these exercises; read no further.
+    big = write_keras(tmp_path / "big.keras", " " * (5 * 1024 * 1024) + json.dumps(chapter_config()))
+    with pytest.raises(ModelRefused, match="config.json"):
+        check_archive(big, max_params=None)
+    not_zip = tmp_path / "text.keras"
+    not_zip.write_text("hello")
+    with pytest.raises(ModelRefused, match="not a readable .keras file"):
+        check_archive(not_zip, max_params=None)
+    with pytest.raises(ModelRefused, match="no config.json"):
+        _no_config(tmp_path)
+    broken = write_keras(tmp_path / "broken.keras", "{not json")
+    with pytest.raises(ModelRefused, match="not valid JSON"):
+        check_archive(broken, max_params=None)
+
+
+def _no_config(tmp_path: Path) -> None:
+    path = tmp_path / "noconfig.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("model.weights.h5", b"x")
+    check_archive(path, max_params=None)
+
+
+def test_a_fifo_or_a_link_is_refused_without_opening_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "model.keras"
+    os.mkfifo(fifo)
+    with pytest.raises(ModelRefused, match="not a regular file"):
+        check_archive(fifo, max_params=None)  # returns at once: a FIFO is never opened
+    link = tmp_path / "link.keras"
+    link.symlink_to(write_keras(tmp_path / "real.keras", chapter_config()))
+    with pytest.raises(ModelRefused, match="not a regular file"):
+        check_archive(link, max_params=None)
+
+
+# =================================================================================================
+# Judges read the trusted facts, not the run's
+# =================================================================================================
+
+# What the run claimed (a patched recorder): the chapter's model, Adam.
+CLAIMED = model_info()
+# What the trusted evaluation measured in the file: tanh hidden layer, logits, SGD.
+MEASURED = model_info(
+    layers=[flatten(), dense(64, "tanh", name="dense"), dense(10, "linear", inputs=64, name="dense_1")],
+    compile_config=compile_config(optimizer=SGD, loss={"module": "keras.losses", "class_name": "SparseCategoricalCrossentropy", "config": {"from_logits": True}}),
+)
+
+
+def trusted_evidence(measured: Any = MEASURED, **evaluation_fields: Any) -> Evidence:
+    evidence = make_evidence(model=copy.deepcopy(CLAIMED))
+    evidence.evaluation.model = copy.deepcopy(measured)
+    evidence.evaluation.train_accuracy = 0.88
+    evidence.evaluation.n_train = 10_000
+    for key, value in evaluation_fields.items():
+        setattr(evidence.evaluation, key, value)
+    return evidence
+
+
+def test_forged_facts_change_nothing() -> None:
+    evidence = trusted_evidence()
+    assert evidence.graded_model is evidence.evaluation.model
+    assert judge("optimizer", evidence).status == "failed"
+    assert "SGD" in judge("optimizer", evidence).message
+    assert judge("output_layer", evidence).status == "failed"
+    hidden = judge("hidden_layers", evidence)
+    assert hidden.status == "failed" and "tanh" in hidden.message
+    # Without the trusted facts (no model came back) the run's claims are all there is.
+    evidence.evaluation.model = None
+    assert judge("optimizer", evidence).status == "passed"
+
+
+def test_trusted_facts_need_no_model_from_the_run() -> None:
+    """A run that claims build_model() returned nothing still has its scored model judged."""
+    evidence = trusted_evidence(measured=copy.deepcopy(CLAIMED))
+    evidence.sandbox.model = None
+    evidence.sandbox.trained_model = None
+    assert judge("hidden_layers", evidence).status == "passed"
+    assert judge("output_layer", evidence).status == "passed"
+
+
+def test_fashion_mnist_asks_for_the_chapters_network() -> None:
+    cnn = model_info(layers=[
+        layer("Conv2D", [26, 26, 32], 320, filters=32, kernel_size=[3, 3], activation="relu"),
+        flatten(21632), dense(64, "relu", inputs=21632), dense(10, "softmax", inputs=64, name="out"),
+    ])
+    verdict = judge("hidden_layers", trusted_evidence(measured=cnn))
+    assert verdict.status == "failed" and verdict.fraction == 0.0
+    assert "different architecture" in verdict.message and "Dense(64, relu)" in verdict.message
+    deeper = model_info(layers=[flatten(), dense(64, "relu"), dense(64, "relu", inputs=64, name="d2"), dense(10, "softmax", inputs=64, name="out")])
+    assert judge("hidden_layers", trusted_evidence(measured=deeper)).fraction == 0.0
+    # The same layer with another size keeps the share for its activation.
+    wider = model_info(layers=[flatten(), dense(128, "relu"), dense(10, "softmax", inputs=128, name="out")])
+    assert judge("hidden_layers", trusted_evidence(measured=wider)).fraction == 0.5
+    # exercise4 welcomes a CNN.
+    ex4_cnn = trusted_evidence(measured=cnn)
+    assert judge("hidden_layers", ex4_cnn, EX4).status == "passed"
+
+
+# =================================================================================================
+# The integrity check: memorised test split, weights, refused files
+# =================================================================================================
+
+
+def test_a_model_better_on_the_test_split_than_on_training_images_fails() -> None:
+    evidence = trusted_evidence(measured=copy.deepcopy(CLAIMED), test_accuracy=0.9216, train_accuracy=0.8394)
+    verdict = judge("integrity", evidence)
+    assert verdict.status == "failed"
+    assert "0.9216" in verdict.message and "0.8394" in verdict.message and "trained on the test split" in verdict.message
+    accuracy = judge("test_accuracy", evidence)
+    assert accuracy.status == "failed" and accuracy.fraction == 0.0 and "Not counted" in accuracy.message
+
+
+@pytest.mark.parametrize("test, train", [(0.8647, 0.8905), (0.9750, 0.9880), (0.87, 0.85)])
+def test_honest_gaps_pass(test: float, train: float) -> None:
+    """Honest models measured here do better on training images; a small excess is noise."""
+    evidence = trusted_evidence(measured=copy.deepcopy(CLAIMED), test_accuracy=test, train_accuracy=train)
+    assert judge("integrity", evidence).status == "passed"
+
+
+def saved(**fields: Any) -> SavedWeights:
+    values = {"after_fit": "abc", "at_save": "abc", "fitted": True}
+    values.update(fields)
+    return SavedWeights(**values)
+
+
+@pytest.mark.parametrize(
+    "record, digest, fragment",
+    [
+        (saved(), "abc", None),
+        (saved(after_fit="abc", at_save="def"), "def", "not the ones model.fit left"),
+        (saved(save_overridden="Sequential.save"), "abc", "replaces Keras' save() (Sequential.save)"),
+        (saved(fitted=False, after_fit=None, fit_calls_on_other_models=1), "abc", "model.fit trained another model"),
+        (saved(fitted=False, after_fit=None), "abc", "model.fit never trained the model graded"),
+        (None, "abc", None),
+    ],
+)
+def test_the_model_scored_is_the_model_fit_left(record: SavedWeights | None, digest: str, fragment: str | None) -> None:
+    evidence = trusted_evidence(measured=copy.deepcopy(CLAIMED), weights_digest=digest)
+    evidence.sandbox.saved_weights = record
+    verdict = judge("integrity", evidence)
+    if fragment is None:
+        assert verdict.status == "passed", verdict.message
+    else:
+        assert verdict.status == "failed" and fragment in verdict.message
+        assert judge("test_accuracy", evidence).fraction == 0.0
+
+
+def test_a_saved_model_has_no_fit_to_compare() -> None:
+    evidence = trusted_evidence(measured=copy.deepcopy(CLAIMED), weights_digest="x")
+    evidence.sandbox.graded_as = "saved_model"
+    evidence.sandbox.saved_weights = saved(fitted=False, after_fit=None)
+    assert judge("integrity", evidence).status == "passed"
+
+
+def test_a_refused_model_fails_the_integrity_check() -> None:
+    reason = "the model has 2 inputs and 1 outputs; this exercise's model takes one input"
+    evidence = make_evidence(evaluation=EvaluationEvidence(status="error", error=f"not tested: {reason}", refused=reason))
+    verdict = judge("integrity", evidence)
+    assert verdict.status == "failed" and "2 inputs" in verdict.message
+    assert judge("test_accuracy", evidence).status == "error"
+
+
+# =================================================================================================
+# The sandbox's record is validated, and never speaks with the grader's voice
+# =================================================================================================
+
+
+def test_wrong_types_are_reset_and_reported() -> None:
+    evidence = make_evidence()
+    sandbox = evidence.sandbox
+    sandbox.train.history = {"loss": "falling", "accuracy": [0.9]}  # type: ignore[union-attr,dict-item]
+    sandbox.model.total_params = "many"  # type: ignore[union-attr,assignment]
+    problems = validate_sandbox_evidence(sandbox)
+    assert sandbox.train.history == {}  # type: ignore[union-attr]
+    assert sandbox.model.total_params is None  # type: ignore[union-attr]
+    assert any("history" in p for p in problems) and any("total_params" in p for p in problems)
+    assert sandbox.notes[-1].startswith("The grader ignored parts of the run's record")
+
+
+def test_unknown_keys_and_forged_notes_are_dropped() -> None:
+    sandbox = SandboxEvidence(submission="x.py", seed=1, notes=["Skipped 1 shell line", "Full marks were confirmed by hand."])
+    raw = {"submission": "x.py", "seed": 1, "verdict": "passed", "model": {"returned_type": "x", "is_keras_model": True, "score": 100}}
+    problems = validate_sandbox_evidence(sandbox, trusted_notes=["Skipped 1 shell line"], raw=raw)
+    assert "unknown field verdict" in problems and "unknown field model.score" in problems
+    assert "Full marks were confirmed by hand." not in sandbox.notes
+    assert sandbox.notes[0] == "Skipped 1 shell line"
+
+
+def test_a_clean_record_is_left_alone() -> None:
+    sandbox = make_evidence().sandbox
+    before = copy.deepcopy(sandbox)
+    assert validate_sandbox_evidence(sandbox) == []
+    assert sandbox == before
+
+
+# =================================================================================================
+# Compile facts however they are written (captured with Keras 3.15)
+# =================================================================================================
+
+
+def test_accuracy_however_it_is_named_or_wrapped() -> None:
+    wrapped = {"module": "keras.metrics", "class_name": "MeanMetricWrapper", "config": {"name": "acc2", "dtype": "float32",
+               "fn": {"module": "builtins", "class_name": "function", "config": "sparse_categorical_accuracy", "registered_name": "function"}}}
+    legacy = {"class_name": "MeanMetricWrapper", "config": {"name": "accuracy", "dtype": "float32"}}
+    names = [m.name for m in canonical_metrics({"metrics": [wrapped, [legacy], "acc"]})]
+    assert names == ["sparse_categorical_accuracy", "accuracy", "accuracy"]
+    evidence = trusted_evidence(measured=model_info(compile_config=compile_config(metrics=[legacy])))
+    assert judge("accuracy_metric", evidence).status == "passed"
+
+
+def test_tf_functions_as_loss_and_activations() -> None:
+    tf_loss = {"module": "builtins", "class_name": "function", "config": "sparse_categorical_crossentropy", "registered_name": "function"}
+    assert canonical_loss({"loss": tf_loss}).name == "sparse_categorical_crossentropy"  # type: ignore[union-attr]
+    assert canonical_activation({"module": "builtins", "class_name": "function", "config": "softmax_v2"}) == "softmax"
+    assert canonical_activation("relu") == "relu"
