@@ -409,6 +409,11 @@ def read_notebook(path: Path) -> tuple[tuple[NotebookCell, ...], list[str]]:
             f"{path.name} cannot be read as a Jupyter notebook ({reason}): open it in Jupyter and "
             "save it again, or export it as a .py script (File > Download as > Python)."
         ) from None
+    # Before any cell is turned into Python (line by line): the code's size is bounded first.
+    check_code_size(
+        [str(cell.get("source", "")) for cell in notebook.get("cells", []) if cell.get("cell_type") == "code"],
+        path.name,
+    )
     cells: list[NotebookCell] = []
     notes: list[str] = []
     number = 0

@@ -863,6 +863,8 @@ def served_dir(name: str, data_dir: Path | None = None) -> Path:
             }
             # meta.json last: its presence marks a complete folder (checked above).
             (tmp / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+            for item in tmp.iterdir():  # whatever the umask: the sandbox's user reads these
+                os.chmod(item, 0o644)
     except OSError as exc:
         raise GraderError(
             f"Cannot write the grader cache at {cache_dir()} ({exc}); "

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from grader.datasets import Dataset
-from grader.evidence import ClassFigures, EvaluationEvidence, ModelInfo, from_json, image_fingerprint
+from grader.evidence import ClassFigures, EvaluationEvidence, ModelInfo, Reproduction, from_json, image_fingerprint
 from grader.trusted.archive import ArchiveFacts, ModelRefused, check_archive
 
 MiB = 1024 * 1024
@@ -118,7 +118,7 @@ class TrustedEvaluator:
             archive = check_archive(model_path, max_params=self.max_params)
         except ModelRefused as exc:
             reason = str(exc)
-            return EvaluationEvidence(status="error", error=f"the saved model was not tested: {reason}", refused=reason)
+            return EvaluationEvidence(status="error", error=reason, refused=reason)
         self.warm_up()
         process = self._process
         assert process is not None
@@ -376,3 +376,73 @@ def sample_predictions(truth: np.ndarray, predicted: np.ndarray, seed: int, coun
     indices = sorted(rng.choice(len(truth), size=min(count, len(truth)), replace=False).tolist())
     return [{"index": int(i), "predicted": int(predicted[i]), "true": int(truth[i])} for i in indices]
 
+
+
+# --- --retrain: the grader trains the submitted architecture again -----------------------------
+
+
+def reproduce(
+    dataset: Dataset,
+    model_path: Path,
+    served: Path,
+    evaluation: EvaluationEvidence,
+    fit_calls: list[Any],
+    *,
+    seed: int,
+    isolation: str = "auto",
+    threads: int | None = None,
+    timeout_s: float = 900.0,
+    max_params: int | None = None,
+    hidden: list[Path] | None = None,
+) -> Reproduction:
+    """Train the architecture of ``model_path`` from scratch in the sandbox (grader.trusted.retrain)
+    and test the result with the trusted evaluation. ``served``: the training split's folder."""
+    from grader.sandbox.isolation import choose_isolation
+    from grader.sandbox.limits import SandboxLimits
+    from grader.sandbox.runner import hidden_data_locations, run_command
+    from grader.trusted.retrain import fit_recipe
+
+    started = time.perf_counter()
+    model = evaluation.model
+    if model is None or not evaluation.input_shape_used:
+        return Reproduction(status="error", error="the submitted model was not measured, so there is nothing to reproduce")
+    from grader.judges.vocabulary import canonical_loss
+
+    loss = canonical_loss(model.compile_config)
+    recipe = fit_recipe(fit_calls, evaluation.input_scaling, one_hot=loss is not None and loss.name == "categorical_crossentropy")
+    scratch = Path(tempfile.mkdtemp(prefix="grade-retrain-"))
+    try:
+        work = scratch / "work"
+        for folder in (work, scratch / "home", scratch / "tmp"):
+            folder.mkdir()
+        shutil.copyfile(model_path, work / "model.keras")
+        plan = {
+            "seed": seed, "served": str(served), "input_shape": evaluation.input_shape_used,
+            "scale": recipe.scale, "labels": recipe.labels, "classes": len(dataset.class_names),
+            "epochs": recipe.epochs, "batch_size": recipe.batch_size, "threads": threads,
+        }  # fmt: skip
+        (work / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+        raw = run_command(
+            [_python(), "-m", "grader.trusted.retrain", str(work / "plan.json")],
+            scratch=scratch,
+            limits=SandboxLimits(timeout_s=timeout_s),
+            isolation=choose_isolation(isolation).kind,
+            env=_environment(scratch),
+            readable=[served],
+            hidden=hidden_data_locations(hidden or []),
+        )
+        result = work / "reproduction.keras"
+        if raw.limit_hit is not None or raw.returncode != 0 or not result.is_file():
+            output = raw.output.decode("utf-8", errors="replace").strip().splitlines()
+            why = f"the {raw.limit_hit} limit was reached" if raw.limit_hit else (output[-1][:300] if output else f"exit code {raw.returncode}")
+            return Reproduction(status="error", error=f"the reproduction could not be trained: {why}", epochs=recipe.epochs, batch_size=recipe.batch_size, seconds=time.perf_counter() - started)
+        evaluator = TrustedEvaluator(dataset, isolation=isolation, threads=threads, max_params=max_params, wait_s=0, hidden=hidden)
+        tested = evaluator.evaluate(result, seed=seed)
+        if tested.status != "ok" or tested.test_accuracy is None:
+            return Reproduction(status="error", error=f"the reproduction could not be tested: {tested.error}", epochs=recipe.epochs, batch_size=recipe.batch_size, seconds=time.perf_counter() - started)
+        return Reproduction(
+            status="ok", test_accuracy=tested.test_accuracy, epochs=recipe.epochs, batch_size=recipe.batch_size,
+            seconds=time.perf_counter() - started,
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -120,6 +120,7 @@ class FitCall:
     epochs: int | None = None
     validation: bool = False
     x_fingerprint: str | None = None  # hash of a sample of x: detects training on the test split
+    batch_size: int | None = None  # as given (None: Keras' default of 32); reproduced by --retrain
 
 
 @dataclass
@@ -161,6 +162,9 @@ class RunInfo:
     limits: dict[str, float] = field(default_factory=dict)
     peak_memory_bytes: int = 0  # resident memory of all its processes together
     peak_processes: int = 0
+    # What kept the limits and whom the code ran as (grader.sandbox.runner.enforcement): e.g.
+    # "memory and tasks: the kernel (a cgroup v2 of the run)", "learner code ran as nobody".
+    enforced_by: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -224,6 +228,20 @@ class ClassFigures:
 
 
 @dataclass
+class Reproduction:
+    """``grade --retrain``: the submitted architecture rebuilt from its config (fresh weights),
+    compiled with the file's compile settings, trained by the grader on the served training data
+    with the run's (bounded) fit arguments, and tested like the submission."""
+
+    status: Literal["ok", "error"]
+    error: str = ""
+    test_accuracy: float | None = None
+    epochs: int = 0
+    batch_size: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
 class EvaluationEvidence:
     status: Literal["ok", "error", "not_run"]
     error: str = ""  # why it could not evaluate, in the learner's terms
@@ -251,6 +269,8 @@ class EvaluationEvidence:
     # graph), or the limit that stopped the evaluation process: a failed integrity check.
     refused: str = ""
     limit_hit: str | None = None
+    # --retrain: the same architecture and recipe trained again by the grader, and tested.
+    reproduction: Reproduction | None = None
 
 
 @dataclass

@@ -242,6 +242,7 @@ def _details(evidence: Evidence, spec: ExerciseSpec) -> dict[str, Any]:
         "output": sandbox.run.output,
         "output_truncated_bytes": sandbox.run.output_truncated_bytes,
         "limit_hit": sandbox.run.limit_hit,
+        "limits_enforced_by": sandbox.run.enforced_by,  # cgroup or watchdog, and the sandbox's user
         "notes": sandbox.notes,
         "graded_as": sandbox.graded_as,
         "model_source": sandbox.model_source,

@@ -277,7 +277,10 @@ INTEGRATION_MODULES = {
     "test_isolation.py", "test_offline_data.py", "test_quick.py", "test_realworld.py", "test_sandbox.py",
     "test_validate.py", "test_watch.py",
 }  # fmt: skip
-INTEGRATION_FIXTURES = {"tiny_data_dir", "corpus_run", "reference_grading", "realworld_saved_model", "browser"}
+INTEGRATION_FIXTURES = {
+    "tiny_data_dir", "corpus_run", "reference_grading", "realworld_saved_model", "browser",
+    "real_model_facts",  # imports Keras in the test process
+}  # fmt: skip
 XDIST_GROUPS = {
     # module -> group: all of its tests in one worker
     "test_isolation.py": "limits",
@@ -386,3 +389,48 @@ def reference_grading(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str
 
 
 # ================================== end of test lanes and shared real-data runs =============
+
+
+# =============================================================================================
+# Batch fixtures (grader.batch, tests/test_batch.py).
+#
+#   tiny_saved_model   a .keras file: the chapter's model (Flatten -> Dense(64, relu) ->
+#                      Dense(10, softmax), Adam, sparse categorical cross-entropy) trained on
+#                      the tiny fashion_mnist training images of ``tiny_data_dir``; made once a
+#                      session in a subprocess (TensorFlow stays out of the test process).
+# =============================================================================================
+
+
+@pytest.fixture(scope="session")
+def tiny_saved_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.mktemp("tiny-saved-model")
+    images, labels = tiny_arrays(TINY_TRAIN, 100)  # the training split tiny_data_dir writes for fashion_mnist
+    np.save(folder / "images.npy", images)
+    np.save(folder / "labels.npy", labels)
+    maker = folder / "make_model.py"
+    maker.write_text(
+        "import sys, numpy as np, keras\n"
+        "keras.utils.set_random_seed(0)\n"
+        "x = np.load(sys.argv[1]) / 255.0\n"
+        "y = np.load(sys.argv[2])\n"
+        "model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),\n"
+        "    keras.layers.Dense(64, activation='relu'), keras.layers.Dense(10, activation='softmax')])\n"
+        "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])\n"
+        "model.fit(x, y, epochs=30, verbose=0)\n"
+        "model.save(sys.argv[3])\n"
+    )
+    out = folder / "model.keras"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run(
+        [sys.executable, str(maker), str(folder / "images.npy"), str(folder / "labels.npy"), str(out)],
+        capture_output=True, text=True, timeout=600, env=env, cwd=folder,
+    )  # fmt: skip
+    assert done.returncode == 0 and out.is_file(), done.stderr[-3000:]
+    return out
+
+
+# ============================================ end of batch fixtures =========================

@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -41,15 +42,19 @@ LIMITS = {"time", "cpu", "memory", "output", "processes", "file_size"}
 PROCESS_CASES = [
     case for case in CASES
     if ("process" in case or case.get("limit") in ("memory", "output", "processes", "file_size")
-        or case["file"] in ("os_exit_in_train.py", "segfault.py"))
+        or case["file"] in ("os_exit_in_train.py", "segfault.py")
+        or any(key in case for key in ("process_root", "sentinel", "daemon_marker", "poisons_cache", "env")))
 ]  # fmt: skip
+AS_ROOT = os.geteuid() == 0
 
 
 def expected(case: dict[str, Any], isolation: str) -> dict[str, Any]:
     """The case's expectations under ``isolation``."""
-    merged = {key: value for key, value in case.items() if key != "process"}
+    merged = {key: value for key, value in case.items() if key not in ("process", "process_root")}
     if isolation == "process":
         merged.update(case.get("process", {}))
+        if AS_ROOT:  # the code runs as "nobody", in namespaces of its own (README, trust model)
+            merged.update(case.get("process_root", {}))
     return merged
 
 
@@ -70,7 +75,7 @@ def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     for case in CASES:
         if case.get("pad_bytes"):
             with (submissions / case["file"]).open("a", encoding="utf-8") as handle:
-                line = "# " + "this line only pads the file " * 3 + "\n"
+                line = case.get("pad_line", "# " + "this line only pads the file " * 3) + "\n"
                 handle.write(line * (int(case["pad_bytes"]) // len(line)))
     return {"root": root, "env": env, "submissions": submissions, "cache": root / "cache", "data": data}
 
@@ -99,6 +104,8 @@ def test_corpus_case_with_process_isolation(case: dict[str, Any], corpus_run: di
 
 
 def grade_case(case: dict[str, Any], corpus_run: dict[str, Any], isolation: str) -> None:
+    if isolation == "process" and case.get("process_needs_root") and not AS_ROOT:
+        pytest.skip("process isolation as an ordinary user cannot keep this code from the grader's processes")
     want = expected(case, isolation)
     exercise = case.get("exercise", DEFAULTS["exercise"])
     timeout = case.get("timeout", DEFAULTS["hang_timeout"] if case.get("hang") else DEFAULTS["timeout"])
@@ -109,9 +116,28 @@ def grade_case(case: dict[str, Any], corpus_run: dict[str, Any], isolation: str)
     ]  # fmt: skip
     if isolation != ISOLATION:
         argv += ["--sandbox", isolation]
+    sentinel = _start_sentinel() if case.get("sentinel") else None
+    started = time.monotonic()
     # The grader must end by itself: this outer limit only turns a hung grader into a failure.
-    done = subprocess.run(argv, env=corpus_run["env"], cwd=ROOT, capture_output=True, text=True, timeout=timeout + 180)
+    env = {**corpus_run["env"], **case.get("env", {})}
+    try:
+        done = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout + 180)
+    finally:
+        if sentinel is not None:
+            alive = sentinel.poll() is None
+            sentinel.kill()
+            sentinel.wait()
+            assert alive, "a process outside the run (another student's) was killed"
+    seconds = time.monotonic() - started
     output = done.stdout + done.stderr
+    if "max_seconds" in want:
+        assert seconds < want["max_seconds"], f"took {seconds:.1f} s"
+    for fragment in want.get("not_in_output", []):
+        assert fragment not in output, f"{fragment!r} reached the terminal"
+    if case.get("daemon_marker"):
+        _assert_no_process_with(case["daemon_marker"])
+    if case.get("poisons_cache"):
+        _assert_real_test_labels(corpus_run, case.get("exercise", DEFAULTS["exercise"]))
     assert "Traceback (most recent call last)" not in output, output[-3000:]
     assert "The grader itself failed" not in output, output[-3000:]
     assert done.returncode == want["exit"], output[-3000:]
@@ -152,6 +178,56 @@ def _assert_no_escape(marker: str, corpus_run: dict[str, Any], isolation: str) -
         path.unlink()
     if isolation == "bwrap":
         assert not found, f"the sandbox wrote outside its scratch folder: {found}"
+
+
+def _start_sentinel() -> subprocess.Popen:
+    """A process of the sandbox's user ("nobody" as root) outside the run, like another
+    student's sandbox in the same batch: learner code must not be able to signal it."""
+    user = {"user": 65534, "group": 65534, "extra_groups": []} if AS_ROOT else {}
+    return subprocess.Popen(["sleep", "600"], cwd="/", **user)
+
+
+def _assert_no_process_with(marker: str) -> None:
+    """No process on the machine has ``marker`` in its command line (a second to settle)."""
+    deadline = time.monotonic() + 2
+    while True:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if marker.encode() in (entry / "cmdline").read_bytes():
+                        found.append(int(entry.name))
+                except OSError:
+                    continue
+        if not found or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    for pid in found:  # never leave it running, even when the test fails
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+    assert not found, f"a process left by the submission outlived the run: {found}"
+
+
+def _assert_real_test_labels(corpus_run: dict[str, Any], exercise: str) -> None:
+    """Whatever the code did to the grader's cache, the dataset still loads with its real test
+    labels (the cached arrays are verified on every load)."""
+    from grader.spec import load_exercise
+
+    dataset = load_exercise(exercise).dataset
+    code = (
+        "import json, hashlib\nfrom grader import datasets\n"
+        f"d = datasets.load_dataset({dataset!r})\n"
+        "print(json.dumps([datasets.idx_md5(d.test_labels), d.checksum]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=corpus_run["env"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    md5, checksum = json.loads(done.stdout.strip().splitlines()[-1])
+    from grader.datasets import read_idx, idx_md5, IDX_FILE_NAMES
+
+    folder = corpus_run["data"] / dataset
+    truth = next(folder.glob(IDX_FILE_NAMES["test_labels"] + "*"))
+    assert md5 == idx_md5(read_idx(truth)), "the grader scored against changed test labels"
 
 
 def _summary(result: dict[str, Any]) -> str:

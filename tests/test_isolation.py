@@ -380,6 +380,105 @@ def test_memory_limit(tmp_path: Path, kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", ISOLATIONS)
+def test_memory_held_in_memfd_files_counts_against_the_limit(tmp_path: Path, kind: str) -> None:
+    """memfd files kept open and never mapped are in no process's resident size."""
+    source = """
+        import os, time
+        chunk = b"x" * (16 * 1024 * 1024)
+        held = []
+        for number in range(40):
+            fd = os.memfd_create(f"held-{number}")
+            for _ in range(4):  # 64 MB a file, under the file size limit
+                os.write(fd, chunk)
+            held.append(fd)
+        time.sleep(30)
+    """
+    limits = SandboxLimits(timeout_s=30, memory_bytes=300 * 1024**2)
+    started = time.monotonic()
+    raw, _ = run_script(tmp_path, source, kind, limits)
+    assert raw.limit_hit == "memory" and time.monotonic() - started < 20
+    assert 300 * 1024**2 < raw.peak_memory < 1200 * 1024**2
+
+
+@pytest.mark.parametrize("kind", ISOLATIONS if os.geteuid() == 0 else ["bwrap"] if BWRAP else [])
+def test_memory_stored_in_the_sandboxs_tmpfs_counts_against_the_limit(tmp_path: Path, kind: str) -> None:
+    """The sandbox's own /tmp and /dev/shm are memory: files written there count."""
+    source = """
+        import time
+        with open("/tmp/fill", "wb") as handle:
+            for _ in range(15):  # 240 MB, within the 256 MB /tmp
+                handle.write(b"x" * (16 * 1024 * 1024))
+        with open("/dev/shm/fill", "wb") as handle:
+            handle.write(b"x" * (48 * 1024 * 1024))
+        time.sleep(30)
+    """
+    limits = SandboxLimits(timeout_s=30, memory_bytes=200 * 1024**2)
+    raw, output = run_script(tmp_path, source, kind, limits)
+    assert raw.limit_hit == "memory", output
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as an ordinary user learner code runs as that user")
+@pytest.mark.parametrize("kind", ISOLATIONS)
+def test_learner_code_never_runs_as_root(tmp_path: Path, kind: str) -> None:
+    """As root, both isolations run the code as "nobody", without capabilities, and (process
+    isolation) in namespaces of its own where the grader's data folders are empty."""
+    secret = tmp_path / "grader-cache"
+    secret.mkdir()
+    (secret / "test_labels.npy").write_text("the test split")
+    source = """
+        import json, os
+        status = dict(line.split(":\t", 1) for line in open("/proc/self/status").read().splitlines() if ":\t" in line)
+        try:
+            leaked = open(%r).read()
+        except OSError as exc:
+            leaked = type(exc).__name__
+        print(json.dumps({"uid": os.getuid(), "euid": os.geteuid(), "caps": status["CapEff"].strip(),
+                          "groups": os.getgroups(), "leaked": leaked, "pid": os.getpid()}))
+    """ % str(secret / "test_labels.npy")
+    raw, output = run_script(tmp_path, source, kind, hidden=[secret])
+    report = last_json(output)
+    assert report["uid"] == report["euid"] == 65534
+    assert int(report["caps"], 16) == 0 and report["groups"] == []
+    assert report["leaked"] in ("FileNotFoundError", "PermissionError")
+    assert report["pid"] < 10  # a PID namespace of its own
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as an ordinary user, process isolation cannot stop kill(-1)")
+@pytest.mark.parametrize("kind", ISOLATIONS)
+def test_kill_minus_one_reaches_only_the_run(tmp_path: Path, kind: str) -> None:
+    """Another sandbox's process (same user, "nobody") and the grader survive kill(-1)."""
+    import subprocess
+
+    other = subprocess.Popen(["sleep", "300"], user=65534, group=65534, extra_groups=[], cwd="/")
+    try:
+        source = """
+            import os, signal
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            os.kill(-1, signal.SIGKILL if os.getpid() != 1 else signal.SIGTERM)
+            print("still here")
+        """
+        raw, output = run_script(tmp_path, source, kind)
+        assert other.poll() is None, "a process outside the run was killed"
+    finally:
+        other.kill()
+        other.wait()
+
+
+@pytest.mark.parametrize("kind", ISOLATIONS)
+def test_a_fifo_left_for_the_evidence_does_not_hang_the_grader(tmp_path: Path, kind: str) -> None:
+    source = """
+        import os
+        os.mkfifo("../evidence.json")
+    """
+    raw, _ = run_script(tmp_path, source, kind)
+    plan = SandboxPlan(submission=Path("x.py"), functions={}, seed=1)
+    started = time.monotonic()
+    evidence = read_evidence(tmp_path / f"scratch-{kind}" / "evidence.json", plan, RunInfo(returncode=0), SandboxLimits())
+    assert time.monotonic() - started < 1
+    assert "record of the run could not be read" in evidence.steps["import"].exception.message
+
+
+@pytest.mark.parametrize("kind", ISOLATIONS)
 def test_one_huge_allocation_is_refused_at_once(tmp_path: Path, kind: str) -> None:
     source = """
         try:

@@ -126,3 +126,25 @@ def test_a_display_error_never_reaches_the_pipeline() -> None:
         display({})
         display({"event": "epoch", "logs": "not a dict"})
         display({"event": "stage"})
+
+
+HOSTILE_EVENTS: list[dict[str, Any]] = [
+    # What the runner's validation would drop; the display strips control characters all the
+    # same (one stripper, grader.safe_text.printable), so nothing reaches the terminal raw.
+    {"event": "stage", "stage": "\x1b[2K\x1b[1A\u2714 every check passed\x1b]0;PASSED\x07"},
+    {"event": "fit", "epochs": 2, "samples": 10},
+    {"event": "epoch", "epoch": 1, "epochs": 2, "logs": {"loss\x1b]52;c;cm0gLXJmIH4=\x07": 0.5, "acc\u202eur": "\x1b[31mred"}},
+]
+
+
+def test_control_characters_never_reach_the_terminal() -> None:
+    for terminal, live in ((False, False), (True, True), (True, False)):
+        out, buffer = console(terminal=terminal)
+        with ProgressDisplay(out, live=live, clock=FakeClock()) as display:
+            for event in HOSTILE_EVENTS:
+                display(event)
+        shown = ANSI.sub("", buffer.getvalue())  # rich's own styling is fine; the learner's is not
+        for fragment in ("\x1b]", "\x07", "\u202e", "\x1b[2K", "\x1b[1A", "\x1b[31m"):
+            assert fragment not in shown, (terminal, live, repr(shown))
+        if not live:
+            assert "Running \u2714 every check passed" in shown  # plain text in a progress line, not a verdict

@@ -259,10 +259,16 @@ def test_a_model_better_on_the_test_split_than_on_training_images_fails() -> Non
     assert accuracy.status == "failed" and accuracy.fraction == 0.0 and "Not counted" in accuracy.message
 
 
-@pytest.mark.parametrize("test, train", [(0.8647, 0.8905), (0.9750, 0.9880), (0.87, 0.85)])
-def test_honest_gaps_pass(test: float, train: float) -> None:
-    """Honest models measured here do better on training images; a small excess is noise."""
-    evidence = trusted_evidence(measured=copy.deepcopy(CLAIMED), test_accuracy=test, train_accuracy=train)
+@pytest.mark.parametrize(
+    "test, train, n_test, n_train",
+    [(0.8647, 0.8905, 10_000, 10_000), (0.9750, 0.9880, 10_000, 10_000), (0.87, 0.85, 10_000, 10_000), (0.34, 0.285, 50, 200)],
+)
+def test_honest_gaps_pass(test: float, train: float, n_test: int, n_train: int) -> None:
+    """Honest models measured here do better on training images; a small excess is noise, and
+    on tiny samples a large one can be too."""
+    evidence = trusted_evidence(
+        measured=copy.deepcopy(CLAIMED), test_accuracy=test, train_accuracy=train, n_test=n_test, n_train=n_train
+    )
     assert judge("integrity", evidence).status == "passed"
 
 
@@ -306,7 +312,8 @@ def test_a_refused_model_fails_the_integrity_check() -> None:
     evidence = make_evidence(evaluation=EvaluationEvidence(status="error", error=f"not tested: {reason}", refused=reason))
     verdict = judge("integrity", evidence)
     assert verdict.status == "failed" and "2 inputs" in verdict.message
-    assert judge("test_accuracy", evidence).status == "error"
+    accuracy = judge("test_accuracy", evidence)
+    assert accuracy.status == "failed" and accuracy.fraction == 0 and "Not tested: the model has 2 inputs" in accuracy.message
 
 
 # =================================================================================================
@@ -362,3 +369,12 @@ def test_tf_functions_as_loss_and_activations() -> None:
     assert canonical_loss({"loss": tf_loss}).name == "sparse_categorical_crossentropy"  # type: ignore[union-attr]
     assert canonical_activation({"module": "builtins", "class_name": "function", "config": "softmax_v2"}) == "softmax"
     assert canonical_activation("relu") == "relu"
+
+
+def test_a_history_that_does_not_describe_the_model_loses_half_the_training_points() -> None:
+    evidence = trusted_evidence(measured=copy.deepcopy(CLAIMED), train_accuracy=0.62)
+    verdict = judge("training", evidence)
+    assert verdict.status == "failed" and verdict.fraction == 0.5
+    assert "0.8846" in verdict.message and "0.6200" in verdict.message
+    # An honest History a little below the grader's own figure is fine.
+    assert judge("training", trusted_evidence(measured=copy.deepcopy(CLAIMED), train_accuracy=0.8905)).status == "passed"

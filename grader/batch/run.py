@@ -140,6 +140,11 @@ def run_batch(
             late_by_lms=student.late_by_lms if student else False,
             policy=options.late_policy, override=overrides.get(record.id),
         )  # fmt: skip
+        # The status follows the final grade: a late penalty can fail a pass, an override can
+        # pass a failure (or a run stopped at the time limit).
+        if record.graded and record.final.passed is not None:
+            if record.status in ("passed", "failed") or (record.status == "timeout" and record.final.passed):
+                record.status = "passed" if record.final.passed else "failed"
         return record
 
     # Students grouped by key: identical files are graded once and share the outcome.
@@ -364,7 +369,10 @@ class StudentFiles:
             return record
         marker.unlink(missing_ok=True)
         shown = presented_result(record)
-        shown.write_json(folder / "grade.json")
+        document = shown.to_json()
+        if not record.graded and (record.final is None or record.final.points is None):
+            document["score"] = document["passed"] = None  # not graded: no score, not a zero
+        write_json_atomically(folder / "grade.json", document)
         write_gradescope_results(shown, folder / "results.json", exercise_max=self.spec.max_score, spec=self.spec)
         if self.options.reports:
             self._write_report(record, shown, folder)

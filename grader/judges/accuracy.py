@@ -64,6 +64,8 @@ def judge_test_accuracy(evidence: Evidence, params: dict[str, Any], spec: Exerci
         if cause is not None:
             return cause.brief_verdict()
         reason = (evaluation.error or "no trained model came back from the run").rstrip(".")
+        if evaluation.refused:
+            return Verdict.failed(f"Not tested: {evaluation.refused.rstrip('.')} (see the fair-run check).")
         if evaluation.status == "error":
             return Verdict.error(
                 f"The trained model could not be tested: {reason}.",

@@ -28,6 +28,7 @@ nothing when the model saw the test images while training. Everything is read fr
 
 from __future__ import annotations
 
+import math
 from functools import wraps
 from typing import Any
 
@@ -94,6 +95,20 @@ def memorised_gap(evidence: Evidence) -> float | None:
     return evaluation.test_accuracy - evaluation.train_accuracy
 
 
+def looks_memorised(evidence: Evidence, margin: float) -> bool:
+    """The test accuracy exceeds the accuracy on training images by more than ``margin`` plus
+    three standard errors of the difference (sampling noise: 0.014 for 10,000 images each at
+    0.85, but 0.2 and more for the tiny sets of a test run), so an honest model is never
+    accused because its samples were small."""
+    gap = memorised_gap(evidence)
+    evaluation = evidence.evaluation
+    if gap is None or not evaluation.n_test or not evaluation.n_train:
+        return False
+    p_test, p_train = evaluation.test_accuracy or 0.0, evaluation.train_accuracy or 0.0
+    noise = math.sqrt(p_test * (1 - p_test) / evaluation.n_test + p_train * (1 - p_train) / evaluation.n_train)
+    return gap > margin + 3 * noise
+
+
 def weights_problem(evidence: Evidence) -> str:
     """Why the model scored is not the model ``model.fit`` left, or ""."""
     sandbox, evaluation = evidence.sandbox, evidence.evaluation
@@ -156,13 +171,12 @@ def judge_integrity(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
             "Hand in a model with one 28x28 image input and one output of one score per class, built "
             "from Keras' built-in layers and within the exercise's size.",
         )
-    gap = memorised_gap(evidence)
-    if gap is not None and gap > settings.memorised_margin:
+    if looks_memorised(evidence, settings.memorised_margin):
         evaluation = evidence.evaluation
         return Verdict.failed(
             f"The model does clearly better on the test images ({evaluation.test_accuracy:.4f}) than on the "
-            f"training images it was trained on ({evaluation.train_accuracy:.4f}, measured by the grader on "
-            f"{evaluation.n_train:,} of them): an honest model does not, so it was trained on the test split. "
+            f"training images ({evaluation.train_accuracy:.4f}, measured by the grader on {evaluation.n_train:,} "
+            "of them): a model trained on the training images does not, so it was trained on the test split. "
             "Its test accuracy does not count.",
             MEMORISED_HINT,
         )
@@ -236,8 +250,7 @@ def counted_only_if_untouched(judge: Judge) -> Judge:
                 "on them says nothing about new images.",
                 TEST_SPLIT_HINT,
             )
-        gap = memorised_gap(evidence)
-        if gap is not None and gap > integrity_settings(spec).memorised_margin:
+        if looks_memorised(evidence, integrity_settings(spec).memorised_margin):
             return Verdict.failed(
                 f"Not counted: test accuracy {evidence.evaluation.test_accuracy:.4f}, clearly above the "
                 f"model's accuracy on training images ({evidence.evaluation.train_accuracy:.4f}): it was "

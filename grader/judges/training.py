@@ -11,6 +11,28 @@ from grader.judges.diagnose import DIVERGENCE_HINT, training_went_wrong
 from grader.judges.vocabulary import short_type, training_accuracy
 from grader.spec import ExerciseSpec
 
+# The History is the run's claim; the grader measures the trained model on training images
+# itself. Measured honest runs: the History's last training accuracy is 0.00-0.03 below the
+# grader's figure (dropout and the averaging over the epoch make it lower, not higher). A History
+# this far above the model's real accuracy describes another model (or none).
+HISTORY_EXCESS = 0.2
+
+
+def history_mismatch(evidence: Evidence, accuracy: list[float]) -> str:
+    """Why the History cannot be the graded model's, or "": it claims a training accuracy far
+    above what the trusted evaluation measured on training images."""
+    measured = evidence.evaluation.train_accuracy
+    if measured is None or not accuracy or not isinstance(accuracy[-1], (int, float)):
+        return ""
+    claimed = float(accuracy[-1])
+    if claimed - measured <= HISTORY_EXCESS:
+        return ""
+    return (
+        f"The History reports a final training accuracy of {claimed:.4f}, but the model handed in reaches "
+        f"{measured:.4f} on training images (measured by the grader): the History does not describe this model."
+    )
+
+
 RETURN_HISTORY_HINT = "End train() with `history = model.fit(...)` and `return history`."
 
 
@@ -62,6 +84,9 @@ def judge_training(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpe
         return Verdict.failed(f"{who} ran {epochs}, but {divergence}.", DIVERGENCE_HINT)
     accuracy = training_accuracy(train.history)
     reached = f", training accuracy {accuracy[-1]:.4f}" if accuracy else ""
+    mismatch = history_mismatch(evidence, accuracy)
+    if mismatch:
+        return Verdict.failed(mismatch, "Return the History that model.fit returns for the model you hand in.", 0.5)
     fitted_epochs = sum(call.epochs or 0 for call in train.fit_calls)
     if len(loss) == 1 and fitted_epochs > 1:
         # fit() called once per epoch in a loop: the History returned is only the last call's.

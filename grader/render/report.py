@@ -600,7 +600,7 @@ def _format_timestamp(value: Any) -> str:
     try:
         stamp = datetime.fromisoformat(str(value))
     except ValueError:
-        return str(value)
+        return _text(value, one_line=True)
     zone = stamp.strftime("%Z") or ""
     if zone in ("UTC", "UTC+00:00"):
         zone = "UTC"

@@ -300,6 +300,8 @@ class ChildSession:
         def observed_fit(model: Any, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
             epochs = kwargs.get("epochs", args[1] if len(args) > 1 else 1)
             call = describe_fit_call(x, y, epochs, kwargs)
+            batch_size = kwargs.get("batch_size", args[0] if args else None)
+            call.batch_size = batch_size if isinstance(batch_size, int) and not isinstance(batch_size, bool) else None
             session.fit_calls.append(call)
             if not any(seen is model for seen in session.fitted_models):
                 session.fitted_models.append(model)

@@ -176,6 +176,7 @@ def prepare_tfds(
             "splits": {split: count for split, (_, _, count) in idx.items()},
         }
         (data_dir / _TFDS_MARKER).write_text(json.dumps(marker, indent=2), encoding="utf-8")
+        _readable_by_all(data_dir)  # the sandbox's user ("nobody" when the grader is root) reads it
         try:
             os.rename(data_dir, out_dir)
         except OSError:
@@ -184,6 +185,15 @@ def prepare_tfds(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return out_dir
+
+
+def _readable_by_all(folder: Path) -> None:
+    """Folders 0755 and files 0644 below ``folder``, whatever the umask: the copy holds only
+    the training split, and learner code reads it as another user when the grader is root."""
+    for root, folders, files in os.walk(folder):
+        os.chmod(root, 0o755)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o644)
 
 
 def _build_tfds(

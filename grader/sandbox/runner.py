@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from grader.evidence import ExceptionInfo, RunInfo, SandboxEvidence, StepResult, from_json
+from grader.sandbox.cgroups import RunCgroup
 from grader.sandbox.isolation import (
     BwrapLayout,
     IsolationUnavailableError,
@@ -353,11 +354,12 @@ def run_in_sandbox(
         limits=limits.describe(),
         peak_memory_bytes=raw.peak_memory,
         peak_processes=raw.peak_processes,
+        enforced_by=raw.enforced_by,
     )
     evidence = read_evidence(evidence_path, plan, run, limits, scratch_work=work)
     if choice.note:
         evidence.notes.append(choice.note)
-    evidence.tampering = find_tampering(submission_sources(plan))
+    evidence.tampering += find_tampering(submission_sources(plan))
     if progress.rejected:
         # Only learner code writes anything else into the progress pipe: forged epoch lines,
         # "every check passed", escape sequences. None of it was shown.
@@ -382,6 +384,7 @@ class RawRun:
     output_dropped: int
     peak_memory: int
     peak_processes: int
+    enforced_by: list[str] = field(default_factory=list)  # what kept the limits (``enforcement``)
 
 
 def run_command(
@@ -409,8 +412,9 @@ def run_command(
         hand_over(scratch, user)
     if isolation == "bwrap":
         layout = BwrapLayout(
-            scratch=scratch, workdir=work, readable=list(readable), hidden=list(hidden), tmp_bytes=limits.tmp_bytes
-        )
+            scratch=scratch, workdir=work, readable=list(readable), hidden=list(hidden),
+            tmp_bytes=limits.tmp_bytes, shm_bytes=limits.shm_bytes,
+        )  # fmt: skip
         # RLIMIT_NPROC counts per user: inside bubblewrap's own user namespace only this sandbox's
         # tasks; as "nobody" without one, every sandbox of the machine together (batch --jobs),
         # so it is only a generous backstop there (the watchdog counts this run's processes).
@@ -437,9 +441,18 @@ def run_command(
     # Output counts against the output limit together with whatever else the caller counts
     # (the progress pipe).
     budget = output_budget or OutputBudget(limits.output_limit_bytes)
+    # A cgroup of its own where the machine allows one (grader.sandbox.cgroups): the kernel then
+    # enforces memory and tasks, whatever form the memory takes. The wrapper is moved in before
+    # it has finished starting Python, long before learner code runs.
+    cgroup = RunCgroup.create(limits)
+    if cgroup is not None and not cgroup.add(process.pid):
+        cgroup.close()
+        cgroup = None
     output = _BoundedReader(process.stdout, limits.output_bytes, budget)
     output.start()
-    watch = TreeWatch(process.pid, limits, scratch)
+    # The sandbox's /tmp and /dev/shm are its own under bubblewrap and, as root, in process
+    # isolation too: what is stored there is memory the run uses.
+    watch = TreeWatch(process.pid, limits, scratch, private_tmpfs=isolation == "bwrap" or user is not None)
     limit_hit: str | None = None
     try:
         limit_hit = _watch(process, limits, output, watch, started)
@@ -447,6 +460,12 @@ def run_command(
         # The child is not reaped yet (see _watch), so its process ID and group cannot have been
         # reused by an unrelated process while we kill whatever is left under it.
         kill_tree(process.pid)
+        if cgroup is not None:
+            limit_hit = limit_hit or cgroup.limit_hit()
+            peak_in_cgroup = cgroup.peak_memory()
+            if peak_in_cgroup is not None:
+                watch.peak_memory = max(watch.peak_memory, peak_in_cgroup)
+            cgroup.close()  # kills anything that left the tree
         _reap(process)
     output.join(timeout=5)
     returncode = process.returncode
@@ -469,17 +488,35 @@ def run_command(
         output_dropped=output.dropped,
         peak_memory=watch.peak_memory,
         peak_processes=watch.peak_processes,
+        enforced_by=enforcement(isolation, cgroup is not None, user),
     )
+
+
+def enforcement(isolation: str, cgroup: bool, user: SandboxUser | None) -> list[str]:
+    """What kept this run's limits and isolation, as short phrases for the result (README,
+    "Trust model"): which mechanism bounded memory and processes, and whom the code ran as."""
+    said = [
+        "memory and tasks: the kernel (a cgroup v2 of the run)" if cgroup
+        else "memory and processes: the grader's watchdog (resident memory, memfd files, the sandbox's tmpfs)",
+        "time, output, files: the grader and the kernel's rlimits",
+        f"learner code ran as {user.name}" if user is not None else "learner code ran as the grader's user",
+    ]
+    if isolation == "process" and user is not None:
+        said.append("process isolation: own PID, mount and IPC namespaces; data folders hidden; network shared")
+    return said
 
 
 def hand_over(scratch: Path, user: SandboxUser) -> None:
     """Give the scratch folder to the sandbox's user: learner code writes its evidence, model and
-    files there, and nowhere else (its HOME and TMPDIR are inside). The grader, as root, still
-    reads and removes everything in it."""
+    files there, and nowhere else (its HOME and TMPDIR are inside). Its group stays the grader's
+    (mode 0770): the limits wrapper, still root but without root's capabilities until it drops
+    to the sandbox's user, must enter it too. Nobody else on the machine can."""
+    group = os.getgid()
     for folder, subfolders, files in os.walk(scratch):
-        os.chown(folder, user.uid, user.gid, follow_symlinks=False)
+        os.chown(folder, user.uid, group, follow_symlinks=False)
+        os.chmod(folder, 0o770)
         for name in files:
-            os.chown(os.path.join(folder, name), user.uid, user.gid, follow_symlinks=False)
+            os.chown(os.path.join(folder, name), user.uid, group, follow_symlinks=False)
 
 
 def _watch(
@@ -621,12 +658,31 @@ def read_evidence(
     path: Path, plan: SandboxPlan, run: RunInfo, limits: SandboxLimits, scratch_work: Path | None = None
 ) -> SandboxEvidence:
     evidence: SandboxEvidence
+    replaced: ScratchFileError | None = None
     try:
         evidence = from_json(SandboxEvidence, json.loads(_read_scratch_file(path, MAX_EVIDENCE_BYTES)))
+    except ScratchFileError as exc:
+        # Learner code swapped the grader's record for a link, a FIFO or something huge.
+        evidence = SandboxEvidence(submission=plan.submission.name, seed=plan.seed, style=plan.style)
+        replaced = exc
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         # The child died before it wrote anything (or wrote garbage): evidence of nothing.
         evidence = SandboxEvidence(submission=plan.submission.name, seed=plan.seed, style=plan.style)
     evidence.run = run
+    evidence.tampering = []  # found by the grader only (``find_tampering``), never taken from the child
+    if replaced is not None:
+        evidence.steps["import"] = StepResult(
+            name="import",
+            status="exception",
+            exception=ExceptionInfo(
+                type="ProcessDied",
+                message=f"the grader's record of the run could not be read: {replaced}",
+                hint="Leave the files outside your working folder alone: the grader keeps its record of "
+                "the run there, and without it nothing your code did can be counted.",
+            ),
+        )
+        evidence.tampering.append(f"replaced the grader's record of the run ({replaced})")
+        return evidence
     _annotate_exceptions(evidence, scratch_work)
     reason = _death_reason(run, limits)
     hint = LIMIT_HINTS.get(run.limit_hit or "", "") or _death_hint(run)
