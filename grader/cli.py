@@ -175,6 +175,11 @@ def grade_parser() -> argparse.ArgumentParser:
         help="grade again (quick) each time the file is saved; press f for a full grading, Ctrl-C to stop",
     )
     parser.add_argument("--full", action="store_true", help="with --watch: full gradings on every save instead of quick ones")
+    parser.add_argument(
+        "--retrain", action="store_true",
+        help="for exams: also train the submitted architecture again from scratch with its own recipe, and "
+        "fail the fair-run check if the submission beats it by clearly more than seeds explain (doubles the time)",
+    )
     parser.add_argument("--version", action="version", version=f"grade {__version__}")
     return parser
 
@@ -222,7 +227,7 @@ def grade_options(args: argparse.Namespace, progress: ProgressCallback | None, *
 
     return GradeOptions(
         data_dir=args.data_dir, seed=args.seed, timeout_s=args.timeout, on_progress=progress, style=args.style,
-        sandbox=args.sandbox, quick=quick,
+        sandbox=args.sandbox, quick=quick, retrain=bool(getattr(args, "retrain", False)) and not quick,
     )  # fmt: skip
 
 
@@ -306,7 +311,7 @@ def cmd_batch(argv: list[str], out: Console) -> int:
     parser.add_argument("--seed", type=int, help="random seed (default: the exercise's)")
     parser.add_argument("--data-dir", type=Path, help="folder with the dataset files")
     parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="results cached by content (default: OUT/cache)")
-    parser.add_argument("--regrade", action="store_true", help="grade every submission again, ignoring the cache")
+    parser.add_argument("--regrade", action="store_true", help="grade every submission again (an interrupted regrade, run again, carries on)")
     parser.add_argument("--no-reports", action="store_true", help="no per-student HTML/Markdown reports")
     parser.add_argument("--quiet", action="store_true", help="no live progress bar: plain lines")
     parser.add_argument("--sandbox", choices=["bwrap", "process"], default="auto", help="isolation (default: bubblewrap when it works)")

@@ -68,7 +68,7 @@ class TrustedEvaluator:
         max_params: int | None = None,
         wait_s: float = 900.0,
         seconds: float = EVALUATION_SECONDS,
-        memory_bytes: int = EVALUATION_MEMORY,
+        memory_bytes: int | None = None,
         hidden: list[Path] | None = None,
     ) -> None:
         self.dataset = dataset
@@ -77,6 +77,10 @@ class TrustedEvaluator:
         self.max_params = max_params
         self.wait_s = wait_s
         self.seconds = seconds
+        if memory_bytes is None:
+            from grader.sandbox.limits import default_memory_bytes
+
+            memory_bytes = min(EVALUATION_MEMORY, default_memory_bytes())  # never over half the machine
         self.memory_bytes = memory_bytes
         self.hidden = hidden or []
         self.train_indices = training_sample(len(dataset.train_labels))
@@ -133,6 +137,13 @@ class TrustedEvaluator:
             return EvaluationEvidence(status="error", error=reason, refused=reason, limit_hit=answer.limit_hit)
         if answer.result is None:
             return EvaluationEvidence(status="error", error=answer.problem or "the evaluation process gave no answer")
+        if answer.result.get("status") != "ok" and answer.result.get("limit") == "memory":
+            # The kernel refused an allocation (the process's data limit) before the watchdog saw it.
+            reason = (
+                "the saved model could not be tested within the grader's limits: loading and testing it "
+                f"needed more than {self.memory_bytes / GiB:.1f} GB of memory"
+            )
+            return EvaluationEvidence(status="error", error=reason, refused=reason, limit_hit="memory")
         if answer.result.get("status") != "ok":
             return EvaluationEvidence(status="error", error=str(answer.result.get("error", "the model could not be tested"))[:500])
         if facts_only:

@@ -118,7 +118,9 @@ def notebook_source(ipython: Any, explicit: Path | None, scratch: Path) -> Noteb
     cells = history_cells(list(getattr(ipython.history_manager, "input_hist_raw", []) or []))
     path = write_history_notebook(cells, scratch)
     plural = "s" if len(cells) != 1 else ""
-    return NotebookSource(path, f"the {len(cells)} cell{plural} executed so far in this notebook, in order", temporary=True)
+    return NotebookSource(
+        path, f"the {len(cells)} cell{plural} executed so far in this notebook, in order", temporary=True
+    )
 
 
 def _age_text(seconds: float) -> str:
@@ -195,19 +197,19 @@ def run_grade(args: argparse.Namespace, path: Path, report_dir: Path, json_path:
 
     process = subprocess.Popen(
         grade_command(args, path, report_dir, json_path),
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace",
     )  # fmt: skip
-    last_error = ""
+    said: list[str] = []  # what `grade` wrote besides progress: its error line, or a grader fault
     try:
         assert process.stderr is not None
         for raw in process.stderr:
-            line = printable(raw.strip(), keep_newlines=False, limit=200)
-            if not line:
+            line = printable(raw.rstrip(), keep_newlines=False, limit=300)
+            if not line.strip():
                 continue
-            if line.startswith("error:"):
-                last_error = line.removeprefix("error:").strip()
-            elif handle is not None:
-                handle.update(HTML(_message_html(f"Grading… {line}")))
+            if line.lstrip().startswith("[") and handle is not None:  # a progress line: "[  3.2 s] ..."
+                handle.update(HTML(_message_html(f"Grading… {line.strip()}")))
+            else:
+                said = [*said[-40:], line]
         process.wait()
     except KeyboardInterrupt:
         process.send_signal(signal.SIGINT)
@@ -222,10 +224,12 @@ def run_grade(args: argparse.Namespace, path: Path, report_dir: Path, json_path:
             result = json.loads(json_path.read_text(encoding="utf-8"))
         except ValueError:
             result = None
-    if result is None and not last_error:
-        output = (process.stdout.read() if process.stdout else "").strip().splitlines()
-        last_error = output[-1] if output else f"grade exited with code {process.returncode}"
-    return GradeOutcome(process.returncode, result, last_error)
+    errors = [line.split("error:", 1)[1].strip() for line in said if line.startswith("error:")]
+    if errors:
+        error = errors[-1]
+    else:
+        error = "\n".join(said[-15:]) or f"grade exited with code {process.returncode}"
+    return GradeOutcome(process.returncode, result, error)
 
 
 def missing_data_message(exercise: str, data_dir: Path | None) -> str | None:
@@ -243,7 +247,7 @@ def missing_data_message(exercise: str, data_dir: Path | None) -> str | None:
         if row["name"] == spec.dataset and not row.get("found"):
             return (
                 '<div class="grader-result">'
-                f"<p><b>The grader's {html.escape(spec.dataset)} dataset is not installed here</b> "
+                f"<p><b>The grader's {html.escape(str(spec.dataset))} dataset is not installed here</b> "
                 "(on Colab it never is at first). Get it with one line in a cell of its own, then "
                 f"run <code>%grade {html.escape(exercise)}</code> again:</p>"
                 f"<pre>{html.escape(DATA_COMMAND)}</pre>"
@@ -280,9 +284,9 @@ def outcome_html(outcome: GradeOutcome, source: NotebookSource, report_dir: Path
     result = outcome.result
     if result is None:
         return (
-            '<div class="grader-result"><p style="color:#a40e26"><b>Not graded:</b> '
-            f"{_text(outcome.error_line, 600)}</p>"
-            f'<p style="color:#57606a">Graded: {_text(source.description)}.</p></div>'
+            '<div class="grader-result"><p style="color:#a40e26"><b>Not graded:</b></p>'
+            f'<pre style="white-space:pre-wrap">{_text(outcome.error_line, 3000)}</pre>'
+            f'<p style="color:#57606a">Handed to the grader: {_text(source.description)}.</p></div>'
         )
     quick = result.get("mode") == "quick"
     rows = []
@@ -303,7 +307,7 @@ def outcome_html(outcome: GradeOutcome, source: NotebookSource, report_dir: Path
         verdict = (
             f'<b style="color:#9a6700">PREVIEW</b> (quick mode): {float(result.get("score", 0)):g} of the {measured:g} '
             "points quick mode checks; test accuracy not measured. Run <code>%grade "
-            f'{_text(result.get("exercise"))}</code> without --quick for the verdict.'
+            f"{_text(result.get('exercise'))}</code> without --quick for the verdict."
         )
     else:
         passed = bool(result.get("passed"))
@@ -311,15 +315,15 @@ def outcome_html(outcome: GradeOutcome, source: NotebookSource, report_dir: Path
         shown = f", test accuracy {accuracy:.4f}" if isinstance(accuracy, (int, float)) else ""
         verdict = (
             f'<b style="color:{STATUS_COLOUR["passed"] if passed else STATUS_COLOUR["failed"]}">'
-            f'{"PASSED" if passed else "NOT PASSED"}</b>: {float(result.get("score", 0)):g} / '
-            f'{float(result.get("max_score", 0)):g}{shown} (pass mark {float(result.get("pass_mark", 0)):g})'
+            f"{'PASSED' if passed else 'NOT PASSED'}</b>: {float(result.get('score', 0)):g} / "
+            f"{float(result.get('max_score', 0)):g}{shown} (pass mark {float(result.get('pass_mark', 0)):g})"
         )
     errors = (result.get("details") or {}).get("errors") or []
     raised = ""
     if errors:
         first = errors[0]
         raised = (
-            '<details open><summary>Your code raised</summary>'
+            "<details open><summary>Your code raised</summary>"
             f'<pre style="white-space:pre-wrap">{_text(first.get("traceback") or first.get("message"), 4000)}</pre></details>'
         )
     report = report_dir / "report.html"
@@ -337,6 +341,6 @@ def outcome_html(outcome: GradeOutcome, source: NotebookSource, report_dir: Path
         f"<tbody>{''.join(rows)}</tbody></table>"
         f"{raised}{link}"
         f'<p style="color:#57606a">Graded: {_text(source.description)}; {_text(result.get("style"))} submission, '
-        f'{_text(result.get("isolation"))} isolation, {float(result.get("elapsed_s", 0)):.1f} s.</p>'
+        f"{_text(result.get('isolation'))} isolation, {float(result.get('elapsed_s', 0)):.1f} s.</p>"
         "</div>"
     )

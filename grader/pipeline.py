@@ -38,6 +38,8 @@ class GradeOptions:
     style: str | None = None  # None: recognised from the file (grader.adapters.STYLES)
     sandbox: str = "auto"  # "auto", "bwrap" or "process" (grader.sandbox.isolation)
     quick: bool = False  # a preview: trial fit, no test accuracy, no verdict (grader.quick)
+    # For exams: the grader trains the submitted architecture again and compares (grader.trusted.retrain).
+    retrain: bool = False
 
 
 def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions | None = None) -> GradeResult:
@@ -100,6 +102,16 @@ def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions
         evaluation = evaluator.evaluate(
             outcome.model_path, seed=seed, why_missing=_why_no_model(outcome.evidence), facts_only=options.quick
         )
+        if options.retrain and not options.quick and evaluation.status == "ok" and outcome.model_path is not None:
+            from grader.evaluation import reproduce
+
+            notify({"event": "stage", "stage": "retrain"})
+            evaluation.reproduction = reproduce(
+                dataset, outcome.model_path, served[spec.dataset], evaluation,
+                outcome.evidence.train.fit_calls if outcome.evidence.train else [],
+                seed=seed, isolation=options.sandbox, threads=options.threads, timeout_s=limits.timeout_s,
+                max_params=evaluation_param_limit(spec), hidden=hidden,
+            )  # fmt: skip
     finally:
         evaluator.close()
         shutil.rmtree(outcome.scratch, ignore_errors=True)

@@ -89,11 +89,13 @@ def trial_fit_summary(evidence: Evidence) -> str:
     assert train is not None
     asked = train.fit_calls[-1].epochs
     asked_text = f" (your code asks for {asked} epoch{'s' if asked != 1 else ''})" if asked else ""
-    who = "train() ran a trial fit and returned its History" if evidence.sandbox.graded_as == "module" else (
-        "model.fit() ran as a trial fit"
+    who = (
+        "train() ran a trial fit and returned its History"
+        if evidence.sandbox.graded_as == "module"
+        else ("model.fit() ran as a trial fit")
     )
-    loss = (train.history.get("loss") or [None])[-1]
-    loss_text = f", loss {loss:.4f}" if isinstance(loss, float) else ""
+    losses = train.history.get("loss") or []
+    loss_text = f", loss {losses[-1]:.4f}" if losses and isinstance(losses[-1], float) else ""
     return (
         f"{who} without an error{asked_text}{loss_text}; whether the loss falls over the full "
         "training is measured by a full grading."

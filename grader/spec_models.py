@@ -215,7 +215,7 @@ class TextItem(QuizItemBase):
 
 
 QuizItem = Annotated[
-    Union[SingleChoiceItem, MultipleChoiceItem, NumericItem, TextItem], Field(discriminator="type")
+    SingleChoiceItem | MultipleChoiceItem | NumericItem | TextItem, Field(discriminator="type")
 ]
 
 
@@ -241,11 +241,11 @@ def check_table_models() -> dict[str, type[CheckTable]]:
             params_model()
         except ValidationError:  # the judge has parameters without defaults: the table is required
             default = ...
-        models[judge] = create_model(  # type: ignore[call-overload]
+        models[judge] = create_model(
             f"{''.join(part.title() for part in judge.split('_'))}Check",
             __base__=CheckTable,
             __doc__=f'A [[checks]] table with judge = "{judge}".',
-            judge=(Literal[judge], ...),  # type: ignore[valid-type]
+            judge=(Literal[judge], ...),
             params=(params_model, default),
         )
     return models
@@ -268,7 +268,8 @@ def _kind_of(value: Any) -> str:
 def exercise_document() -> TypeAdapter[Any]:
     """The validator of a whole exercise.toml (a model exercise or a quiz, by ``kind``)."""
     checks = [Annotated[model, Tag(judge)] for judge, model in check_table_models().items()]
-    any_check = Annotated[Union[tuple(checks)], Discriminator(_judge_of)]  # type: ignore[valid-type]
+    # Union[...] of a computed tuple: the `X | Y` spelling cannot take one.
+    any_check = Annotated[Union.__getitem__(tuple(checks)), Discriminator(_judge_of)]  # type: ignore[valid-type]
     model_exercise = create_model(
         "ModelExercise",
         __base__=ModelExercise,
@@ -276,7 +277,7 @@ def exercise_document() -> TypeAdapter[Any]:
         checks=(list[any_check], Field(min_length=1)),  # type: ignore[valid-type]
     )
     document = Annotated[
-        Union[Annotated[model_exercise, Tag("model")], Annotated[QuizExercise, Tag("quiz")]],
+        Union[Annotated[model_exercise, Tag("model")], Annotated[QuizExercise, Tag("quiz")]],  # noqa: UP007
         Discriminator(_kind_of),
     ]
     return TypeAdapter(document)
@@ -327,7 +328,7 @@ def _describe(detail: Any, document: Mapping[str, Any]) -> str:
         allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         return f"{where}: found {found!r}{_did_you_mean(str(found), allowed)}. Allowed: {', '.join(allowed)}."
     if kind == "value_error":
-        return f"{where}: {str(ctx.get('error', detail['msg']))}."
+        return f"{where}: {ctx.get('error', detail['msg'])!s}."
     message = detail["msg"]
     message = message[:1].lower() + message[1:]
     return f"{where}: found {_shown(found)}; {message}."

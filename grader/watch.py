@@ -19,9 +19,10 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -85,7 +86,9 @@ def compact_view(result: GradeResult, changes: dict[str, str], *, trigger: str) 
             detail = printable(check.message, keep_newlines=False, limit=MESSAGE_CHARS)
             name.append(f"\n  {detail}", style="dim")
             if check.hint:
-                name.append(f"\n  Hint: {printable(check.hint, keep_newlines=False, limit=MESSAGE_CHARS)}", style="cyan")
+                name.append(
+                    f"\n  Hint: {printable(check.hint, keep_newlines=False, limit=MESSAGE_CHARS)}", style="cyan"
+                )
         table.add_row(
             Text(f"{mark} {check.status}", style=style),
             name,
@@ -98,11 +101,17 @@ def compact_view(result: GradeResult, changes: dict[str, str], *, trigger: str) 
 def summary_line(result: GradeResult) -> Text:
     if result.mode == "quick":
         measured = sum(c.max_score for c in result.checks if c.status != "skipped")
-        return Text(f"Preview: {result.score:g} of the {measured:g} points quick mode checks (test accuracy not measured).", style="bold")
+        return Text(
+            f"Preview: {result.score:g} of the {measured:g} points quick mode checks (test accuracy not measured).",
+            style="bold",
+        )
     verdict = "PASSED" if result.passed else "NOT PASSED"
     accuracy = result.metrics.get("test_accuracy")
     shown = f", test accuracy {accuracy:.4f}" if isinstance(accuracy, float) else ""
-    return Text(f"Full grading: {result.score:g} / {result.max_score:g}{shown}: {verdict}", style="bold green" if result.passed else "bold red")
+    return Text(
+        f"Full grading: {result.score:g} / {result.max_score:g}{shown}: {verdict}",
+        style="bold green" if result.passed else "bold red",
+    )
 
 
 # --- events --------------------------------------------------------------------------------------
@@ -250,5 +259,7 @@ def watch_submission(spec: ExerciseSpec, path: Path, args: argparse.Namespace, o
         pass  # Ctrl-C is how watch mode ends; a grading in flight was stopped with its sandbox
     finally:
         stop.set()
-    out.print(f"Stopped watching {path.name} after {state.runs} grading{'s' if state.runs != 1 else ''}.", highlight=False)
+    out.print(
+        f"Stopped watching {path.name} after {state.runs} grading{'s' if state.runs != 1 else ''}.", highlight=False
+    )
     return 0

@@ -249,8 +249,9 @@ def real_model_facts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict
 #
 #   unit         no TensorFlow process: judges, specs, scoring, quizzes, renderers, the CLI's
 #                plumbing. `make test-unit` (pytest -m unit): under a minute.
-#   integration  learner code in a real sandbox (tiny datasets), the corpora, isolation and
-#                limits, the shared reference gradings on the real data.
+#   integration  the rest of the default lane: learner code in a real sandbox (tiny datasets),
+#                the corpora, isolation and limits, the shared reference gradings on the real
+#                data, and tests too long for the unit lane.
 #   slow         more training on the real data, or a lane re-run with other settings:
 #                `make test-slow`. `make test` runs everything else, in parallel.
 #
@@ -276,6 +277,7 @@ INTEGRATION_MODULES = {
     "test_batch.py", "test_browser.py", "test_corpus.py", "test_end_to_end.py", "test_gradescope.py",
     "test_isolation.py", "test_offline_data.py", "test_quick.py", "test_realworld.py", "test_sandbox.py",
     "test_validate.py", "test_watch.py",
+    "test_report_robustness.py",  # no TensorFlow process, but minutes of generated reports
 }  # fmt: skip
 INTEGRATION_FIXTURES = {
     "tiny_data_dir", "corpus_run", "reference_grading", "realworld_saved_model", "browser",

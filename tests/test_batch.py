@@ -171,6 +171,7 @@ def test_discovery_files_folders_and_problems(tmp_path: Path) -> None:
     (tmp_path / "alice.py").write_text("")
     (tmp_path / "bob.ipynb").write_text("{}")
     (tmp_path / "carol.keras").write_bytes(b"")
+    (tmp_path / "hank.hdf5").write_bytes(b"")  # a saved model too (HDF5, like .h5)
     (tmp_path / "dave").mkdir()
     (tmp_path / "dave" / "helper.py").write_text("")
     (tmp_path / "dave" / "fashion_mnist.py").write_text("")
@@ -191,7 +192,7 @@ def test_discovery_files_folders_and_problems(tmp_path: Path) -> None:
 
     found = discover_students(tmp_path, spec)
     by_id = {s.id: s for s in found.students}
-    assert sorted(by_id) == ["alice", "bob", "carol", "dave", "erin", "frank", "grace"]
+    assert sorted(by_id) == ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "hank"]
     assert by_id["alice"].submission == tmp_path / "alice.py"
     assert by_id["dave"].submission == tmp_path / "dave" / "fashion_mnist.py"  # the stub's name, shallowest
     assert by_id["erin"].submission == tmp_path / "erin" / "my_model.ipynb"  # the single candidate
@@ -318,6 +319,13 @@ def end_sandboxes_under(tmp_root: Path) -> None:
 HANG_TIMEOUT = "90"  # above a tiny submission's worst time on a busy 2-core machine (measured up to ~35 s under load 11)
 
 
+def frozen_grader(folder: Path) -> Path:
+    """A copy of the grader's source tree (package, templates, exercises) to run from."""
+    for name in ("grader", "templates", "exercises"):
+        shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
 def processes_under(tmp_root: Path) -> list[int]:
     """Pids of grader processes (batch workers, sandbox children) whose command line names a
     file below ``tmp_root``."""
@@ -342,7 +350,9 @@ def test_batch_killed_midway_resumes_without_regrading(tiny_data_dir: Path, tmp_
     scratch.mkdir()
     command = [sys.executable, "-m", "grader", "batch", "fashion_mnist", str(submissions), "--out", str(out),
                "--jobs", "2", "--timeout", HANG_TIMEOUT, "--quiet"]  # fmt: skip
-    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(ROOT)}
+    # A frozen copy of the grader: the cache key includes a digest of the grader's code, and a
+    # tree edited while this test runs would rightly regrade everyone on resume.
+    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(frozen_grader(tmp_path / "grader-copy"))}
 
     # 1. Start the batch, and kill -9 the batch process alone (not its process group) once a few
     #    results are in: its workers and their sandboxes must end by themselves.
@@ -903,3 +913,25 @@ def test_a_dask_batch_with_no_workers_left_gives_error_rows(tmp_path: Path) -> N
     error = outcomes[0][1]["error"]
     assert error["type"] == "GradingMachinesLost" and not error["cacheable"]
     assert "Dask" not in error["message"] and "not graded" in error["message"]
+
+
+def test_the_live_line_names_who_is_running_and_for_how_long() -> None:
+    import io
+
+    from rich.console import Console
+
+    from grader.batch.progress import BatchProgress
+
+    buffer = io.StringIO()
+    progress = BatchProgress(Console(file=buffer, width=200), live=False)
+    progress.label("/class/dave.py", ["dave"])
+    progress.label("/class/e\x1b[2Krin.py", ["e\x1b[2Krin"])
+    progress.running("/class/dave.py")
+    progress._running["/class/dave.py"] -= 552  # dave has been running for 9m12s
+    progress.running("/class/e\x1b[2Krin.py")
+    assert progress.running_text() == "running: dave 9m12s, erin 0s"
+    progress.finished("/class/dave.py")
+    assert progress.running_text() == "running: erin 0s"
+    progress._last_still_running -= 3600
+    progress.still_running_note()  # without a live display: a line naming long runs
+    assert "still running: erin" in buffer.getvalue() and "\x1b" not in buffer.getvalue()

@@ -358,9 +358,11 @@ def reference_solution() -> Path:
     return path
 
 
-@pytest.mark.slow
-def test_real_run_report_in_browser(browser: Chromium, reference_solution: Path, tmp_path: Path) -> None:
-    result, report_dir, _ = grade(reference_solution, tmp_path)
+def test_real_run_report_in_browser(browser: Chromium, reference_grading) -> None:
+    # The reference solution graded on the real data once a session (tests/conftest.py), shared
+    # with the end-to-end tests.
+    graded = reference_grading("fashion_mnist")
+    result, report_dir = graded.result, graded.report_dir
     assert result["passed"], result["checks"]
     page = check_report_page(browser, report_dir / "report.html", result, "fashion-mnist")
     # Every section of the issue is there, drawn from the run.
@@ -381,8 +383,10 @@ def test_real_run_report_in_browser(browser: Chromium, reference_solution: Path,
     assert f"{result['metrics']['test_accuracy']:.4f}" in markdown
 
 
-@pytest.mark.slow
-def test_submission_printing_html_cannot_script_the_report(browser: Chromium, reference_solution: Path, tmp_path: Path) -> None:
+def test_submission_printing_html_cannot_script_the_report(
+    browser: Chromium, reference_solution: Path, tiny_data_dir: Path, tmp_path: Path
+) -> None:
+    # On the tiny datasets: what is proved is the escaping of the printed output, not accuracy.
     hostile = tmp_path / "fashion_mnist.py"
     hostile.write_text(
         reference_solution.read_text(encoding="utf-8") + f"\nprint({HOSTILE_OUTPUT!r})\n", encoding="utf-8"

@@ -470,6 +470,109 @@ def _() -> None:
     assert verdict("functions_present", empty).message == "build_model() is not defined; train() is not defined."
 
 
+# --- old TensorFlow and Keras code (messages as TensorFlow 2.21 / Keras 3.15 raise them; the
+# same messages are produced for real in tests/test_hints_fit.py) ------------------------------
+
+
+def in_build(type_: str, message: str, spec=FASHION, code: str = "") -> Evidence:  # noqa: ANN001 - an ExerciseSpec
+    steps = {"import": ok("import"), "build_model": raised("build_model", type_, message, code=code)}
+    return make_evidence(spec, steps=steps, model=None, trained=None, train=None, evaluation=EvaluationEvidence(status="not_run"))
+
+
+def in_train_step(type_: str, message: str, code: str = "", spec=FASHION) -> Evidence:  # noqa: ANN001
+    steps = {"import": ok("import"), "build_model": ok("build_model"), "train": raised("train", type_, message, code=code)}
+    if spec is EX4:
+        steps["load_data"] = ok("load_data")
+    return make_evidence(spec, steps=steps, trained=None, train=None, evaluation=EvaluationEvidence(status="not_run"))
+
+
+@proves("TensorFlow 1 code")
+def _() -> None:
+    steps = {"import": raised("import", "ModuleNotFoundError", "No module named 'tensorflow.examples'", line=3)}
+    e = make_evidence(EX4, steps=steps, functions={}, model=None, trained=None, train=None, data=None)
+    v = verdict("functions_present", e, EX4)
+    assert v.status == "error" and "ModuleNotFoundError" in v.message
+    assert "This is TensorFlow 1 code" in v.hint and "tf.keras.datasets.mnist.load_data()" in v.hint
+    assert "spelling" not in v.hint
+    v = verdict("model_built", in_build("AttributeError", "module 'tensorflow' has no attribute 'placeholder'"))
+    assert "tf.placeholder was removed in TensorFlow 2" in v.hint and "Session" in v.hint
+    v = verdict("model_built", in_build("RuntimeError", "tf.placeholder() is not compatible with eager execution."))
+    assert "tf.compat.v1" in v.hint
+
+
+@proves("`lr=` instead of `learning_rate=`")
+def _() -> None:
+    v = verdict("model_built", in_build("ValueError", "Argument(s) not recognized: {'lr': 0.001}"))
+    assert v.status == "error" and "Argument(s) not recognized" in v.message
+    assert "write Adam(learning_rate=0.001)" in v.hint
+
+
+@proves("Model methods Keras 3 removed")
+def _() -> None:
+    v = verdict("training", in_train_step("AttributeError", "'Sequential' object has no attribute 'predict_classes'"))
+    assert "np.argmax(model.predict(images), axis=1)" in v.hint
+    v = verdict("training", in_train_step("AttributeError", "'Functional' object has no attribute 'fit_generator'"))
+    assert "model.fit(generator" in v.hint
+
+
+@proves("Checkpoint and model file names")
+def _() -> None:
+    message = (
+        "When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided must end in "
+        "`.weights.h5` (Keras weights format). Received: filepath=training_1/cp.ckpt"
+    )
+    v = verdict("training", in_train_step("ValueError", message, spec=EX4), EX4)
+    assert v.status == "error"
+    assert 'ModelCheckpoint("training_1/cp.weights.h5", save_weights_only=True)' in v.hint
+    assert "build_model() yourself" not in v.hint and "train() yourself" not in v.hint
+
+
+@proves("Keras 2 imports")
+def _() -> None:
+    v = verdict("model_built", in_build("ImportError", "cannot import name 'np_utils' from 'keras.utils' (keras/utils/__init__.py)"))
+    assert "from tensorflow.keras.utils import to_categorical" in v.hint
+    v = verdict("model_built", in_build("ModuleNotFoundError", "No module named 'tensorflow.keras.layers.experimental'"))
+    assert "keras.layers.Rescaling(1 / 255)" in v.hint
+
+
+@proves("`logs['acc']` in a callback")
+def _() -> None:
+    e = in_train_step("TypeError", "'>' not supported between instances of 'NoneType' and 'float'", code="if logs.get('acc') > 0.99:")
+    v = verdict("training", e)
+    assert "'acc'" in v.hint and "logs.get('accuracy')" in v.hint
+    v = verdict("training", in_train_step("KeyError", "'acc'", code='if(logs["acc"] > 0.99):'))
+    assert "logs['acc'] does not exist" in v.hint
+
+
+@proves("A loss that compares labels and outputs value by value")
+def _() -> None:
+    model = model_info(compile_config=compile_config(loss="mse"))
+    steps = {"import": ok("import"), "build_model": ok("build_model"), "train": raised("train", "InvalidArgumentError", "Incompatible shapes: [32] vs. [32,10]")}
+    e = make_evidence(model=model, steps=steps, trained=None, train=None, evaluation=EvaluationEvidence(status="not_run"))
+    v = verdict("training", e)
+    assert v.message.endswith("Incompatible shapes: [32] vs. [32,10]")
+    assert "loss mean_squared_error compares them value by value" in v.hint
+    assert 'loss="sparse_categorical_crossentropy"' in v.hint
+
+
+@proves("Errors that come from where the grader runs the code")
+def _() -> None:
+    v = verdict("model_built", in_build("ModuleNotFoundError", "No module named 'google.colab'"))
+    assert v.hint.startswith("This happens only where the grader runs your code")
+    v = verdict("training", in_train_step("FileNotFoundError", "[Errno 2] No such file or directory: 'mnist.npz'"))
+    assert "empty working folder" in v.hint and '"mnist.npz"' in v.hint
+    v = verdict("model_built", in_build("ModuleNotFoundError", "No module named 'sklearn'"))
+    assert "installed on your computer" in v.hint
+
+
+@proves("`input_dim=` on the first Dense layer")
+def _() -> None:
+    layers = [dense(64, "relu", inputs=784), dense(10, "softmax", inputs=64, name="dense_1")]
+    e = make_evidence(model=model_info(layers=layers, input_shape=[784]))
+    assert verdict("input_shape", e).status == "passed"
+    assert verdict("output_layer", e).status == "passed"
+
+
 def test_a_silent_or_killed_child_never_passes(tmp_path: Path) -> None:
     """Whatever was lost, no check that needed it gives points, and the run does not pass."""
     for run in (RunInfo(returncode=-9), RunInfo(returncode=0), RunInfo(returncode=-9, limit_hit="memory"), RunInfo(returncode=137, isolation="bwrap")):

@@ -137,7 +137,7 @@ def grade_case(case: dict[str, Any], corpus_run: dict[str, Any], isolation: str)
     if case.get("daemon_marker"):
         _assert_no_process_with(case["daemon_marker"])
     if case.get("poisons_cache"):
-        _assert_real_test_labels(corpus_run, case.get("exercise", DEFAULTS["exercise"]))
+        _assert_real_test_labels(corpus_run)
     assert "Traceback (most recent call last)" not in output, output[-3000:]
     assert "The grader itself failed" not in output, output[-3000:]
     assert done.returncode == want["exit"], output[-3000:]
@@ -210,24 +210,20 @@ def _assert_no_process_with(marker: str) -> None:
     assert not found, f"a process left by the submission outlived the run: {found}"
 
 
-def _assert_real_test_labels(corpus_run: dict[str, Any], exercise: str) -> None:
-    """Whatever the code did to the grader's cache, the dataset still loads with its real test
-    labels (the cached arrays are verified on every load)."""
-    from grader.spec import load_exercise
+def _assert_real_test_labels(corpus_run: dict[str, Any]) -> None:
+    """Whatever the code did to the grader's cache, both datasets still load with their real
+    test labels (the cached arrays are verified on every load)."""
+    from grader.datasets import IDX_FILE_NAMES, idx_md5, read_idx
 
-    dataset = load_exercise(exercise).dataset
     code = (
-        "import json, hashlib\nfrom grader import datasets\n"
-        f"d = datasets.load_dataset({dataset!r})\n"
-        "print(json.dumps([datasets.idx_md5(d.test_labels), d.checksum]))"
+        "import json\nfrom grader import datasets\n"
+        "print(json.dumps({n: datasets.idx_md5(datasets.load_dataset(n).test_labels) for n in ('mnist', 'fashion_mnist')}))"
     )
     done = subprocess.run([sys.executable, "-c", code], env=corpus_run["env"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
-    md5, checksum = json.loads(done.stdout.strip().splitlines()[-1])
-    from grader.datasets import read_idx, idx_md5, IDX_FILE_NAMES
-
-    folder = corpus_run["data"] / dataset
-    truth = next(folder.glob(IDX_FILE_NAMES["test_labels"] + "*"))
-    assert md5 == idx_md5(read_idx(truth)), "the grader scored against changed test labels"
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    for name, md5 in loaded.items():
+        truth = next((corpus_run["data"] / name).glob(IDX_FILE_NAMES["test_labels"] + "*"))
+        assert md5 == idx_md5(read_idx(truth)), f"{name}: the grader would score against changed test labels"
 
 
 def _summary(result: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from test_quick import FASHION_SOURCE, variant
 
 from grader import notebook_magic
 from grader.notebook_magic import (
@@ -24,11 +25,16 @@ from grader.notebook_magic import (
     missing_data_message,
     outcome_html,
 )
-from test_quick import FASHION_SOURCE, variant
 
 
 def test_history_cells_leave_out_the_graders_own_lines() -> None:
-    raw = ["", "%load_ext grader", "import numpy as np\nx = 1", "%grade fashion_mnist --quick", "y = 2\n%grade fashion_mnist"]
+    raw = [
+        "",
+        "%load_ext grader",
+        "import numpy as np\nx = 1",
+        "%grade fashion_mnist --quick",
+        "y = 2\n%grade fashion_mnist",
+    ]
     assert history_cells(raw) == ["import numpy as np\nx = 1", "y = 2"]
 
 
@@ -55,14 +61,20 @@ def test_outcome_html_shows_checks_hints_and_escapes_learner_text(tmp_path: Path
         "details": {"errors": [{"traceback": "Traceback (your code only):\n  line 3"}]},
     }  # fmt: skip
     (tmp_path / "report.html").write_text("<html></html>", encoding="utf-8")
-    page = outcome_html(GradeOutcome(3, result, ""), NotebookSource(tmp_path / "n.ipynb", "the 3 cells executed so far"), tmp_path)
+    page = outcome_html(
+        GradeOutcome(3, result, ""), NotebookSource(tmp_path / "n.ipynb", "the 3 cells executed so far"), tmp_path
+    )
     assert "PREVIEW" in page and "build_model() returns a Keras model" in page and "Hint:" in page
     assert "<script>" not in page and "&lt;script&gt;" in page and "\x1b" not in page
     assert "Your code raised" in page and "Open the full report" in page and "the 3 cells executed so far" in page
 
 
 def test_not_graded_says_why() -> None:
-    page = outcome_html(GradeOutcome(2, None, "Submission file not found: x.ipynb"), NotebookSource(Path("x.ipynb"), "x.ipynb"), Path("/nonexistent"))
+    page = outcome_html(
+        GradeOutcome(2, None, "Submission file not found: x.ipynb"),
+        NotebookSource(Path("x.ipynb"), "x.ipynb"),
+        Path("/nonexistent"),
+    )
     assert "Not graded" in page and "Submission file not found" in page
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from test_judges import FASHION, make_evidence
 
 from grader.cli import EXIT_PREVIEW, main
 from grader.evidence import EvaluationEvidence, FitCall
@@ -28,7 +29,6 @@ from grader.result import GradeResult
 from grader.sandbox.child import _first_samples, trial_fit_arguments
 from grader.scoring import score_evidence
 from grader.spec import load_exercise
-from test_judges import FASHION, make_evidence
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "docs" / "mistakes.md"
@@ -42,11 +42,11 @@ class _Array:
     def __init__(self, n: int) -> None:
         self.shape = (n, 28, 28)
 
-    def __getitem__(self, index: slice) -> "_Array":
+    def __getitem__(self, index: slice) -> _Array:
         return _Array(len(range(*index.indices(self.shape[0]))))
 
 
-def _keras_fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,  # noqa: ANN001, ANN202
+def _keras_fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
                validation_split=0.0, validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
                initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_batch_size=None,
                validation_freq=1):  # fmt: skip
@@ -56,7 +56,13 @@ def _keras_fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", 
 def test_trial_fit_slices_arrays_and_runs_one_epoch() -> None:
     quick = QuickTrial(samples=512, epochs=1).to_plan()
     arguments = trial_fit_arguments(
-        _keras_fit, object(), _Array(60000), _Array(60000), (), {"epochs": 5, "validation_data": (_Array(10000), _Array(10000))}, quick
+        _keras_fit,
+        object(),
+        _Array(60000),
+        _Array(60000),
+        (),
+        {"epochs": 5, "validation_data": (_Array(10000), _Array(10000))},
+        quick,
     )
     assert arguments["x"].shape[0] == 512 and arguments["y"].shape[0] == 512
     assert [part.shape[0] for part in arguments["validation_data"]] == [512, 512]
@@ -66,13 +72,17 @@ def test_trial_fit_slices_arrays_and_runs_one_epoch() -> None:
 
 def test_trial_fit_binds_positional_arguments_and_keeps_initial_epoch() -> None:
     # fit(x, y, 64, 10) passes batch_size and epochs by position.
-    arguments = trial_fit_arguments(_keras_fit, object(), _Array(1000), _Array(1000), (64, 10), {"initial_epoch": 3}, {"samples": 100})
+    arguments = trial_fit_arguments(
+        _keras_fit, object(), _Array(1000), _Array(1000), (64, 10), {"initial_epoch": 3}, {"samples": 100}
+    )
     assert arguments["batch_size"] == 64 and arguments["epochs"] == 4 and arguments["x"].shape[0] == 100
 
 
 def test_trial_fit_limits_steps_when_data_cannot_be_sliced() -> None:
     dataset = object()  # a tf.data.Dataset or a generator: no shape
-    arguments = trial_fit_arguments(_keras_fit, object(), dataset, None, (), {"epochs": 5, "steps_per_epoch": 1000}, {"samples": 512})
+    arguments = trial_fit_arguments(
+        _keras_fit, object(), dataset, None, (), {"epochs": 5, "steps_per_epoch": 1000}, {"samples": 512}
+    )
     assert arguments["x"] is dataset and arguments["steps_per_epoch"] == 16 and arguments["epochs"] == 1
     assert arguments["validation_steps"] == 16
 
@@ -122,7 +132,12 @@ def test_preview_keeps_what_the_trial_fit_showed() -> None:
 
 
 def test_full_mode_is_unchanged() -> None:
-    checks, score, passed = score_evidence(FASHION, make_evidence(evaluation=EvaluationEvidence(status="ok", test_accuracy=0.87, n_test=10000, input_scaling="unit")))
+    _checks, score, passed = score_evidence(
+        FASHION,
+        make_evidence(
+            evaluation=EvaluationEvidence(status="ok", test_accuracy=0.87, n_test=10000, input_scaling="unit")
+        ),
+    )
     assert passed is True and score == 100
 
 
@@ -233,11 +248,16 @@ CASES: list[tuple[tuple[int, ...], str, str, dict[str, tuple[str, str]]]] = [
      {"load_data": ("failed", "255"), "hidden_layers": ("failed", "2,000,000")}),
 ]  # fmt: skip
 
-CALLBACK_ERROR = variant((FIT, """class StopAt(keras.callbacks.Callback):
+CALLBACK_ERROR = variant(
+    (
+        FIT,
+        """class StopAt(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             if logs.get("acc") > 0.9:
                 self.model.stop_training = True
-    return model.fit(train_images, train_labels, epochs=5, verbose=0, callbacks=[StopAt()])"""))
+    return model.fit(train_images, train_labels, epochs=5, verbose=0, callbacks=[StopAt()])""",
+    )
+)
 
 # Catalogue entries quick mode cannot catch, and why (each is caught by a full grading).
 NOT_IN_QUICK_MODE = {
@@ -254,7 +274,9 @@ SAME_SANDBOX = {28, 29, 30, 31, 32, 33, 34, 36}
 def test_every_catalogue_entry_has_a_quick_mode_answer() -> None:
     numbers = {int(n) for n in re.findall(r"^(\d+)\. \*\*", CATALOGUE.read_text(encoding="utf-8"), re.MULTILINE)}
     covered = {n for entries, *_ in CASES for n in entries}
-    assert numbers == covered | set(NOT_IN_QUICK_MODE) | SAME_SANDBOX, "a new catalogue entry: add a quick-mode case or say why not"
+    assert numbers == covered | set(NOT_IN_QUICK_MODE) | SAME_SANDBOX, (
+        "a new catalogue entry: add a quick-mode case or say why not"
+    )
     assert not covered & set(NOT_IN_QUICK_MODE)
 
 
@@ -269,7 +291,12 @@ def _grade_quick(tmp_path: Path, exercise: str, source: str, name: str | None = 
     ("entries", "exercise", "source", "expected"), CASES, ids=[",".join(map(str, c[0])) for c in CASES]
 )
 def test_catalogue_mistake_caught_in_quick_mode(
-    tiny_data_dir: Path, tmp_path: Path, entries: tuple[int, ...], exercise: str, source: str, expected: dict[str, tuple[str, str]]
+    tiny_data_dir: Path,
+    tmp_path: Path,
+    entries: tuple[int, ...],
+    exercise: str,
+    source: str,
+    expected: dict[str, tuple[str, str]],
 ) -> None:
     result = _grade_quick(tmp_path, exercise, source)
     assert result.mode == "quick" and result.passed is None
@@ -305,5 +332,7 @@ def test_quick_cli_on_a_good_model_is_a_preview(tiny_data_dir: Path, tmp_path: P
     assert data["metrics"]["epochs"] == 1 and data["details"]["fit_calls"][0]["epochs"] == 5
     statuses = {c["id"]: c["status"] for c in data["checks"]}
     assert statuses["test_accuracy"] == statuses["training"] == "skipped"
-    assert all(status == "passed" for check_id, status in statuses.items() if check_id not in ("test_accuracy", "training"))
+    assert all(
+        status == "passed" for check_id, status in statuses.items() if check_id not in ("test_accuracy", "training")
+    )
     assert not (tmp_path / "grade-reports").exists()

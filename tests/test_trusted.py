@@ -378,3 +378,79 @@ def test_a_history_that_does_not_describe_the_model_loses_half_the_training_poin
     assert "0.8846" in verdict.message and "0.6200" in verdict.message
     # An honest History a little below the grader's own figure is fine.
     assert judge("training", trusted_evidence(measured=copy.deepcopy(CLAIMED), train_accuracy=0.8905)).status == "passed"
+
+
+# =================================================================================================
+# Integration: the evaluation process on the tiny datasets (TensorFlow starts in a subprocess)
+# =================================================================================================
+
+
+def tiny_dataset(tiny_data_dir: Path) -> Any:
+    from grader.datasets import load_dataset
+
+    return load_dataset("fashion_mnist", tiny_data_dir)
+
+
+def test_a_model_too_big_to_load_is_stopped_by_the_evaluations_memory_limit(tiny_data_dir: Path, tmp_path: Path) -> None:
+    """With no parameter limit to refuse it, Dense(1,440,000) reaches the evaluation process,
+    which its memory limit stops; the grader's own process never loads it."""
+    import resource
+
+    from grader.evaluation import TrustedEvaluator
+
+    config = chapter_config()
+    config["config"]["layers"][2] = dense_config("dense", 1_440_000, 784, "relu")
+    config["config"]["layers"][3] = dense_config("dense_1", 10, 1_440_000, "softmax")
+    path = write_keras(tmp_path / "giant.keras", config)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    evaluator = TrustedEvaluator(tiny_dataset(tiny_data_dir), max_params=None, wait_s=0, memory_bytes=1536 * 1024 * 1024)
+    result = evaluator.evaluate(path, seed=1)
+    assert result.status == "error" and result.limit_hit == "memory", result
+    assert "needed more than 1.5 GB of memory" in result.refused
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # kB: the grader did not grow
+
+
+def test_two_inputs_and_giant_configs_never_reach_the_evaluation_process(tiny_data_dir: Path, tmp_path: Path) -> None:
+    from grader.evaluation import TrustedEvaluator
+
+    evaluator = TrustedEvaluator(tiny_dataset(tiny_data_dir), max_params=20_000_000, wait_s=0)
+    result = evaluator.evaluate(write_keras(tmp_path / "two.keras", functional_config(inputs=2)), seed=1)
+    assert result.status == "error" and "2 inputs" in result.refused
+    assert evaluator._process is None  # refused before any process was started
+
+
+# =================================================================================================
+# The memorised test split, on the real data (slow)
+# =================================================================================================
+
+
+@pytest.mark.slow  # a real-data grading: about a minute on two cores
+def test_a_model_trained_on_the_test_split_does_not_pass(tmp_path: Path) -> None:
+    """The chapter's model trained at home on the Fashion-MNIST test split (weights embedded in
+    the file, set inside train(), a throw-away model's fit for the History): 0.92 on the test
+    split, 0.85 on the training images (measured when this test was written: gap +0.073, while
+    the reference solution's is -0.028)."""
+    import subprocess
+    import sys
+
+    from grader.datasets import load_dataset
+    from grader.errors import DataMissingError
+
+    try:
+        load_dataset("fashion_mnist", None)
+    except DataMissingError:
+        pytest.skip("the real Fashion-MNIST is not installed (scripts/setup.sh installs it)")
+    result_path = tmp_path / "result.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "fashion_mnist", str(ROOT / "tests" / "corpus" / "embedded_test_weights.py"),
+         "--json", str(result_path), "--no-report", "--quiet"],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    result = json.loads(result_path.read_text(encoding="utf-8"))
+    checks = {check["id"]: check for check in result["checks"]}
+    evaluation = result["details"]["evaluation"]
+    assert evaluation["test_accuracy"] > 0.9 and evaluation["test_accuracy"] - evaluation["train_accuracy"] > 0.05
+    assert checks["integrity"]["status"] == "failed"
+    assert "clearly better on the test images" in checks["integrity"]["message"]
+    assert checks["test_accuracy"]["score"] == 0

@@ -15,15 +15,19 @@ import threading
 import time
 from pathlib import Path
 
+from test_quick import FASHION_SOURCE, variant
+
 from grader.result import CheckResult, GradeResult
 from grader.watch import WatchState, compact_view
-from test_quick import FASHION_SOURCE, variant
 
 READY = "Watching fashion_mnist.py"
 
 
 def _result(**statuses: str) -> GradeResult:
-    checks = [CheckResult(id=i, name=i, status=s, score=5.0 if s == "passed" else 0.0, max_score=5, message=f"{i} said") for i, s in statuses.items()]  # type: ignore[arg-type]
+    checks = [
+        CheckResult(id=i, name=i, status=s, score=5.0 if s == "passed" else 0.0, max_score=5, message=f"{i} said")
+        for i, s in statuses.items()
+    ]  # type: ignore[arg-type]
     return GradeResult(exercise="fashion_mnist", submission="f.py", passed=None, score=0, max_score=10, pass_mark=8,
                        seed=1, grader_version="0", elapsed_s=1.0, checks=checks, mode="quick")  # fmt: skip
 
@@ -42,7 +46,7 @@ def test_changes_since_the_last_run() -> None:
 class _Output(threading.Thread):
     """Collects a stream's lines as they come."""
 
-    def __init__(self, stream) -> None:  # noqa: ANN001
+    def __init__(self, stream) -> None:
         super().__init__(daemon=True)
         self.stream, self.lines, self.lock = stream, [], threading.Lock()
 
@@ -100,22 +104,24 @@ def test_watch_regrades_on_save_runs_full_on_f_and_stops_on_sigint(tiny_data_dir
 
         # Save 1: the mistake fixed. The check that was an error now passes, and says it changed.
         path.write_text(FASHION_SOURCE, encoding="utf-8")
-        second = out.wait_for(READY, 2)[len(first):]
+        second = out.wait_for(READY, 2)[len(first) :]
         assert "quick preview (saved)" in second
         assert "was error" in second, second
         assert "Preview:" in second and "test accuracy not measured" in second
 
         # Save 2: a new mistake. The output layer check goes from passed to failed.
-        path.write_text(variant(('Dense(10, activation="softmax")', 'Dense(10, activation="sigmoid")')), encoding="utf-8")
+        path.write_text(
+            variant(('Dense(10, activation="softmax")', 'Dense(10, activation="sigmoid")')), encoding="utf-8"
+        )
         so_far = out.wait_for(READY, 3)
-        third = so_far[len(first) + len(second):]
+        third = so_far[len(first) + len(second) :]
         assert "was passed" in third and "sigmoid" in third, third
 
         # f: a full grading on demand, with the verdict.
         assert process.stdin is not None
         process.stdin.write("f\n")
         process.stdin.flush()
-        full = out.wait_for(READY, 4)[len(so_far):]
+        full = out.wait_for(READY, 4)[len(so_far) :]
         assert "full grading (f pressed)" in full and "Test accuracy" in full and "NOT PASSED" in full, full
 
         # Save 3, then Ctrl-C while that grading runs: a clean exit, and its sandbox is gone.

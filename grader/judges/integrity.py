@@ -79,6 +79,12 @@ class IntegrityParams(JudgeParams):
         description="Test accuracy above the accuracy on training images by more than this means the "
         "model was trained on the (public) test split.",
     )
+    retrain_margin: float = Field(
+        default=0.03,
+        ge=0,
+        le=1,
+        description="With --retrain: a test accuracy above the grader's reproduction's by more than this fails.",
+    )
     max_params: int | None = Field(
         default=None,
         gt=0,
@@ -139,6 +145,23 @@ def weights_problem(evidence: Evidence) -> str:
     return ""
 
 
+def reproduction_problem(evidence: Evidence, margin: float) -> str:
+    """With ``--retrain``: why the submission's test accuracy is not believable, or ""."""
+    evaluation = evidence.evaluation
+    reproduction = evaluation.reproduction
+    if reproduction is None or reproduction.status != "ok" or reproduction.test_accuracy is None:
+        return ""
+    if evaluation.test_accuracy is None or evaluation.test_accuracy - reproduction.test_accuracy <= margin:
+        return ""
+    return (
+        f"The model scores {evaluation.test_accuracy:.4f} on the test images, but the same architecture, "
+        f"compiled the same way and trained again by the grader on the training images ({reproduction.epochs} "
+        f"epochs, batch size {reproduction.batch_size}), reaches {reproduction.test_accuracy:.4f}: more than "
+        f"{margin:g} better than its own recipe can explain, so its weights were not learned from the "
+        "training images alone. Its test accuracy does not count."
+    )
+
+
 def trained_on_test_split(evidence: Evidence) -> bool:
     """A ``model.fit`` call got the test split's images (same fingerprint of the first images)."""
     expected = evidence.evaluation.test_fingerprint
@@ -180,6 +203,9 @@ def judge_integrity(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
             "Its test accuracy does not count.",
             MEMORISED_HINT,
         )
+    unreproduced = reproduction_problem(evidence, settings.retrain_margin)
+    if unreproduced:
+        return Verdict.failed(unreproduced, MEMORISED_HINT)
     problem = weights_problem(evidence)
     if problem:
         hint = SAVE_HINT if sandbox.saved_weights is not None and sandbox.saved_weights.save_overridden else WEIGHTS_HINT
@@ -260,6 +286,12 @@ def counted_only_if_untouched(judge: Judge) -> Judge:
         problem = weights_problem(evidence)
         if problem:
             return Verdict.failed(f"Not counted: {problem} (see the fair-run check).", WEIGHTS_HINT)
+        if reproduction_problem(evidence, integrity_settings(spec).retrain_margin):
+            return Verdict.failed(
+                "Not counted: the grader's own training of this architecture and recipe reaches clearly less "
+                "(see the fair-run check).",
+                MEMORISED_HINT,
+            )
         return judge(evidence, params, spec)
 
     return guarded

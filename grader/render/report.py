@@ -117,6 +117,9 @@ class ReportContext:
     flagged: list[dict[str, Any]]
     figure_notes: dict[str, str] = field(default_factory=dict)
     submission: str = ""  # the submission's path, printable (a learner names their own files)
+    # "evaluation": the model facts were measured by the grader from the model it tested; "run":
+    # recorded while the learner's code ran (no trained model came back); "" when not said.
+    model_facts_from: str = ""
 
 
 def report_context(result: GradeResult) -> ReportContext:
@@ -167,6 +170,7 @@ def report_context(result: GradeResult) -> ReportContext:
         notes=notes,
         flagged=[flag_view(f) for f in _list(details.get("flagged_for_review")) if isinstance(f, Mapping)],
         submission=_text(result.submission, one_line=True),
+        model_facts_from=details.get("model_facts_from") if details.get("model_facts_from") in ("evaluation", "run") else "",
     )
 
 
@@ -189,9 +193,10 @@ def _int(value: Any, default: int = 0) -> int:
         return int(value)
     if isinstance(value, str):
         try:
-            return int(float(value))
+            number = float(value)
         except ValueError:
             return default
+        return int(number) if math.isfinite(number) else default
     return default
 
 

@@ -653,8 +653,8 @@ def bound_message(message: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     start of a message, TensorFlow and many libraries at its end."""
     if len(message) <= limit:
         return message
-    tail = limit // 4
-    return f"{message[: limit - tail - 5]} [...] {message[-tail:]}"
+    tail, marker = limit // 4, " [...] "
+    return f"{message[: limit - tail - len(marker)]}{marker}{message[-tail:]}"
 
 
 def describe_function(name: str, func: Any) -> FunctionInfo:

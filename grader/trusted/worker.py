@@ -39,7 +39,12 @@ TF_FUNCTION_ALIASES = {"softmax_v2": "softmax", "log_softmax_v2": "log_softmax"}
 
 
 class EvaluationFailed(Exception):
-    """The model could not be loaded or fed the images; the message says why, for the learner."""
+    """The model could not be loaded or fed the images; the message says why, for the learner.
+    ``limit``: "memory" when the kernel refused the memory it needed (the process's data limit)."""
+
+    def __init__(self, message: str, limit: str | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 def main(argv: list[str]) -> int:
@@ -68,7 +73,10 @@ def main(argv: list[str]) -> int:
     try:
         result = evaluate(keras, work / str(request["model"]), work, request)
     except EvaluationFailed as exc:
-        result = {"status": "error", "error": str(exc)}
+        result = {"status": "error", "error": str(exc), "limit": exc.limit}
+    except (MemoryError, Exception) as exc:  # noqa: BLE001 - e.g. a model too large to predict with
+        memory = isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError"
+        result = {"status": "error", "error": f"{type(exc).__name__} while testing the model", "limit": "memory" if memory else None}
     tmp = work / (RESULT + ".tmp")
     tmp.write_text(json.dumps(result), encoding="utf-8")
     tmp.replace(work / RESULT)
@@ -80,6 +88,8 @@ def load_model(keras: Any, path: Path) -> Any:
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True, custom_objects=aliases)
     except Exception as exc:  # noqa: BLE001 - every load failure is the model's, not ours
+        if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":
+            raise EvaluationFailed("loading it needed more memory than the evaluation allows", limit="memory") from None
         raise EvaluationFailed(explain_load_failure(exc)) from None
 
 
