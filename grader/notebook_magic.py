@@ -225,10 +225,8 @@ def run_grade(args: argparse.Namespace, path: Path, report_dir: Path, json_path:
         except ValueError:
             result = None
     errors = [line.split("error:", 1)[1].strip() for line in said if line.startswith("error:")]
-    if errors:
-        error = errors[-1]
-    else:
-        error = "\n".join(said[-15:]) or f"grade exited with code {process.returncode}"
+    # The CLI's one-line error when it could not grade; else the end of what it said (a grader fault).
+    error = errors[-1] if errors else ("\n".join(said[-15:]) or f"grade exited with code {process.returncode}")
     return GradeOutcome(process.returncode, result, error)
 
 

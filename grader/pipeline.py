@@ -96,7 +96,7 @@ def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions
         raise
     try:
         check_sandbox_evidence(outcome.evidence, plan, outcome.scratch / "evidence.json", options.sandbox)
-        notify({"event": "stage", "stage": "evaluate"})
+        notify({"event": "stage", "stage": "model_facts" if options.quick else "evaluate"})
         # Quick mode (grader.quick): a model trained on a trial slice has no test accuracy worth
         # measuring; the trusted process reads only its facts (architecture, compile settings).
         evaluation = evaluator.evaluate(

@@ -157,18 +157,20 @@ def load_exercise(exercise_id: str) -> ExerciseSpec:
 def load_spec_file(path: Path) -> ExerciseSpec:
     """Read and validate one exercise.toml; every problem is a ``SpecError`` saying where."""
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        source = path.read_text(encoding="utf-8")
+        document = tomllib.loads(source)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(f"Cannot read exercise spec {path}: {exc}") from None
-    return spec_from_document(document, path)
+    return spec_from_document(document, path, source)
 
 
-def spec_from_document(document: dict[str, Any], path: Path) -> ExerciseSpec:
-    """The spec in ``document`` (a parsed exercise.toml that lives at ``path``), validated."""
+def spec_from_document(document: dict[str, Any], path: Path, source: str = "") -> ExerciseSpec:
+    """The spec in ``document`` (a parsed exercise.toml that lives at ``path``, whose text
+    ``source`` gives line numbers to the errors), validated."""
     try:
         model = exercise_document().validate_python(document)
     except ValidationError as exc:
-        problems = describe_validation_error(exc, document)
+        problems = describe_validation_error(exc, document, source)
         noun = "problem" if len(problems) == 1 else "problems"
         raise SpecError(
             f"Exercise spec {path} has {len(problems)} {noun}:\n" + "\n".join(f"  {line}" for line in problems)

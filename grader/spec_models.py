@@ -298,15 +298,21 @@ def exercise_schema() -> dict[str, Any]:
 # --- errors that say where, what and what instead -----------------------------------------------
 
 
-def describe_validation_error(error: ValidationError, document: Mapping[str, Any]) -> list[str]:
-    """One line per problem: ``key.path: what was found; what is allowed``."""
-    return [_describe(detail, document) for detail in error.errors(include_url=False)]
+def describe_validation_error(error: ValidationError, document: Mapping[str, Any], source: str = "") -> list[str]:
+    """One line per problem: ``key.path (line N): what was found; what is allowed``. ``source``,
+    the file's text, gives the line numbers where a key can be found in it."""
+    return [_describe(detail, document, source) for detail in error.errors(include_url=False)]
 
 
-def _describe(detail: Any, document: Mapping[str, Any]) -> str:
+def _describe(detail: Any, document: Mapping[str, Any], source: str = "") -> str:
     loc = tuple(detail["loc"])
     kind = detail["type"]
     path, where, owner = _walk(loc, document)
+    key_path = path
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        key_path = (*path, {"checks": "judge", "items": "type"}.get(str(path[-2]) if len(path) >= 2 else "", "kind"))
+    line = _line_of(key_path, source) if kind != "missing" else None
+    where = _with_line(where, line)
     ctx = detail.get("ctx") or {}
     found = detail.get("input")
     if kind == "extra_forbidden":
@@ -319,7 +325,7 @@ def _describe(detail: Any, document: Mapping[str, Any]) -> str:
         key = {"checks": "judge", "items": "type"}.get(str(path[-2]) if len(path) >= 2 else "", "kind")
         allowed = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
         tag = ctx.get("tag") if kind == "union_tag_invalid" else None
-        label = _label(_dotted((*path, key)), owner)
+        label = _with_line(_label(_dotted((*path, key)), owner), line)
         if tag is None:
             return f"{label}: missing; write one of {', '.join(allowed)}."
         what = "a judge" if key == "judge" else f"an allowed {key}"
@@ -352,6 +358,38 @@ def _walk(loc: tuple[Any, ...], document: Any) -> tuple[tuple[Any, ...], str, An
             continue  # a union tag that pydantic adds to the location, not a key of the file
         path.append(part)
     return tuple(path), _label(_dotted(tuple(path)), owner), owner
+
+
+def _with_line(label: str, line: int | None) -> str:
+    if line is None:
+        return label
+    return f"{label[:-1]}, line {line})" if label.endswith(")") else f"{label} (line {line})"
+
+
+def _line_of(path: tuple[Any, ...], source: str) -> int | None:
+    """The line of ``source`` that writes the last key of ``path`` (``key = ...`` or a table
+    header ending in it), searched in the ``[[array]]`` element the path runs through; None
+    when it cannot be told."""
+    if not source or not path or not isinstance(path[-1], str):
+        return None
+    lines = source.splitlines()
+    start, end = 0, len(lines)
+    for index, part in enumerate(path[:-1]):
+        if isinstance(part, int) and index > 0 and isinstance(path[index - 1], str):
+            header = re.compile(rf"^\s*\[\[\s*{re.escape(str(path[index - 1]))}\s*\]\]")
+            starts = [number for number, text in enumerate(lines) if header.match(text)]
+            if part >= len(starts):
+                return None
+            start = starts[part]
+            following = [number for number in starts if number > start]
+            end = following[0] if following else len(lines)
+            break
+    key = re.escape(path[-1])
+    pattern = re.compile(rf"^\s*(?:{key}\s*=|\[[^\]]*\b{key}\s*\])")
+    for number in range(start, end):
+        if pattern.match(lines[number]):
+            return number + 1
+    return None
 
 
 def _dotted(path: tuple[Any, ...]) -> str:

@@ -281,7 +281,7 @@ INTEGRATION_MODULES = {
 }  # fmt: skip
 INTEGRATION_FIXTURES = {
     "tiny_data_dir", "corpus_run", "reference_grading", "realworld_saved_model", "browser",
-    "real_model_facts",  # imports Keras in the test process
+    "real_model_facts", "raised_by_keras",  # import TensorFlow in the test process
 }  # fmt: skip
 XDIST_GROUPS = {
     # module -> group: all of its tests in one worker
@@ -316,19 +316,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Warn about a `unit` test that starts TensorFlow, here or in a child process."""
     import resource
+    import sys
 
+    had_tensorflow = "tensorflow" in sys.modules
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     yield
+    if not item.get_closest_marker("unit"):
+        return
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     used = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    if used > UNIT_CHILD_CPU_WARNING_S and item.get_closest_marker("unit"):
+    problem = ""
+    if used > UNIT_CHILD_CPU_WARNING_S:
+        problem = f"its child processes used {used:.1f} CPU seconds"
+    elif not had_tensorflow and "tensorflow" in sys.modules:
+        problem = "it imported TensorFlow into the test process"
+    if problem:
         import warnings
 
         warnings.warn(
-            f"{item.nodeid} is in the unit lane but its child processes used {used:.1f} CPU seconds: "
-            "list its module in INTEGRATION_MODULES (tests/conftest.py) or mark it integration.",
+            f"{item.nodeid} is in the unit lane but {problem}: list its module in INTEGRATION_MODULES "
+            "or the fixture in INTEGRATION_FIXTURES (tests/conftest.py), or mark it integration.",
             pytest.PytestWarning,
             stacklevel=1,
         )

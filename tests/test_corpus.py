@@ -43,17 +43,19 @@ PROCESS_CASES = [
     case for case in CASES
     if ("process" in case or case.get("limit") in ("memory", "output", "processes", "file_size")
         or case["file"] in ("os_exit_in_train.py", "segfault.py")
-        or any(key in case for key in ("process_root", "sentinel", "daemon_marker", "poisons_cache", "env")))
+        or any(key in case for key in ("process_root", "root", "sentinel", "daemon_marker", "poisons_cache", "env", "max_seconds")))
 ]  # fmt: skip
 AS_ROOT = os.geteuid() == 0
 
 
 def expected(case: dict[str, Any], isolation: str) -> dict[str, Any]:
     """The case's expectations under ``isolation``."""
-    merged = {key: value for key, value in case.items() if key not in ("process", "process_root")}
+    merged = {key: value for key, value in case.items() if key not in ("process", "process_root", "root")}
     if isolation == "process":
         merged.update(case.get("process", {}))
-        if AS_ROOT:  # the code runs as "nobody", in namespaces of its own (README, trust model)
+    if AS_ROOT:  # the code runs as "nobody" (README, trust model)
+        merged.update(case.get("root", {}))
+        if isolation == "process":  # ... in namespaces of its own, with the data folders hidden
             merged.update(case.get("process_root", {}))
     return merged
 

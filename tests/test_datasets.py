@@ -383,8 +383,9 @@ def test_real_datasets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             datasets.clear_memo()  # a "new process": the .npy cache must make this fast
             started = time.perf_counter()
             warm = load_dataset(name, data_dir=real_cache / "datasets")
-            # Read and verified by md5 on every load: about 0.1 s measured on 2 cores (no gzip).
-            assert time.perf_counter() - started < 1.0
+            # Read and verified by md5 on every load: about 0.1 s of CPU (measured on 2 idle cores;
+            # about 1 s with a load average of 16), never a gzip parse.
+            assert time.perf_counter() - started < 3.0
             assert not isinstance(warm.train_images, np.memmap)
             assert int(warm.test_labels.sum()) == int(data.test_labels.sum())
     finally:

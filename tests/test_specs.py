@@ -155,11 +155,12 @@ def test_mistakes_catalogue_names_real_tests() -> None:
     catalogue = (root / "docs" / "mistakes.md").read_text(encoding="utf-8")
     entries = re.findall(r"^\d+\. \*\*", catalogue, flags=re.MULTILINE)
     assert len(entries) >= 15
-    sources = {name: (root / "tests" / name).read_text(encoding="utf-8") for name in ("test_judges.py", "test_scoring.py")}
     cited = re.findall(r"`(?:(test_\w+\.py)::)?(test_[a-z0-9_]+)(\*?)`", catalogue)
     assert len(cited) >= 15
     for module, test, wildcard in cited:
-        haystack = sources[module] if module else sources["test_judges.py"]
+        source = root / "tests" / (module or "test_judges.py")
+        assert source.is_file(), f"docs/mistakes.md cites {module}, which does not exist"
+        haystack = source.read_text(encoding="utf-8")
         pattern = rf"def {test}" + ("" if wildcard else r"\(")
         assert re.search(pattern, haystack), f"docs/mistakes.md cites {module or 'test_judges.py'}::{test}, which does not exist"
 
@@ -182,19 +183,20 @@ def _copy_exercise4(tmp_path: Path, edit) -> Path:
 TYPOS = {
     # Each once silently changed grades: the threshold fell back to a default inside the judge,
     # the accuracy check stopped being required, every learner got "internal grader error".
+    # {line}: the line of the typo, counted in the copy.
     "threshold": (
         ("threshold = 0.95", "treshold = 0.95"),
-        "checks[11].params.treshold (id = \"test_accuracy\"): unknown key 'treshold' (did you mean 'threshold'?). "
+        "checks[11].params.treshold (id = \"test_accuracy\", line {line}): unknown key 'treshold' (did you mean 'threshold'?). "
         "Allowed here: threshold, partial, overfit_gap, min_gain.",
     ),
     "required": (
         ("required = true           # a model below", "requierd = true           # a model below"),
-        "checks[11].requierd (id = \"test_accuracy\"): unknown key 'requierd' (did you mean 'required'?). "
+        "checks[11].requierd (id = \"test_accuracy\", line {line}): unknown key 'requierd' (did you mean 'required'?). "
         "Allowed here: id, name, judge, points, required, hint",
     ),
     "judge": (
         ('judge = "optimizer"', 'judge = "optimiser"'),
-        "checks[8].judge (id = \"optimizer\"): found 'optimiser', which is not a judge (did you mean 'optimizer'?). "
+        "checks[8].judge (id = \"optimizer\", line {line}): found 'optimiser', which is not a judge (did you mean 'optimizer'?). "
         "Allowed: functions_present, load_data,",
     ),
 }
@@ -204,11 +206,12 @@ TYPOS = {
 def test_a_typo_in_exercise4_is_refused_at_load(tmp_path: Path, typo: str) -> None:
     (old, new), expected = TYPOS[typo]
     path = _copy_exercise4(tmp_path, lambda text: text.replace(old, new, 1))
+    line = 1 + next(i for i, text in enumerate(path.read_text(encoding="utf-8").splitlines()) if new in text)
     with pytest.raises(SpecError) as caught:
         load_spec_file(path)
     message = str(caught.value)
     assert message.startswith(f"Exercise spec {path} has ")  # the file
-    assert expected in message  # the key path, what was found, what is allowed
+    assert expected.format(line=line) in message  # the key path and line, what was found, what is allowed
     assert isinstance(caught.value, GraderError) and caught.value.exit_code == 2
 
 

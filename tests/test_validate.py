@@ -123,7 +123,6 @@ def test_junit_xml_escapes_learner_text() -> None:
     assert root.get("failures") == "1" and root.get("tests") == "1"
 
 
-@pytest.mark.slow
 def test_validate_shipped_model_exercises_on_real_data(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture, reference_grading
 ) -> None:

@@ -122,7 +122,8 @@ def test_watch_regrades_on_save_runs_full_on_f_and_stops_on_sigint(tiny_data_dir
         process.stdin.write("f\n")
         process.stdin.flush()
         full = out.wait_for(READY, 4)[len(so_far) :]
-        assert "full grading (f pressed)" in full and "Test accuracy" in full and "NOT PASSED" in full, full
+        assert "full grading (f pressed)" in full and "Test accuracy: " in full and "PASSED" in full, full
+        assert "Output layer" in full and "sigmoid" in full  # the full result, as `grade` shows it
 
         # Save 3, then Ctrl-C while that grading runs: a clean exit, and its sandbox is gone.
         path.write_text(FASHION_SOURCE + "\n# saved again\n", encoding="utf-8")

@@ -30,6 +30,7 @@ from typing import Any
 
 from grader import __version__
 from grader.spec import ExerciseSpec
+from grader.atomic import write_atomically
 
 CACHE_FORMAT = 2  # bumped when an entry's layout changes, which invalidates older entries
 
@@ -141,12 +142,7 @@ def write_json_atomically(path: Path, content: Any) -> None:
 
 def write_text_atomically(path: Path, text: str) -> None:
     """A reader, or a batch restarted after ``kill -9``, sees the old file or the new one, never
-    half of one. The temporary name is unique per process, so two writers never share it."""
+    half of one (``grader.atomic``: a unique temporary name, fsync, rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())  # after a reboot the renamed file has its content, not zero bytes
-    os.replace(tmp, path)
+    write_atomically(path, text)

@@ -36,6 +36,13 @@ NEEDS = {
 # their message is already a sentence ("train() did not finish: the time limit ... was reached").
 RUNNER_EXCEPTIONS = ("TimeLimitExceeded", "ProcessDied", "ModelNotFound")
 
+# The check that a script or solution_model() runs to the end (``functions_present``) owns the
+# failures of that run: it comes first in the fix order, so the learner reads the error and its
+# hint there, and the model and training checks after it say only "Not checked, because ...".
+# A module's build_model() and train() are separate calls, owned by their own checks.
+RUN = "run"
+RUN_STYLES = ("script", "certificate")
+
 # Steps a style never runs (SandboxEvidence.graded_as, see grader.adapters): a saved model is
 # loaded, not imported or trained, so their absence leaves nothing missing.
 STEPS_NOT_RUN = {"saved_model": ("import", "load_data", "train")}
@@ -49,10 +56,13 @@ class Cause:
     message: str  # the full sentence, for the check that owns the step
     brief: str  # a short clause, for downstream checks: "build_model() raised ValueError (x.py, line 9)"
     hint: str = ""
+    # The step whose check shows this cause in full, when not ``step`` itself: RUN for a script
+    # or solution_model(), whose build and training are phases of one run of the learner's code.
+    owner: str = ""
 
     def verdict(self, owner_step: str) -> Verdict:
-        """The verdict for a check that owns ``owner_step``: full if this is its own step."""
-        return self.full_verdict() if owner_step == self.step else self.brief_verdict()
+        """The verdict for a check that owns ``owner_step``: full if the cause is its own."""
+        return self.full_verdict() if owner_step == (self.owner or self.step) else self.brief_verdict()
 
     def full_verdict(self) -> Verdict:
         return Verdict.error(self.message, self.hint)
@@ -88,6 +98,9 @@ def exception_cause(step: str, exc: ExceptionInfo, evidence: Evidence, spec: Exe
     location = _location(exc)
     at = f" at {location}" if location else ""
     in_parens = f" ({location})" if location else ""
+    # The run's own failures; "no model to grade" is the model check's finding, not the run's.
+    run_failed = evidence.sandbox.graded_as in RUN_STYLES and step in ("build_model", "train") and exc.type != "ModelNotFound"
+    owner = RUN if run_failed else ""
     text = clean_message(exc.message)
     if not text and exc.frames and exc.frames[-1].code:
         # `assert x.shape == (60000, 28, 28)` raises an AssertionError with no message: the
@@ -97,7 +110,7 @@ def exception_cause(step: str, exc: ExceptionInfo, evidence: Evidence, spec: Exe
         # "train() did not finish: ..." keeps the function's name as written.
         sentence = text if re.match(r"\w+\(", text) else text[:1].upper() + text[1:]
         brief = text.rstrip(".")
-        return Cause(step, sentence if sentence.endswith(".") else sentence + ".", brief, hint)
+        return Cause(step, sentence if sentence.endswith(".") else sentence + ".", brief, hint, owner)
     if step == "import":
         message = f"Your file could not be run: {exc.type}{at}: {text}"
         brief = f"the file could not be run ({exc.type}{at})"
@@ -108,7 +121,7 @@ def exception_cause(step: str, exc: ExceptionInfo, evidence: Evidence, spec: Exe
     else:
         message = f"{name} raised {exc.type}{at}: {text}"
         brief = f"{name} raised {exc.type}{in_parens}"
-    return Cause(step, _sentence_case(message), brief, hint)
+    return Cause(step, _sentence_case(message), brief, hint, owner)
 
 
 def _sentence_case(message: str) -> str:

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from grader.evidence import ArrayInfo, Evidence
 from grader.judges.base import JudgeParams, Shape, Verdict
-from grader.judges.causes import exception_cause, find_cause, model_cause
+from grader.judges.causes import RUN, exception_cause, find_cause, model_cause
 from grader.judges.diagnose import RAW_PIXELS_HINT
 from grader.judges.vocabulary import shape_text
 from grader.spec import ExerciseSpec, FunctionSpec
@@ -99,7 +99,7 @@ def _ran_to_the_end(evidence: Evidence, spec: ExerciseSpec) -> Verdict:
         )
     cause = find_cause(evidence, spec, "train") or model_cause(evidence, spec)
     if cause is not None:
-        return cause.brief_verdict()
+        return cause.verdict(RUN)  # full when the run itself raised (grader.judges.causes.RUN)
     finish = sandbox.steps.get("finish")
     if finish is not None and finish.exception is not None:
         late = exception_cause("finish", finish.exception, evidence, spec)

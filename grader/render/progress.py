@@ -41,6 +41,7 @@ STAGE_TEXT = {
     "build_model": "Running build_model()",
     "train": "Running train()",
     "evaluate": "Testing your model on the test split",
+    "model_facts": "Reading your model's architecture and settings (quick mode: no test)",
 }
 
 

@@ -18,19 +18,26 @@ Two kinds (``--sandbox bwrap|process``; the default, "auto", is bubblewrap when 
     - **processes**: a PID namespace (``--unshare-pid``): the grader is invisible, ``kill(-1)``
       reaches only the sandbox, and when bubblewrap dies (``--die-with-parent``) the kernel ends
       every process in it;
-    - **user**: uid 65534 in a user namespace of its own, with no capabilities and no way to
-      make further namespaces (``--disable-userns``). Run as root without a user namespace,
-      bubblewrap would keep every capability inside the sandbox (measured with bubblewrap 0.8).
-      The namespace's user is the grader's own user on the host, so file access is limited by
-      what is bound (read-only) and hidden, not by permissions: ``/etc/shadow`` and the like
-      are covered too.
+    - **user**: for an ordinary grader, uid 65534 in a user namespace of its own, with no
+      capabilities and no way to make further namespaces (``--disable-userns``); the
+      namespace's user is the grader's own user on the host, so file access is limited by what
+      is bound (read-only) and hidden, not by permissions: ``/etc/shadow`` and the like are
+      covered too. For a grader run as root, no user namespace (in one, the sandbox's user
+      would be root on the host, owner of root's files and exempt from ``RLIMIT_NPROC``):
+      bubblewrap keeps only CAP_SETUID and CAP_SETGID, and the limits wrapper becomes the real
+      user "nobody" (``sandbox_user``), which clears them, before learner code starts.
 
 ``process``
-    The child is only a separate process (its own session and process group, the limits of
+    The child is a separate process (its own session and process group, the limits of
     ``grader.sandbox.limits``, a guard process between it and the grader, HOME and TMPDIR in the
-    scratch folder). It runs as the grader's user, so it could read the test split, write outside
-    its scratch folder, open network connections or signal other processes of that user: use it
-    only where bubblewrap cannot run. The result says which isolation was used.
+    scratch folder). For a grader run as root, it runs as "nobody" in PID, mount and IPC
+    namespaces of its own: ``kill(-1)`` reaches only the run, nothing it starts outlives it,
+    the grader's cache and dataset folders are empty, and ``/tmp`` and ``/dev/shm`` are its own
+    (``grader.sandbox.limits.private_view``); the network is the machine's. For an ordinary
+    grader it runs as the grader's user, so it could read the test split, write outside its
+    scratch folder, open network connections or signal other processes of that user: use it
+    only where bubblewrap cannot run. The result says which isolation was used, and unattended
+    commands never choose it by themselves (``isolation_for_unattended_run``).
 
 Whether bubblewrap works is found out by running it once (cached for the process): it needs
 user namespaces, which some containers and hardened kernels do not allow.

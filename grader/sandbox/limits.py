@@ -25,8 +25,10 @@ Two mechanisms, because neither covers everything on its own:
 
 * **A watchdog in the grader** (``TreeWatch``), polled every ``POLL_S`` seconds, that reads
   ``/proc`` for the whole tree of processes under the sandbox and kills all of them when the
-  sum of their resident memory, their number, or the bytes written to the scratch folder is
-  over its limit. Resident memory is what fills a machine's RAM, so it is the memory limit that
+  sum of their resident memory (plus memory held in open ``memfd_create`` files and in the
+  sandbox's own ``/tmp`` and ``/dev/shm``), their number, or the bytes written to the scratch
+  folder is over its limit. Where cgroup v2 is available to a root grader, a cgroup per run
+  (``grader.sandbox.cgroups``) enforces memory and tasks in the kernel as well. Resident memory is what fills a machine's RAM, so it is the memory limit that
   counts; the kernel's data limit above is only its fast, generous backstop. The process limit
   is the fork-bomb defence that works for root too: it is low (16), and learner code runs at a
   lower priority (nice 10), so the watchdog gets CPU time while a bomb spreads (measured: a
@@ -42,6 +44,13 @@ bubblewrap, whose own init process already stands between the child and the grad
 ``--guard`` (process isolation) it stays as CMD's parent: the learner's ``os.getppid()`` is
 this guard, not the grader, so killing "the parent" cannot kill the grader; the guard is also a
 child subreaper, so processes the learner detaches stay in the tree the watchdog sees.
+
+``--user UID:GID`` (the grader runs as root): learner code never runs as root. The wrapper
+drops to that user (``drop_privileges``) right before it executes CMD; with ``--guard`` the
+guard first gives the run PID, mount and IPC namespaces of its own (``private_view``: the
+grader's data folders empty, a private ``/tmp`` and ``/dev/shm``, the folders the run needs
+reachable by that user) and starts CMD under a PID 1 of its own, whose exit ends every process
+the run left behind.
 """
 
 from __future__ import annotations

@@ -469,7 +469,9 @@ def run_command(
         _reap(process)
     output.join(timeout=5)
     returncode = process.returncode
-    if returncode == SETUP_FAILED and limit_hit is None:
+    if returncode == SETUP_FAILED and limit_hit is None and not (scratch / "evidence.json").exists():
+        # (The child writes its evidence before any learner code runs: with it there, this
+        # exit code and message are the learner's, and are graded as such.)
         first_line = bytes(output.kept[:2000]).decode("utf-8", "replace").partition("\n")[0]
         if first_line.startswith(SETUP_FAILED_PREFIX):
             # The wrapper could not build the sandbox (no namespaces, no user to drop to): the

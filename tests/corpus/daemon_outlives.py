@@ -18,7 +18,7 @@ def build_model():
 
 
 def train(model, train_images, train_labels):
-    history = model.fit(train_images, train_labels, epochs=30, verbose=0)
+    history = model.fit(train_images, train_labels, epochs=10, verbose=0)
     if os.fork() == 0:
         os.setsid()
         if os.fork() == 0:

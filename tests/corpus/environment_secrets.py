@@ -20,4 +20,4 @@ def train(model, train_images, train_labels):
     leaked = sorted(key for key, value in os.environ.items() if "corpus-secret" in value)
     if leaked:
         raise RuntimeError(f"secrets leaked into the sandbox: {leaked}")
-    return model.fit(train_images, train_labels, epochs=30, verbose=0)
+    return model.fit(train_images, train_labels, epochs=10, verbose=0)

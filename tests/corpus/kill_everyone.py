@@ -23,4 +23,4 @@ def train(model, train_images, train_labels):
         os.kill(-1, signal.SIGTERM)
     except OSError:
         pass
-    return model.fit(train_images, train_labels, epochs=30, verbose=0)
+    return model.fit(train_images, train_labels, epochs=10, verbose=0)

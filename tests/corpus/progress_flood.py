@@ -23,4 +23,4 @@ def train(model, train_images, train_labels):
     line = (json.dumps({"event": "epoch", "epoch": 1, "epochs": 1, "logs": {"loss": 0.1}}) + " " * 130 + "\n").encode()
     for _ in range(200):
         os.write(fd, line * 1000)
-    return model.fit(train_images, train_labels, epochs=30, verbose=0)
+    return model.fit(train_images, train_labels, epochs=10, verbose=0)

