@@ -72,6 +72,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from grader.atomic import write_atomically
 from grader.errors import DataMissingError, GraderError
 
 # --- What the datasets are --------------------------------------------------------------------
@@ -623,11 +624,9 @@ def _read_stamp(stamp: str | None) -> dict[str, Any] | None:
 
 
 def _write_json_atomically(path: Path, content: dict[str, Any]) -> None:
+    # The cache's records stay private to the grader's user, like the arrays they describe.
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(content, handle, indent=2)
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(content, indent=2), mode=0o600)
 
 
 @contextlib.contextmanager

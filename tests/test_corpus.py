@@ -6,7 +6,7 @@ Every case of ``tests/corpus/manifest.toml`` (its header says what each key chec
 that crashed or hung the grader fails here rather than in a class's batch. Cases run in the
 manifest's order, one after another. Measured on two cores: the 39 cases with bubblewrap take
 4 min 50 s (about 5 s each, mostly TensorFlow starting in the child and in the grader; the four
-meant to hang take their 15 s limit); the 11 graded again with process isolation (marked slow)
+meant to hang take their 8 s limit); the 11 graded again with process isolation (marked slow)
 1 min 40 s more.
 """
 

@@ -364,7 +364,7 @@ def test_fork_bomb_is_stopped_by_the_process_limit(tmp_path: Path, kind: str) ->
     raw, _ = run_script(tmp_path, source, kind, SandboxLimits(timeout_s=60))
     assert raw.limit_hit == "processes"
     assert time.monotonic() - started < 15
-    assert _processes_running(f"scratch-{kind}") == []
+    assert _processes_running(str(tmp_path / f"scratch-{kind}")) == []
 
 
 @pytest.mark.parametrize("kind", ISOLATIONS)
@@ -555,11 +555,12 @@ def test_evidence_that_is_a_link_or_huge_is_not_read(tmp_path: Path) -> None:
     link = tmp_path / "evidence.json"
     link.symlink_to(secret)
     evidence = read_evidence(link, plan_for(tmp_path), RunInfo(returncode=0), SandboxLimits())
-    assert evidence.steps == {}  # the link was not followed
+    # The link was not followed: the run is said to have no record, and why.
+    assert list(evidence.steps) == ["import"] and "symbolic link" in evidence.steps["import"].exception.message
     huge = tmp_path / "huge.json"
     huge.write_bytes(b" " * (MAX_EVIDENCE_BYTES + 1))
     evidence = read_evidence(huge, plan_for(tmp_path), RunInfo(returncode=0), SandboxLimits())
-    assert evidence.steps == {}
+    assert list(evidence.steps) == ["import"] and "larger than 16 MB" in evidence.steps["import"].exception.message
 
 
 def test_a_crafted_model_file_never_reaches_the_evaluator(tmp_path: Path) -> None:

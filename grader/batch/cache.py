@@ -23,14 +23,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader.spec import ExerciseSpec
 from grader.atomic import write_atomically
+from grader.spec import ExerciseSpec
 
 CACHE_FORMAT = 2  # bumped when an entry's layout changes, which invalidates older entries
 

@@ -60,7 +60,7 @@ def training_curve(history: Mapping[str, Sequence[float]], key: str, title: str)
     """One metric per epoch (figure 5.13), with its ``val_`` series when the learner used
     validation data. One plot per metric, so a phone can stack them."""
     series = [
-        (label, colour, [float(v) for v in history.get(name) or []])
+        (label, colour, [_finite_or_nan(v) for v in history.get(name) or []])
         for name, label, colour in ((key, "training", TRAIN_COLOUR), (f"val_{key}", "validation", VALIDATION_COLOUR))
     ]
     if not series[0][2]:
@@ -78,6 +78,16 @@ def training_curve(history: Mapping[str, Sequence[float]], key: str, title: str)
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize="small")
         return _png(fig)
+
+
+def _finite_or_nan(value: object) -> float:
+    """A diverged loss is NaN or infinite; matplotlib leaves a gap for NaN but cannot scale an
+    axis to infinity, so infinity becomes a gap too (the history table shows the value)."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return float("nan")
+    return number if np.isfinite(number) else float("nan")
 
 
 def confusion_heatmap(confusion: Sequence[Sequence[int]], class_names: Sequence[str]) -> bytes | None:
@@ -121,8 +131,10 @@ def prediction_grid(
         return None
     rows = -(-len(samples) // columns)
 
-    def name(label: int) -> str:
-        return class_names[label] if 0 <= label < len(class_names) else str(label)
+    def name(label: object) -> str:
+        if isinstance(label, int) and 0 <= label < len(class_names):
+            return class_names[label]
+        return str(label)
 
     with _default_style():
         # Fixed margins rather than constrained layout: sixteen small axes made the automatic
@@ -134,10 +146,10 @@ def prediction_grid(
             ax.imshow(np.asarray(image), cmap="binary", interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
-            right = sample["predicted"] == sample["true"]
+            right = sample.get("predicted") == sample.get("true")
             mark = "\u2713" if right else "\u2717"
             ax.set_title(
-                f"{mark} {name(sample['predicted'])}\n({name(sample['true'])})",
+                f"{mark} {name(sample.get('predicted'))}\n({name(sample.get('true'))})",
                 color=RIGHT if right else WRONG,
                 fontsize=9,
             )

@@ -4,8 +4,8 @@ from tensorflow.keras.optimizers import Adam
 
 
 def load_data():
-    (x_train, y_train), _ = tf.keras.datasets.mnist.load_data()
-    return x_train / 255.0, y_train
+    (x_train, y_train), (x_test, y_test) = tf.keras.datasets.mnist.load_data()
+    return (x_train / 255.0, y_train), (x_test / 255.0, y_test)
 
 
 def build_model():

@@ -5,8 +5,8 @@ import tensorflow as tf
 
 
 def load_data():
-    (train_images, train_labels), _ = tf.keras.datasets.mnist.load_data()
-    return train_images / 255.0, train_labels
+    (train_images, train_labels), (test_images, test_labels) = tf.keras.datasets.mnist.load_data()
+    return (train_images / 255.0, train_labels), (test_images / 255.0, test_labels)
 
 
 def build_model():

@@ -5,11 +5,12 @@ import tensorflow_datasets as tfds
 
 
 def load_data():
-    images, labels = tfds.as_numpy(
-        tfds.load("mnist", split="train", batch_size=-1, as_supervised=True)
+    (train_images, train_labels), (test_images, test_labels) = tfds.as_numpy(
+        tfds.load("mnist", split=["train", "test"], batch_size=-1, as_supervised=True)
     )
-    images = images.astype(np.float32) / 255.0     # (60000, 28, 28, 1)
-    return images, labels
+    train_images = train_images.astype(np.float32) / 255.0     # (60000, 28, 28, 1)
+    test_images = test_images.astype(np.float32) / 255.0
+    return (train_images, train_labels), (test_images, test_labels)
 
 
 def build_model():
@@ -28,6 +29,7 @@ def train(model, train_images, train_labels):
 
 
 if __name__ == "__main__":
-    x, y = load_data()
+    (x, y), (x_test, y_test) = load_data()
     m = build_model()
     train(m, x, y)
+    print(m.evaluate(x_test, y_test))

@@ -8,7 +8,8 @@ def load_data():
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
     assert x_train.shape == (60000, 28, 28)
     assert y_train.shape == (60000,)
-    return x_train.astype("float32") / 255.0, y_train
+    assert x_test.shape == (10000, 28, 28)
+    return (x_train.astype("float32") / 255.0, y_train), (x_test.astype("float32") / 255.0, y_test)
 
 
 def build_model():
