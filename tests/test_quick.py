@@ -243,11 +243,32 @@ CASES: list[tuple[tuple[int, ...], str, str, dict[str, tuple[str, str]]]] = [
     # The trusted process reads the model's facts in quick mode too, and refuses a Lambda layer.
     ((27,), "fashion_mnist", variant(("        keras.layers.Flatten(),\n", "        keras.layers.Lambda(lambda x: x * 1.0),\n        keras.layers.Flatten(),\n")),
      {"test_accuracy": ("error", "Lambda layer")}),
+    # Code written for TensorFlow 1 or Keras 2 stops at once; quick mode meets it as a full grading does.
+    ((37,), "fashion_mnist", variant(("from tensorflow import keras\n", "from tensorflow import keras\nfrom tensorflow.examples.tutorials.mnist import input_data\n")),
+     {"functions_present": ("error", "TensorFlow 1")}),
+    ((38,), "fashion_mnist", variant(('optimizer="adam"', "optimizer=keras.optimizers.Adam(lr=0.001)")),
+     {"model_built": ("error", "learning_rate")}),
+    ((39,), "fashion_mnist", variant((FIT, "history = model.fit(train_images, train_labels, epochs=5, verbose=0)\n    model.predict_classes(train_images[:5])\n    return history")),
+     {"training": ("error", "argmax")}),
+    # input_dim= (Keras 2) is accepted, and the tutorial's checkpoint name is refused in the trial fit.
+    ((40, 45), "fashion_mnist",
+     variant((CHAPTER_LAYERS, '''        keras.layers.Dense(64, activation="relu", input_dim=784),
+        keras.layers.Dense(10, activation="softmax"),'''),
+             (FIT, '''checkpoint = keras.callbacks.ModelCheckpoint("training_1/cp.ckpt", save_weights_only=True)
+    return model.fit(train_images.reshape(-1, 784), train_labels, epochs=5, callbacks=[checkpoint])''')),
+     {"input_shape": ("passed", "(784,)"), "training": ("error", ".weights.h5")}),
+    ((41,), "fashion_mnist", variant(("from tensorflow import keras\n", "from tensorflow import keras\nfrom keras.utils import np_utils\n")),
+     {"functions_present": ("error", "to_categorical")}),
+    ((43,), "fashion_mnist", variant(('loss="sparse_categorical_crossentropy"', 'loss="mse"')),
+     {"training": ("error", "sparse_categorical_crossentropy")}),
+    ((44,), "fashion_mnist", variant(("from tensorflow import keras\n", "from tensorflow import keras\nfrom google.colab import drive\n")),
+     {"functions_present": ("error", "Colab")}),
     ((20, 24), "exercise4",
      variant(('train_images.astype("float32") / 255.0', 'train_images.astype("float32")'), ("Dense(128,", "Dense(3000,"), source=EX4_SOURCE),
      {"load_data": ("failed", "255"), "hidden_layers": ("failed", "2,000,000")}),
 ]  # fmt: skip
 
+CALLBACK_ERROR_ENTRY = 42  # `logs.get("acc")` in a callback: met when the trial fit ends its epoch
 CALLBACK_ERROR = variant(
     (
         FIT,
@@ -273,7 +294,7 @@ SAME_SANDBOX = {28, 29, 30, 31, 32, 33, 34, 36}
 
 def test_every_catalogue_entry_has_a_quick_mode_answer() -> None:
     numbers = {int(n) for n in re.findall(r"^(\d+)\. \*\*", CATALOGUE.read_text(encoding="utf-8"), re.MULTILINE)}
-    covered = {n for entries, *_ in CASES for n in entries}
+    covered = {n for entries, *_ in CASES for n in entries} | {CALLBACK_ERROR_ENTRY}
     assert numbers == covered | set(NOT_IN_QUICK_MODE) | SAME_SANDBOX, (
         "a new catalogue entry: add a quick-mode case or say why not"
     )
@@ -313,6 +334,7 @@ def test_callback_error_is_met_in_the_trial_fit(tiny_data_dir: Path, tmp_path: P
     result = _grade_quick(tmp_path, "fashion_mnist", CALLBACK_ERROR)
     training = next(c for c in result.checks if c.id == "training")
     assert training.status == "error" and "NoneType" in training.message, training
+    assert "logs.get('accuracy')" in training.hint, training  # the catalogue's hint for TensorFlow 1's key
 
 
 def test_quick_cli_on_a_good_model_is_a_preview(tiny_data_dir: Path, tmp_path: Path) -> None:
