@@ -167,7 +167,7 @@ class TrustedEvaluator:
         if test_predicted is None or train_predicted is None:
             return EvaluationEvidence(status="error", error="the evaluation process returned malformed predictions")
         model = _model_facts(result.get("facts"), archive)
-        probe = result.get("probe_accuracy") if isinstance(result.get("probe_accuracy"), dict) else {}
+        probe: dict[str, Any] = result["probe_accuracy"] if isinstance(result.get("probe_accuracy"), dict) else {}
         return EvaluationEvidence(
             status="ok",
             test_accuracy=float(np.mean(test_predicted == test_y)),
@@ -304,9 +304,8 @@ class _WorkerProcess:
         if self.raw is None:
             return _Answer(problem=self.error or "the evaluation process did not run")
         limit = self.raw.limit_hit
-        if limit is None and self.raw.returncode not in (0, None):
-            if self.raw.returncode in (-14, 128 + 14):  # SIGALRM: the process's own time limit
-                limit = "time"
+        if limit is None and self.raw.returncode in (-14, 128 + 14):  # SIGALRM: its own time limit
+            limit = "time"
         if limit is not None:
             return _Answer(limit_hit=limit)
         try:

@@ -334,7 +334,7 @@ def _convert(tp: Any, value: Any) -> Any:
             if arg is type(None):
                 continue
             return _convert(arg, value)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
         kwargs = {
             f.name: _convert(hints[f.name], value[f.name])
@@ -433,7 +433,7 @@ def _check_value(tp: Any, value: Any, path: str, problems: list[str], depth: int
         return value, value in typing.get_args(tp)
     if tp is Any:
         return value, _json_like(value, depth)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(value, tp):
             return value, False
         _check_dataclass(value, path, problems, depth)
@@ -448,8 +448,8 @@ def _check_value(tp: Any, value: Any, path: str, problems: list[str], depth: int
         _, item = typing.get_args(tp) or (Any, Any)
         if not isinstance(value, dict) or len(value) > MAX_DICT_ITEMS or not all(isinstance(k, str) for k in value):
             return value, False
-        checked = {k[:200]: _check_value(item, v, path, problems, depth + 1) for k, v in value.items()}
-        return {k: v for k, (v, _) in checked.items()}, all(ok for _, ok in checked.values())
+        entries = {k[:200]: _check_value(item, v, path, problems, depth + 1) for k, v in value.items()}
+        return {k: v for k, (v, _) in entries.items()}, all(ok for _, ok in entries.values())
     if tp is str:
         return (value[:MAX_TEXT_CHARS], True) if isinstance(value, str) else (value, False)
     if tp is bool:

@@ -14,10 +14,23 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
+from test_judges import (
+    EX4,
+    FASHION,
+    SCCE_LOGITS,
+    adam,
+    compile_config,
+    dense,
+    flatten,
+    make_evidence,
+    model_info,
+    ok,
+    raised,
+)
 
 from grader.evidence import (
     EvaluationEvidence,
@@ -36,19 +49,6 @@ from grader.judges import JUDGES, Verdict
 from grader.sandbox.limits import SandboxLimits
 from grader.sandbox.runner import SandboxPlan, read_evidence
 from grader.scoring import score_evidence
-from test_judges import (
-    EX4,
-    FASHION,
-    SCCE_LOGITS,
-    adam,
-    compile_config,
-    dense,
-    flatten,
-    make_evidence,
-    model_info,
-    ok,
-    raised,
-)
 
 CATALOGUE_PATH = Path(__file__).resolve().parents[1] / "docs" / "mistakes.md"
 ENTRY = re.compile(r"^(\d+)\. \*\*(.+?)\*\*", re.MULTILINE)
@@ -65,7 +65,7 @@ def proves(title: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
     return register
 
 
-def verdict(check_id: str, evidence: Evidence, spec=FASHION) -> Verdict:  # noqa: ANN001 - an ExerciseSpec
+def verdict(check_id: str, evidence: Evidence, spec=FASHION) -> Verdict:
     check = next(c for c in spec.checks if c.id == check_id)
     return JUDGES[check.judge](evidence, dict(check.params), spec)
 
@@ -474,12 +474,12 @@ def _() -> None:
 # same messages are produced for real in tests/test_hints_fit.py) ------------------------------
 
 
-def in_build(type_: str, message: str, spec=FASHION, code: str = "") -> Evidence:  # noqa: ANN001 - an ExerciseSpec
+def in_build(type_: str, message: str, spec=FASHION, code: str = "") -> Evidence:
     steps = {"import": ok("import"), "build_model": raised("build_model", type_, message, code=code)}
     return make_evidence(spec, steps=steps, model=None, trained=None, train=None, evaluation=EvaluationEvidence(status="not_run"))
 
 
-def in_train_step(type_: str, message: str, code: str = "", spec=FASHION) -> Evidence:  # noqa: ANN001
+def in_train_step(type_: str, message: str, code: str = "", spec=FASHION) -> Evidence:
     steps = {"import": ok("import"), "build_model": ok("build_model"), "train": raised("train", type_, message, code=code)}
     if spec is EX4:
         steps["load_data"] = ok("load_data")

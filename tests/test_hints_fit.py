@@ -12,16 +12,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
+from test_judges import EX4, FASHION, make_evidence, ok, raised
 
 from grader.evidence import ExceptionInfo, Frame, StepResult
 from grader.judges.causes import exception_cause
 from grader.judges.diagnose import clean_message, diagnose_exception
 from grader.sandbox.child import bound_message, describe_exception, tensorflow_root_cause
-from test_judges import EX4, FASHION, make_evidence, ok, raised
 
 HERE = Path(__file__)
 
@@ -30,9 +31,9 @@ HERE = Path(__file__)
 
 
 def _snippets() -> dict[str, Callable[[], Any]]:
+    import keras
     import numpy as np
     import tensorflow as tf
-    import keras
 
     rng = np.random.default_rng(0)
     images, labels = rng.random((64, 28, 28), dtype=np.float32), rng.integers(0, 10, 64)
@@ -47,7 +48,7 @@ def _snippets() -> dict[str, Callable[[], Any]]:
 
     class StopWithGet(keras.callbacks.Callback):  # the Coursera-style callback, as TensorFlow 1 wrote it
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            if logs.get('acc') > 0.99:  # noqa: Q000 - as learners write it
+            if logs.get('acc') > 0.99:
                 self.model.stop_training = True
 
     class StopWithIndex(keras.callbacks.Callback):
@@ -56,7 +57,7 @@ def _snippets() -> dict[str, Callable[[], Any]]:
                 self.model.stop_training = True
 
     def run(code: str) -> Callable[[], None]:
-        return lambda: exec(code, {})  # noqa: S102 - an import statement as a learner's file has it
+        return lambda: exec(code, {})
 
     return {
         "input_data": run("from tensorflow.examples.tutorials.mnist import input_data"),
@@ -227,9 +228,10 @@ def test_not_compiled_hint_fits_a_script() -> None:
 
 def test_the_raw_pixels_hint_does_not_claim_the_chapter_scales(tmp_path: Path) -> None:
     """The book's chapter-5 notebook never divides by 255 (and stays below the bar)."""
+    from test_reports import SyntheticDataset, model_result
+
     from grader.judges.diagnose import RAW_PIXELS_HINT
     from grader.render.report import render_reports
-    from test_reports import SyntheticDataset, model_result
 
     assert "255.0" in RAW_PIXELS_HINT and "chapter" not in RAW_PIXELS_HINT
     result = model_result()
@@ -244,9 +246,9 @@ def test_skipped_notebook_magics_show_in_the_terminal() -> None:
     import io
 
     from rich.console import Console
+    from test_reports import model_result
 
     from grader.render.terminal import render_terminal
-    from test_reports import model_result
 
     notes = [f"Cell {n}, line 1: skipped the IPython magic `%matplotlib inline`" for n in range(1, 8)]
     notes[0] = "Cell 1, line 1: skipped the IPython magic `%tensorflow_version 2.x`"

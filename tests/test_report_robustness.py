@@ -29,6 +29,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
+from test_reports import SyntheticDataset, model_result
 
 from grader.atomic import write_atomically, write_json_atomically
 from grader.render import report as report_module
@@ -43,19 +44,18 @@ from grader.render.report import (
 )
 from grader.render.terminal import render_terminal
 from grader.result import STATUSES, CheckResult, GradeResult
-from test_reports import SyntheticDataset, model_result
 
 # Hypothesis runs many examples; rendering one takes a few milliseconds. The numbers keep this
 # file's property tests near half a minute on a loaded two-core machine.
-PROPERTY = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-FEW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEW = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 # --- strategies ------------------------------------------------------------------------------
 
 HOSTILE_TEXT = st.sampled_from([
     "", "relu", "softmax_v2", "<script>alert(1)</script>", "**bold** | cell", "\x1b[2J\x1b]0;title\x07",
     "line\nbreak\r\n", "\u202eevil", "`" * 5, "{{ ctx }}", "{% raw %}", "NaN", "1e309", "é中文",
-])  # fmt: skip
+])
 TEXT = st.one_of(HOSTILE_TEXT, st.text(max_size=30))
 NUMBER = st.one_of(st.integers(-(10**12), 10**12), st.floats(allow_nan=True, allow_infinity=True))
 SCALAR = st.one_of(st.none(), st.booleans(), NUMBER, TEXT)
@@ -69,7 +69,7 @@ def keras_object(config: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, 
     return st.fixed_dictionaries(
         {"class_name": st.one_of(st.sampled_from(["function", "Adam", "SparseCategoricalCrossentropy", "MeanMetricWrapper", "ReLU"]), TEXT)},
         optional={"module": st.sampled_from(["builtins", "keras.losses", "keras.optimizers", "keras.metrics"]),
-                  "config": config, "registered_name": st.one_of(st.none(), TEXT)},  # fmt: skip
+                  "config": config, "registered_name": st.one_of(st.none(), TEXT)},
     )
 
 
@@ -78,7 +78,7 @@ def keras_object(config: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, 
 # multi-output losses), nested lists (legacy .h5 metrics), or anything else.
 SETTING = st.recursive(
     st.one_of(TEXT, keras_object(st.one_of(TEXT, st.dictionaries(TEXT, JSON, max_size=3),
-                                           st.fixed_dictionaries({"learning_rate": st.one_of(NUMBER, JSON), "name": TEXT})))),  # fmt: skip
+                                           st.fixed_dictionaries({"learning_rate": st.one_of(NUMBER, JSON), "name": TEXT})))),
     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(TEXT, inner, max_size=3)),
     max_leaves=6,
 ) | JSON
@@ -95,7 +95,7 @@ LAYER = st.fixed_dictionaries(
                 "activation": SETTING, "units": st.one_of(st.integers(-2, 4096), JSON), "filters": st.one_of(st.integers(-1, 64), JSON),
                 "kernel_size": st.one_of(st.lists(st.integers(-1, 5), max_size=3), st.integers(-1, 5), JSON), "groups": JSON,
                 "use_bias": JSON, "input_dim": JSON, "output_dim": JSON, "layers": JSON,
-            }),  # fmt: skip
+            }),
             JSON,
         ),
     },
@@ -110,7 +110,7 @@ MODEL = st.fixed_dictionaries(
         "total_params": st.one_of(st.integers(0, 10**8), JSON),
         "compile_config": st.one_of(st.fixed_dictionaries({}, optional={
             "optimizer": SETTING, "loss": SETTING, "metrics": SETTING, "weighted_metrics": SETTING,
-            "loss_weights": JSON, "error": TEXT}), JSON),  # fmt: skip
+            "loss_weights": JSON, "error": TEXT}), JSON),
         "summary": st.one_of(TEXT, JSON), "unknown_key": JSON,
     },
 ) | JSON
@@ -123,10 +123,10 @@ EVALUATION = st.fixed_dictionaries(
         "test_accuracy": st.one_of(st.floats(0, 1), JSON), "n_test": st.one_of(st.integers(0, 10**5), JSON),
         "input_scaling": st.one_of(st.sampled_from(["unit", "raw"]), JSON),
         "per_class": st.one_of(st.lists(st.fixed_dictionaries({}, optional={
-            "label": st.one_of(st.integers(-1, 12), JSON), "name": JSON, "support": JSON, "precision": JSON, "recall": JSON}), max_size=4), JSON),  # fmt: skip
+            "label": st.one_of(st.integers(-1, 12), JSON), "name": JSON, "support": JSON, "precision": JSON, "recall": JSON}), max_size=4), JSON),
         "confusion": st.one_of(st.lists(st.lists(st.one_of(st.integers(0, 100), JSON), max_size=4), max_size=4), JSON),
         "sample_predictions": st.one_of(st.lists(st.fixed_dictionaries({}, optional={
-            "index": JSON, "predicted": JSON, "true": JSON}), max_size=3), JSON),  # fmt: skip
+            "index": JSON, "predicted": JSON, "true": JSON}), max_size=3), JSON),
         "model": MODEL,
     },
 ) | JSON
@@ -138,7 +138,7 @@ DETAILS = st.fixed_dictionaries(
         "dataset": st.one_of(st.just("fashion_mnist"), JSON), "model": MODEL, "evaluation": EVALUATION,
         "history": st.one_of(st.dictionaries(st.sampled_from(["loss", "accuracy", "val_loss", "val_accuracy", "acc"]), SERIES, max_size=4), JSON),
         "errors": st.one_of(st.lists(st.one_of(st.fixed_dictionaries({}, optional={
-            "step": JSON, "type": JSON, "message": st.one_of(TEXT, JSON), "traceback": st.one_of(TEXT, JSON)}), JSON), max_size=2), JSON),  # fmt: skip
+            "step": JSON, "type": JSON, "message": st.one_of(TEXT, JSON), "traceback": st.one_of(TEXT, JSON)}), JSON), max_size=2), JSON),
         "output": st.one_of(TEXT, JSON), "output_truncated_bytes": JSON, "limit_hit": JSON,
         "notes": st.one_of(st.lists(st.one_of(TEXT, JSON), max_size=8), JSON),
         "flagged_for_review": JSON, "fit_calls": JSON, "a_key_from_a_newer_grader": JSON,
@@ -148,7 +148,7 @@ DETAILS = st.fixed_dictionaries(
 CHECK = st.builds(
     CheckResult, id=TEXT, name=TEXT, status=st.sampled_from(STATUSES),
     score=st.floats(0, 100), max_score=st.floats(0, 100), message=TEXT, hint=TEXT,
-)  # fmt: skip
+)
 
 
 @st.composite
@@ -168,7 +168,7 @@ def results(draw: st.DrawFn) -> GradeResult:
         metrics=draw(st.fixed_dictionaries({}, optional={
             "test_accuracy": st.one_of(st.none(), st.floats(0, 1)), "train_seconds": st.one_of(st.none(), st.floats(0, 1e4)),
             "input_scaling": st.sampled_from([None, "unit", "raw"]), "epochs": st.one_of(st.none(), st.integers(0, 100)),
-            "a_metric_from_a_newer_grader": JSON})),  # fmt: skip
+            "a_metric_from_a_newer_grader": JSON})),
         style=draw(st.sampled_from(["module", "certificate", "script", "notebook", "saved_model", "quiz"])),
         isolation=draw(st.sampled_from(["bwrap", "process", "none"])),
         details=draw(DETAILS),
@@ -235,7 +235,7 @@ def test_gradescope_gradebook_and_summary_render_any_details(result: GradeResult
     assert "student" in render_summary(summary_context([record], spec))
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(result=results())
 def test_render_reports_writes_both_files_for_any_details(result: GradeResult, tmp_path: Path) -> None:
     """The whole thing, figures included (matplotlib on NaN, ragged or empty data)."""

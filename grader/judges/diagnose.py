@@ -14,8 +14,8 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from grader.evidence import EvaluationEvidence, Evidence, ExceptionInfo
 from grader.judges.vocabulary import (
@@ -90,7 +90,7 @@ def suggest_name(name: str, known: tuple[str, ...], aliases: dict[str, str] | No
     # meant a sparse loss: prefer a match that starts with the same word.
     first_word = candidates[0].split("_")[0]
     same_start = [match for match in close if match.split("_")[0] == first_word]
-    return (same_start or close or [None])[0]
+    return next(iter(same_start or close), None)
 
 
 # --- exceptions ----------------------------------------------------------------------------------
@@ -506,29 +506,29 @@ def _keras_3_file_names(exc: ExceptionInfo, step: str, evidence: Evidence | None
     message = exc.message
     received = re.search(r"Received: filepath=(\S+?)\.?$", message.strip())
     path = received.group(1) if received else ""
-    stem = re.sub(r"\.(ckpt|h5|hdf5|tf|keras)$", "", path.rstrip("/")) or "checkpoint"
+    stem = re.sub(r"\.(ckpt|h5|hdf5|tf|keras)$", "", path.rstrip("/"))
     if "save_weights_only=True" in message and ".weights.h5" in message:
         return Diagnosis(
             "keras-3-file-names",
             "Keras 3 saves weights only to files ending in .weights.h5: write "
-            f'ModelCheckpoint("{stem}.weights.h5", save_weights_only=True). Older TensorFlow '
+            f'ModelCheckpoint("{stem or "checkpoint"}.weights.h5", save_weights_only=True). Older TensorFlow '
             'tutorials use "cp.ckpt", which Keras 3 refuses.',
         )
     if "The filename must end in `.weights.h5`" in message:
         return Diagnosis(
             "keras-3-file-names",
-            f'Keras 3 saves weights only to files ending in .weights.h5: write model.save_weights("{stem}.weights.h5").',
+            f'Keras 3 saves weights only to files ending in .weights.h5: write model.save_weights("{stem or "my_model"}.weights.h5").',
         )
     if "The filepath provided must end in `.keras`" in message:
         return Diagnosis(
             "keras-3-file-names",
-            f'Keras 3 saves whole models to .keras files: write ModelCheckpoint("{stem}.keras"), '
+            f'Keras 3 saves whole models to .keras files: write ModelCheckpoint("{stem or "checkpoint"}.keras"), '
             'or add save_weights_only=True and a name ending in ".weights.h5".',
         )
     if "Invalid filepath extension for saving" in message or "`save_format` argument is deprecated" in message:
         return Diagnosis(
             "keras-3-file-names",
-            f'Keras 3 saves a model to a file ending in .keras: write model.save("{stem}.keras") '
+            f'Keras 3 saves a model to a file ending in .keras: write model.save("{stem or "my_model"}.keras") '
             "(a folder in TensorFlow's SavedModel format is no longer written by save()).",
         )
     return None

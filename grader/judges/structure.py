@@ -104,7 +104,8 @@ def _ran_to_the_end(evidence: Evidence, spec: ExerciseSpec) -> Verdict:
     if finish is not None and finish.exception is not None:
         late = exception_cause("finish", finish.exception, evidence, spec)
         after = "" if finish.exception.type == "ModelNotFound" else " This was after training, so the trained model was still graded."
-        return Verdict.failed(late.message + after, late.hint)
+        sentence = late.message if late.message.endswith((".", "?", "!")) or not after else late.message + "."
+        return Verdict.failed(sentence + after, late.hint)
     source = sandbox.model_source or "the model"
     return Verdict.passed(f"The code ran to the end; {source} is a Keras model.")
 

@@ -20,10 +20,11 @@ import matplotlib
 
 matplotlib.use("Agg")  # never open a window, never need a display
 
-import matplotlib.style  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.style
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 DPI = 100
 RIGHT = "#1a7f37"  # GitHub's green and red: readable on white, distinct in greyscale print
@@ -74,7 +75,8 @@ def training_curve(history: Mapping[str, Sequence[float]], key: str, title: str)
                 ax.plot(range(1, len(values) + 1), values, marker="o", markersize=3, color=colour, label=label)
         ax.set_title(title)
         ax.set_xlabel("epoch")
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        # Matplotlib's default locator, told that epochs are whole numbers.
+        ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=True))
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize="small")
         return _png(fig)
@@ -141,7 +143,7 @@ def prediction_grid(
         # layout the slowest part of a report, and a grid needs no negotiation.
         fig = Figure(figsize=(1.75 * columns, 2.0 * rows))
         fig.subplots_adjust(left=0.02, right=0.98, bottom=0.01, top=1 - 0.42 / (2.0 * rows), wspace=0.12, hspace=0.42)
-        for position, (image, sample) in enumerate(zip(images, samples), start=1):
+        for position, (image, sample) in enumerate(zip(images, samples, strict=True), start=1):
             ax = fig.add_subplot(rows, columns, position)
             ax.imshow(np.asarray(image), cmap="binary", interpolation="nearest")
             ax.set_xticks([])

@@ -21,6 +21,7 @@ environment autoescapes, and the Markdown environment escapes every ``{{ ... }}`
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import math
 import re
@@ -170,7 +171,7 @@ def report_context(result: GradeResult) -> ReportContext:
         notes=notes,
         flagged=[flag_view(f) for f in _list(details.get("flagged_for_review")) if isinstance(f, Mapping)],
         submission=_text(result.submission, one_line=True),
-        model_facts_from=details.get("model_facts_from") if details.get("model_facts_from") in ("evaluation", "run") else "",
+        model_facts_from=str(details.get("model_facts_from")) if details.get("model_facts_from") in ("evaluation", "run") else "",
     )
 
 
@@ -524,7 +525,7 @@ def _activation(class_name: str, config: Mapping[str, Any]) -> str:
 
 def class_rows(evaluation: Mapping[str, Any]) -> list[ClassRow]:
     confusion = _list(evaluation.get("confusion"))
-    rows = []
+    rows: list[ClassRow] = []
     for figures in _list(evaluation.get("per_class")):
         if not isinstance(figures, Mapping):
             continue
@@ -918,10 +919,9 @@ def _why(exc: BaseException) -> str:
 
 
 def _remove_stale(path: Path) -> None:
-    try:
+    # A folder we cannot write to: then nothing new was written into it either.
+    with contextlib.suppress(OSError):
         path.unlink(missing_ok=True)
-    except OSError:
-        pass  # a folder we cannot write to: then nothing new was written into it either
 
 
 REPORTS_FOLDER = "grade-reports"

@@ -209,8 +209,8 @@ def _int(value: Any, default: int = 0) -> int:
 def _layer_params(layer: dict[str, Any], previous_units: int | None) -> tuple[int, int | None]:
     """``(parameters, output size)`` the layer's config asks for, from the input shape Keras
     recorded when it built the layer (``build_config``), else the previous layer's units."""
-    config = layer.get("config") if isinstance(layer.get("config"), dict) else {}
-    build = layer.get("build_config") if isinstance(layer.get("build_config"), dict) else {}
+    config: dict[str, Any] = layer["config"] if isinstance(layer.get("config"), dict) else {}
+    build: dict[str, Any] = layer["build_config"] if isinstance(layer.get("build_config"), dict) else {}
     shape = build.get("input_shape")
     last = _int(shape[-1], 0) if isinstance(shape, list) and shape else 0
     if not last and previous_units:

@@ -63,9 +63,8 @@ def fit_recipe(fit_calls: list[Any], input_scaling: str | None, one_hot: bool) -
 def main(argv: list[str]) -> int:
     plan = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import numpy as np
-
     import keras
+    import numpy as np
 
     if plan.get("threads"):
         import tensorflow as tf

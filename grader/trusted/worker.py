@@ -96,8 +96,8 @@ def load_model(keras: Any, path: Path) -> Any:
 def evaluate(keras: Any, path: Path, work: Path, request: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
-    from grader.sandbox.child import describe_model
     from grader.evidence import to_json
+    from grader.sandbox.child import describe_model
     from grader.trusted.weights import weights_digest
 
     started = time.perf_counter()
