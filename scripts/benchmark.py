@@ -92,27 +92,23 @@ def quick_benchmark(args: argparse.Namespace) -> int:
             grade_cmd += ["--data-dir", args.data_dir]
         import_cmd = [sys.executable, "-c", "import tensorflow"]
         timed(import_cmd)  # warm the file-system cache for both
-        quick_times, import_times, quick_cpu, import_cpu = [], [], [], []
+        quick_times, import_times = [], []
         for run in range(1, max(args.repeat, 1) + 1):
-            cpu_before = children_cpu_seconds()
             seconds, completed = timed(grade_cmd)
-            quick_cpu.append(children_cpu_seconds() - cpu_before)
             if completed.returncode != 3:  # a preview exits 3 (README: exit codes)
                 print(completed.stdout, completed.stderr, sep="\n")
                 print(f"grade --quick exited with {completed.returncode}, not 3 (a preview)")
                 return 1
             quick_times.append(seconds)
             result = json.loads(result_json.read_text())
-            cpu_before = children_cpu_seconds()
             import_s, _ = timed(import_cmd)
-            import_cpu.append(children_cpu_seconds() - cpu_before)
             import_times.append(import_s)
             metrics = result["metrics"]
             print(
                 f"run {run}: grade --quick {seconds:.2f} s (sandbox {metrics['sandbox_seconds']:.2f} s, "
                 f"trial fit {metrics['train_seconds']:.2f} s, trusted facts {metrics['evaluation_seconds']:.2f} s "
-                f"after the sandbox, mode {result['mode']}, CPU {quick_cpu[-1]:.1f} s); import tensorflow {import_s:.2f} s "
-                f"(CPU {import_cpu[-1]:.1f} s); load average {os.getloadavg()[0]:.2f}"
+                f"after the sandbox, mode {result['mode']}); import tensorflow {import_s:.2f} s; "
+                f"load average {os.getloadavg()[0]:.2f}"
             )
             # Where the time went: the grader's progress lines carry the time since it started.
             stages = [line.strip() for line in completed.stderr.splitlines() if line.lstrip().startswith("[")]
@@ -121,19 +117,7 @@ def quick_benchmark(args: argparse.Namespace) -> int:
     print(f"grade fashion_mnist --quick (reference): {quick_s:.2f} s")
     print(f"python -c 'import tensorflow':          {import_s:.2f} s")
     print(f"ratio quick / import:                   {quick_s / import_s:.2f}x (target: at most 2x)")
-    # CPU time of every process each command started: steadier than wall time on a busy machine,
-    # and it shows the work, e.g. the trusted process's own TensorFlow import beside the sandbox's.
-    cpu_q, cpu_i = statistics.median(quick_cpu), statistics.median(import_cpu)
-    print(f"CPU seconds, quick / import:            {cpu_q:.1f} / {cpu_i:.1f} s = {cpu_q / cpu_i:.2f}x")
     return 0
-
-
-def children_cpu_seconds() -> float:
-    """User and system CPU time of the finished child processes (and theirs) so far."""
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def overhead_benchmark(args: argparse.Namespace) -> int:

@@ -288,7 +288,7 @@ XDIST_GROUPS = {
     "test_isolation.py": "limits",
 }
 REAL_DATA_GROUP = "real-data"  # slow tests, and users of reference_grading / realworld_saved_model
-UNIT_CHILD_CPU_WARNING_S = 4.0  # a TensorFlow import takes more; a quick CLI run of a quiz less
+UNIT_CHILD_CPU_WARNING_S = 8.0  # a sandboxed grading takes more (two TensorFlow starts); a CLI run of a quiz less
 
 
 def _lane(item: pytest.Item) -> str:

@@ -9,7 +9,10 @@ committed: the ``realworld_saved_model`` fixture (tests/conftest.py) trains and 
 with the installed Keras, from the maker scripts in ``tests/realworld/makers/``.
 
 The files keep the learner's own number of epochs; most train briefly (1-3 epochs of MNIST), the
-cases marked ``slow`` train Fashion-MNIST for 4-6 epochs or a CNN.
+cases the manifest calls ``slow`` train Fashion-MNIST for 4-6 epochs or a CNN. Every case is in
+the ``slow`` lane (``SLOW_TESTS`` in tests/conftest.py): ``make test-slow``, or ``pytest
+tests/test_realworld.py -k ex4_`` for the MNIST half. Each case writes only into its own
+``tmp_path`` (the result, the report, the grader's working folder).
 """
 
 from __future__ import annotations

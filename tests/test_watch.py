@@ -2,7 +2,10 @@
 subprocess on the tiny synthetic datasets, the test saves the file as an editor would, presses
 ``f`` (a line on its standard input) and ends it with SIGINT, as Ctrl-C does.
 
-About 35 s: five gradings (a TensorFlow start in the sandbox each), one of them full.
+Five gradings (a TensorFlow start in the sandbox and one in the trusted process each), one of
+them full, plus one quick grading on a pseudo-terminal for the single-key path: measured here
+only while the machine was shared and heavily loaded (load average 15-30 on 2 cores): 5 min and
+3 min; on a quiet machine each grading takes a few seconds.
 """
 
 from __future__ import annotations
@@ -141,3 +144,47 @@ def test_watch_regrades_on_save_runs_full_on_f_and_stops_on_sigint(tiny_data_dir
     assert "Traceback" not in err.text() and "Traceback" not in out.text()
     time.sleep(0.5)
     assert _sandbox_processes(str(scratch)) == [], "a sandbox outlived watch mode"
+
+
+def test_watch_on_a_terminal_reads_single_keys_and_restores_the_terminal(tiny_data_dir: Path, tmp_path: Path) -> None:
+    """On a terminal (a pseudo-terminal here) a key works without Enter: `q` stops watching,
+    and the terminal gets its echo back."""
+    import pty
+    import termios
+
+    path = tmp_path / "fashion_mnist.py"
+    path.write_text(FASHION_SOURCE, encoding="utf-8")
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "grader", "fashion_mnist", str(path), "--watch", "--quiet"],
+        cwd=tmp_path, stdin=terminal, stdout=terminal, stderr=subprocess.DEVNULL, env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    os.close(terminal)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 300
+        while READY.encode() not in seen and time.monotonic() < deadline:
+            try:
+                seen += os.read(controller, 65536)
+            except OSError:
+                break
+        assert READY.encode() in seen, seen[-2000:]
+        echo_while_watching = termios.tcgetattr(controller)[3] & termios.ECHO
+        os.write(controller, b"q")  # no Enter
+        assert process.wait(timeout=60) == 0
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        restored = termios.tcgetattr(controller)[3] & termios.ECHO
+        os.close(controller)
+    assert b"Stopped watching fashion_mnist.py after 1 grading" in seen
+    assert not echo_while_watching and restored  # cbreak while watching, echo back after
