@@ -64,6 +64,8 @@ SAVE_HINT = (
     "Remove the save() method from your model class (or the patch that replaces it): the grader "
     "saves the trained model with Keras' own saving function."
 )
+
+
 class IntegrityParams(JudgeParams):
     """``[checks.params]`` of ``judge = "integrity"``."""
 
@@ -98,8 +100,8 @@ def memorised_gap(evidence: Evidence) -> float | None:
 
 def looks_memorised(evidence: Evidence, margin: float) -> bool:
     """The test accuracy exceeds the accuracy on training images by more than ``margin`` plus
-    three standard errors of the difference (sampling noise: 0.014 for 10,000 images each at
-    0.85, but 0.2 and more for the tiny sets of a test run), so an honest model is never
+    three standard errors of the difference (sampling noise: about 0.015 for 10,000 images each
+    at 0.85, but 0.2 and more for the tiny sets of a test run), so an honest model is never
     accused because its samples were small."""
     gap = memorised_gap(evidence)
     evaluation = evidence.evaluation
@@ -131,7 +133,7 @@ def weights_problem(evidence: Evidence) -> str:
         # train-versus-test gap still applies.
         return ""
     if evaluation.weights_digest is None or record.after_fit is None:
-        return "the weights of the model graded could not be compared with what model.fit left"
+        return ""  # a digest could not be computed: nothing to compare, no proof either way
     if evaluation.weights_digest != record.after_fit:
         return "the weights of the model graded are not the ones model.fit left: they were changed after training"
     return ""
