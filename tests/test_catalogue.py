@@ -26,6 +26,7 @@ from test_judges import (
     compile_config,
     dense,
     flatten,
+    layer,
     make_evidence,
     model_info,
     ok,
@@ -343,7 +344,11 @@ def _() -> None:
 def _() -> None:
     layers = [flatten(), dense(128, "relu"), dense(10, "softmax", inputs=128, name="dense_1")]
     v = verdict("hidden_layers", make_evidence(model=model_info(layers=layers)))
-    assert v.status == "failed" and v.fraction == 0.75
+    assert v.status == "failed" and v.fraction == 0.5
+    cnn = [layer("Conv2D", [26, 26, 32], filters=32, kernel_size=[3, 3], activation="relu"),
+           flatten(), dense(64, "relu", inputs=21632), dense(10, "softmax", inputs=64, name="dense_1")]  # fmt: skip
+    v = verdict("hidden_layers", make_evidence(model=model_info(layers=cnn)))
+    assert v.status == "failed" and v.fraction == 0.0 and "Dense(64, relu)" in v.message
 
 
 @proves("`train()` does not return the History")

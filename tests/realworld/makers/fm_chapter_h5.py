@@ -7,7 +7,6 @@ Run by the ``realworld_saved_model`` fixture (tests/conftest.py) with the instal
 import sys
 
 import keras
-import tensorflow as tf
 
 from grader.datasets import load_dataset
 
@@ -17,8 +16,8 @@ train_images = data.train_images / 255.0
 keras.utils.set_random_seed(1)
 model = keras.Sequential([
     keras.layers.Flatten(input_shape=(28, 28)),
-    keras.layers.Dense(64, activation=tf.nn.relu),
-    keras.layers.Dense(10, activation=tf.nn.softmax),
+    keras.layers.Dense(64, activation="relu"),
+    keras.layers.Dense(10, activation="softmax"),
 ])
 model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 model.fit(train_images, data.train_labels, epochs=6, verbose=0)
