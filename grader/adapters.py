@@ -421,10 +421,17 @@ def read_notebook(path: Path) -> tuple[tuple[NotebookCell, ...], list[str]]:
         if cell.get("cell_type") != "code":
             continue
         number += 1
-        source, skipped = python_of_cell(str(cell.get("source", "")))
+        source, skipped = python_of_cell(_encodable(str(cell.get("source", ""))))
         cells.append(NotebookCell(number=number, source=source))
         notes.extend(f"Cell {number}, line {line}: {what}" for line, what in skipped)
     return tuple(cells), notes
+
+
+def _encodable(text: str) -> str:
+    """``text`` with lone surrogates written as escapes (``\\ud800``). JSON may carry them, but no
+    UTF-8 file, parser or terminal accepts them; inside a string literal the escape means the same
+    character, anywhere else it is a syntax error reported in the learner's cell."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def python_of_cell(source: str) -> tuple[str, list[tuple[int, str]]]:

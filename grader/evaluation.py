@@ -135,6 +135,9 @@ class TrustedEvaluator:
             }.get(answer.limit_hit, f"the evaluation's {answer.limit_hit} limit stopped it")
             reason = f"the saved model could not be tested within the grader's limits: {what}"
             return EvaluationEvidence(status="error", error=reason, refused=reason, limit_hit=answer.limit_hit)
+        if answer.crashed:
+            reason = f"the saved model could not be tested: {answer.crashed}"
+            return EvaluationEvidence(status="error", error=reason, refused=reason)
         if answer.result is None:
             return EvaluationEvidence(status="error", error=answer.problem or "the evaluation process gave no answer")
         if answer.result.get("status") != "ok" and answer.result.get("limit") == "memory":
@@ -222,6 +225,7 @@ class _Answer:
     result: dict[str, Any] | None = None
     limit_hit: str | None = None
     problem: str = ""
+    crashed: str = ""  # the process died by a signal while running the learner's model
 
 
 class _WorkerProcess:
@@ -310,10 +314,16 @@ class _WorkerProcess:
             return _Answer(limit_hit=limit)
         try:
             result = json.loads(_read_regular_file(self.work / "result.json", MAX_RESULT_BYTES))
-        except (OSError, ValueError) as exc:
-            output = self.raw.output.decode("utf-8", errors="replace").strip().splitlines()
-            last = output[-1][:300] if output else ""
-            return _Answer(problem=f"the evaluation process ended without a result (exit code {self.raw.returncode}{': ' + last if last else ''}; {exc})")
+        except (OSError, ValueError):
+            code = self.raw.returncode
+            signal_number = -code if code < 0 else code - 128 if code > 128 else 0
+            if signal_number:
+                # Killed by a signal while loading or running the learner's model (an outside
+                # tester's UpSampling2D x12 model made TensorFlow segfault): the model is refused,
+                # like one over the limits. Neither TensorFlow's log nor the grader's paths are
+                # the learner's business, so the message names only what happened.
+                return _Answer(crashed=f"the saved model made the grader's evaluation process crash (signal {signal_number})")
+            return _Answer(problem=f"the evaluation process ended without a result (exit code {code})")
         return _Answer(result=result if isinstance(result, dict) else None, problem="" if isinstance(result, dict) else "malformed result")
 
     def cleanup(self) -> None:

@@ -1638,3 +1638,12 @@ def test_judges_and_scoring_import_no_tensorflow() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_sentences_keep_file_names_and_code_as_written() -> None:
+    from grader.judges.vocabulary import sentence_case
+
+    assert sentence_case("units_inf.keras could not be loaded") == "units_inf.keras could not be loaded"
+    assert sentence_case("model.fit raised ValueError") == "model.fit raised ValueError"
+    assert sentence_case("build_model() raised") == "build_model() raised"
+    assert sentence_case("the saved model could not be loaded") == "The saved model could not be loaded"

@@ -496,3 +496,24 @@ def test_a_model_trained_on_the_test_split_does_not_pass(tmp_path: Path) -> None
     assert checks["integrity"]["status"] == "failed"
     assert "clearly better on the test images" in checks["integrity"]["message"]
     assert checks["test_accuracy"]["score"] == 0
+
+
+def test_weights_set_inside_fit_are_caught_by_the_history_shortfall() -> None:
+    """An outside tester's attack: fit on 64 images (History: 0.36), then a callback's
+    on_train_end sets weights trained at home; the digest after fit matches the file, but the
+    model reaches 0.92 on training images, which its training never got near."""
+    evidence = trusted_evidence(measured=copy.deepcopy(CLAIMED), train_accuracy=0.9174, test_accuracy=0.91)
+    evidence.evaluation.n_train = 10_000
+    evidence.sandbox.train.history = {"loss": [2.3, 2.02], "accuracy": [0.2, 0.3594]}
+    verdict = judge("integrity", evidence)
+    assert verdict.status == "failed"
+    assert "0.9174" in verdict.message and "0.3594" in verdict.message
+    counted = judge("test_accuracy", evidence)
+    assert counted.status == "failed" and counted.fraction == 0 and "Not counted" in counted.message
+    # An honest History (the reference: 0.8846 against 0.8926 measured) and one a Dropout model
+    # leaves (its accuracy during fit 0.08 lower) are fine.
+    for history_accuracy in (0.8846, 0.8126):
+        evidence.sandbox.train.history = {"loss": [0.5, 0.3], "accuracy": [0.8, history_accuracy]}
+        evidence.evaluation.train_accuracy = 0.8926
+        evidence.evaluation.test_accuracy = 0.8647
+        assert judge("integrity", evidence).status == "passed"

@@ -19,7 +19,7 @@ from grader.judges.diagnose import (
     trained_on_raw_pixels,
     training_went_wrong,
 )
-from grader.judges.vocabulary import training_accuracy
+from grader.judges.vocabulary import sentence_case, training_accuracy
 from grader.spec import ExerciseSpec
 
 
@@ -118,4 +118,4 @@ def _why_low(evidence: Evidence, accuracy: float, settings: AccuracyParams) -> s
 
 
 def _sentence(phrase: str) -> str:
-    return phrase[:1].upper() + phrase[1:]
+    return sentence_case(phrase)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from grader.evidence import Evidence, ExceptionInfo
 from grader.judges.base import Verdict
 from grader.judges.diagnose import clean_message, diagnose_exception
-from grader.judges.vocabulary import short_type
+from grader.judges.vocabulary import sentence_case, short_type
 from grader.spec import ExerciseSpec
 
 # What each step needs to have worked before it can run. build_model() does not need the data,
@@ -108,7 +108,7 @@ def exception_cause(step: str, exc: ExceptionInfo, evidence: Evidence, spec: Exe
         text = f"`{exc.frames[-1].code}`"
     if exc.type in RUNNER_EXCEPTIONS:
         # "train() did not finish: ..." keeps the function's name as written.
-        sentence = text if re.match(r"\w+\(", text) else text[:1].upper() + text[1:]
+        sentence = sentence_case(text)
         brief = text.rstrip(".")
         return Cause(step, sentence if sentence.endswith(".") else sentence + ".", brief, hint, owner)
     if step == "import":
@@ -126,7 +126,7 @@ def exception_cause(step: str, exc: ExceptionInfo, evidence: Evidence, spec: Exe
 
 def _sentence_case(message: str) -> str:
     """A sentence starts with a capital, unless it starts with code (``build_model()``)."""
-    return message if re.match(r"\w+\(", message) else message[:1].upper() + message[1:]
+    return sentence_case(message)
 
 
 def _default_hint(step: str, evidence: Evidence) -> str:

@@ -36,6 +36,7 @@ from pydantic import Field
 
 from grader.evidence import Evidence
 from grader.judges.base import Judge, JudgeParams, Verdict
+from grader.judges.vocabulary import training_accuracy
 from grader.sandbox.limits import LIMIT_HINTS, describe_limit, size_text
 from grader.spec import ExerciseSpec
 
@@ -124,7 +125,9 @@ def weights_problem(evidence: Evidence) -> str:
     if sandbox.graded_as == "saved_model" or evaluation.status != "ok":
         return ""
     if record is None:
-        return ""  # no claim to check (a record the run could forge is no proof either way)
+        # No digests to compare (a record the run could forge is no proof either way); the History
+        # against the grader's own figure still tells.
+        return history_shortfall(evidence)
     if not record.fitted:
         if record.fit_calls_on_other_models:
             return "the model graded is not the one model.fit trained: model.fit trained another model"
@@ -132,11 +135,41 @@ def weights_problem(evidence: Evidence) -> str:
         # is no digest to compare; the training check says fit was not called, and the
         # train-versus-test gap still applies.
         return ""
-    if evaluation.weights_digest is None or record.after_fit is None:
-        return ""  # a digest could not be computed: nothing to compare, no proof either way
-    if evaluation.weights_digest != record.after_fit:
-        return "the weights of the model graded are not the ones model.fit left: they were changed after training"
-    return ""
+    if evaluation.weights_digest is not None and record.after_fit is not None:
+        if evaluation.weights_digest != record.after_fit:
+            return "the weights of the model graded are not the ones model.fit left: they were changed after training"
+    return history_shortfall(evidence)
+
+
+# How far the grader's own accuracy on training images may lie above the best training accuracy
+# the History ever recorded. Measured on the reference solutions: within 0.01. Dropout and data
+# augmentation make the accuracy during fit lower than the trained model's (by a few hundredths);
+# an outside tester's model whose weights a callback replaced at on_train_end (fit on 64 images:
+# History 0.36, the model scored 0.92 on training images) is far past this.
+HISTORY_SHORTFALL = 0.15
+
+
+def history_shortfall(evidence: Evidence) -> str:
+    """Why the model scored cannot be what its ``model.fit`` trained, judged by the History: it
+    does far better on training images than training ever got. "" when it can't be told (no
+    History accuracy, no trusted figure). Weights set inside fit (a callback's on_train_end)
+    leave the digests equal, but not this."""
+    measured = evidence.evaluation.train_accuracy
+    train = evidence.sandbox.train
+    if measured is None or train is None or evidence.sandbox.graded_as == "saved_model":
+        return ""
+    recorded = [float(a) for a in training_accuracy(train.history) if isinstance(a, (int, float)) and math.isfinite(a)]
+    if not recorded:
+        return ""
+    best = max(recorded)
+    n = evidence.evaluation.n_train or 0
+    noise = 3 * math.sqrt(measured * (1 - measured) / n) if n else 0.0
+    if measured - best <= HISTORY_SHORTFALL + noise:
+        return ""
+    return (
+        f"it reaches {measured:.4f} on training images (measured by the grader), far above the best training "
+        f"accuracy its History ever recorded ({best:.4f}), so its weights were not learned by that model.fit"
+    )
 
 
 def reproduction_problem(evidence: Evidence, margin: float) -> str:

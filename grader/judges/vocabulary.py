@@ -426,3 +426,12 @@ def training_accuracy(history: dict[str, list[float]]) -> list[float]:
 
 def finite(values: list[float]) -> bool:
     return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
+
+
+def sentence_case(text: str) -> str:
+    """``text`` starting with a capital, unless it starts with code or a file name
+    (``build_model()``, ``model.fit``, ``units_inf.keras``), which keep their spelling."""
+    first = text.split(" ", 1)[0]
+    if re.search(r"[._()/\\`]", first):
+        return text
+    return text[:1].upper() + text[1:]
