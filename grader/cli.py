@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
 from rich.markup import escape
-from rich.markup import escape
 
 from grader import __version__
 from grader.errors import DataMissingError, GraderError, SpecError, UsageError

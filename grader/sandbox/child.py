@@ -869,11 +869,17 @@ def load_learner_model(keras: Any, path: Path, display_name: str) -> tuple[Any, 
     trusted evaluator would refuse it. A model whose compile settings cannot be restored (a
     custom loss) is loaded without them, with a note saying so.
     """
+    # Keras 3 writes `activation=tf.nn.softmax` into a legacy .h5 under TensorFlow's own function
+    # name, "softmax_v2", which it then cannot read back; these are Keras' own functions.
+    tf_function_names = {
+        "softmax_v2": keras.activations.softmax,
+        "log_softmax_v2": keras.activations.log_softmax,
+    }
     try:
-        return keras.saving.load_model(path, compile=True, safe_mode=True), ""
+        return keras.saving.load_model(path, compile=True, safe_mode=True, custom_objects=tf_function_names), ""
     except Exception as first:  # noqa: BLE001 - every load failure is the file's
         try:
-            model = keras.saving.load_model(path, compile=False, safe_mode=True)
+            model = keras.saving.load_model(path, compile=False, safe_mode=True, custom_objects=tf_function_names)
         except Exception:  # noqa: BLE001
             return None, f"{display_name} could not be loaded as a Keras model: {_load_failure(first)}"
         return model, f"{display_name} was loaded without its compile settings, which Keras could not restore: {_load_failure(first)}"
