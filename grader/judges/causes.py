@@ -177,6 +177,8 @@ def find_cause(evidence: Evidence, spec: ExerciseSpec, needs: str) -> Cause | No
                 return Cause(step_name, message, f"{step_name} is not a function", _define_hint(spec, step_name))
         step = sandbox.steps.get(step_name)
         if step is not None and step.status == "exception" and step.exception is not None:
+            if _model_outlived_the_error(evidence, step_name, needs):
+                continue
             return exception_cause(step_name, step.exception, evidence, spec)
         if step is not None and step.status == "ok":
             continue
@@ -190,6 +192,19 @@ def find_cause(evidence: Evidence, spec: ExerciseSpec, needs: str) -> Cause | No
             return _not_run_cause(evidence, step_name)
         # Otherwise: a step this exercise does not run (no load_data in fashion_mnist).
     return None
+
+
+def _model_outlived_the_error(evidence: Evidence, step: str, needs: str) -> bool:
+    """A script (or notebook, or solution_model()) built its model and then raised, e.g. at
+    `compile(optimizer=Adam(lr=...))` or `model.fit_generator(...)`: the model it left is judged
+    as it is (architecture; compile settings, if any), so the learner hears what was already
+    right. The run's error still fails the first check, and training waits for a fit."""
+    sandbox = evidence.sandbox
+    return (
+        step == needs == "build_model"
+        and sandbox.graded_as in RUN_STYLES
+        and evidence.graded_model is not None
+    )
 
 
 def _produced(evidence: Evidence, step: str) -> bool:
