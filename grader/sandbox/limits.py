@@ -484,7 +484,7 @@ def private_view(view: _View) -> None:
     """In a fresh mount namespace (nothing here reaches the machine's mounts): empty folders
     over the ``hidden`` ones (the grader's cache, dataset folders: the test split), and every
     ``readable``/``writable`` folder reachable by the sandbox user, even where it lies inside a
-    folder that user cannot enter (Python under ``/root/.pyenv``, the served data inside the
+    folder that user cannot enter (a Python installed in root's home, the served data inside the
     hidden cache). Each such outer folder is covered by an empty, read-only tmpfs in which only
     the needed folders are bound back, so nothing else inside it is visible either."""
     needed = [Path(os.path.realpath(p)) for p in [*view.readable, *view.writable] if os.path.isdir(p)]

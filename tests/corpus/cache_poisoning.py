@@ -20,7 +20,7 @@ def build_model():
 
 
 def cache_folders():
-    found = {Path.home() / ".cache" / "exercise-grader", Path("/root/.cache/exercise-grader")}
+    found = {Path.home() / ".cache" / "exercise-grader", Path(os.path.expanduser("~root")) / ".cache" / "exercise-grader"}
     pid = os.getppid()
     while pid > 1:
         try:
