@@ -397,7 +397,10 @@ def test_memory_held_in_memfd_files_counts_against_the_limit(tmp_path: Path, kin
     started = time.monotonic()
     raw, _ = run_script(tmp_path, source, kind, limits)
     assert raw.limit_hit == "memory" and time.monotonic() - started < 20
-    assert 300 * 1024**2 < raw.peak_memory < 1200 * 1024**2
+    # Stopped before it held all 2,560 MB. The watchdog samples ten times a second, and on a
+    # quiet machine the code writes about 2 GB a second, so it overshoots the limit (measured:
+    # 1.3-1.6 GB when quiet, less under load).
+    assert 300 * 1024**2 < raw.peak_memory < 2400 * 1024**2
 
 
 @pytest.mark.parametrize("kind", ISOLATIONS if os.geteuid() == 0 else ["bwrap"] if BWRAP else [])
