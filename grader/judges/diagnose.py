@@ -29,6 +29,7 @@ from grader.judges.vocabulary import (
     snake_case,
     training_accuracy,
 )
+from grader.safe_text import printable
 from grader.spec import ExerciseSpec
 
 
@@ -42,7 +43,6 @@ class Diagnosis:
 
 # --- cleaning Keras' messages --------------------------------------------------------------------
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Lines of a Keras/TensorFlow message that frame the real sentence rather than say it.
 _NOISE = (
     "Exception encountered when calling",
@@ -62,7 +62,7 @@ def clean_message(message: str, limit: int = 300) -> str:
     ... Arguments received by ...") and TensorFlow in a graph trace; the learner needs the
     sentence in the middle. Colour codes are removed and the result is bounded.
     """
-    text = _ANSI.sub("", message or "")
+    text = printable(message or "")
     lines = [line.strip() for line in text.splitlines()]
     useful = [line for line in lines if line and not line.startswith(_NOISE)]
     chosen = useful[0] if useful else (lines[0] if lines else "")

@@ -23,14 +23,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.safe_text import printable
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def xml_text(value: str) -> str:
     """``value`` without what XML 1.0 forbids: ANSI colour sequences, then stray control characters."""
-    return _NOT_XML.sub("", _ANSI.sub("", value))
+    return _NOT_XML.sub("", printable(value))
 
 
 @dataclass
