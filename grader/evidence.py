@@ -36,14 +36,27 @@ class Frame:
 
 
 @dataclass
+class Finding:
+    """A code and the facts that fill its sentence: how the sandbox child says what it found
+    (``grader.messages.sandbox`` holds the sentences; the parent side turns one into words)."""
+
+    code: str  # e.g. "no_model", "returned" (grader.messages.sandbox.PROBLEMS, MODEL_ORIGINS)
+    facts: dict[str, Any] = field(default_factory=dict)  # names, counts, types, Keras' own text
+
+
+@dataclass
 class ExceptionInfo:
     type: str  # e.g. "ValueError"
-    message: str
+    message: str  # Python's or Keras' own text (a fact); for a ``code``, the sentence made of it
     frames: list[Frame] = field(default_factory=list)  # learner frames only, outermost first
     traceback: str = ""  # formatted: the learner's frames and the final line
     # A fix the sandbox already knows, for problems it found itself rather than learner code
     # raised (e.g. which variable to put the model in); judges use it when no diagnosis fits.
     hint: str = ""
+    # The child's problems (type "ModelNotFound") and ``sys.exit()`` are recorded as a code with
+    # facts; the parent side fills ``message``, ``hint`` and ``traceback`` from them.
+    code: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def where(self) -> str:
@@ -104,8 +117,14 @@ class DataInfo:
     """What ``load_data()`` returned."""
 
     structure_ok: bool  # ((x, y), (x, y)) of array-likes
-    description: str = ""  # what it was instead, when not
+    description: str = ""  # what it was instead, in words: filled by the parent from the facts below
     arrays: dict[str, ArrayInfo] = field(default_factory=dict)  # train_images, train_labels, ...
+    # What it was instead (facts, recorded by the child): its type, its length when a sequence,
+    # and the first item that is not an array ("train_images") with that item's type.
+    returned_type: str = ""
+    items: int | None = None
+    bad_item: str = ""
+    bad_item_type: str = ""
 
 
 @dataclass
@@ -143,8 +162,11 @@ class StepResult:
     exception: ExceptionInfo | None = None
     # How the learner knows what ran, when it is not the function ``<name>()``: scripts,
     # notebooks and solution_model() run build and training in one go, so their "build_model"
-    # and "train" steps are the phases of that run ("your script", "solution_model()").
+    # and "train" steps are the phases of that run ("your script", "solution_model()"). The child
+    # records what ran as ``run_by`` ("script", "notebook", "saved_model" or "name()"); the parent
+    # turns it into the label (grader.messages.sandbox.run_label).
     label: str = ""
+    run_by: str = ""
 
 
 @dataclass
@@ -189,8 +211,10 @@ class SandboxEvidence:
     # module or a script, depending on its code; for the other styles it equals ``style``.
     graded_as: str = "module"
     # Where the graded model came from, as a noun phrase for messages: "the model
-    # solution_model() returned", "the model in your script's variable `model`", ...
+    # solution_model() returned", "the model in your script's variable `model`", ... The child
+    # records it as ``model_origin`` (a code and facts); the parent writes the phrase.
     model_source: str = ""
+    model_origin: Finding | None = None
     steps: dict[str, StepResult] = field(default_factory=dict)  # by step name, in run order
     functions: dict[str, FunctionInfo] = field(default_factory=dict)
     data: DataInfo | None = None
@@ -200,6 +224,9 @@ class SandboxEvidence:
     model_file: str | None = None  # .keras file the child saved, relative to the scratch dir
     saved_weights: SavedWeights | None = None  # claims, checked against the trusted evaluation
     model_save_error: str | None = None
+    # A saved model Keras loaded without its compile settings: why (facts for
+    # grader.messages.sandbox.load_failure); the parent adds the note that says so.
+    compile_settings_lost: dict[str, Any] | None = None
     run: RunInfo = field(default_factory=RunInfo)
     notes: list[str] = field(default_factory=list)  # e.g. skipped notebook magics
     # Code that replaces what Keras or the grader use to measure a model (``Model.evaluate =``,
@@ -336,11 +363,7 @@ def _convert(tp: Any, value: Any) -> Any:
             return _convert(arg, value)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
-        kwargs = {
-            f.name: _convert(hints[f.name], value[f.name])
-            for f in dataclasses.fields(tp)
-            if f.name in value
-        }
+        kwargs = {f.name: _convert(hints[f.name], value[f.name]) for f in dataclasses.fields(tp) if f.name in value}
         return tp(**kwargs)
     if origin is list:
         (item,) = typing.get_args(tp) or (Any,)
@@ -372,25 +395,28 @@ def validate_sandbox_evidence(
     the adapter's and the isolation's, which the grader wrote into the plan itself, and the
     child's own note about a saved model's compile settings); others are dropped.
     """
+    from grader.messages import sandbox as say_sandbox
+
     problems: list[str] = []
     _check_dataclass(evidence, "", problems, 0, skip=("run", "notes", "tampering"))
     if raw is not None:
-        problems.extend(f"unknown field {path}" for path in _unknown_keys(SandboxEvidence, raw, ""))
+        problems.extend(say_sandbox.unknown_field(path) for path in _unknown_keys(SandboxEvidence, raw, ""))
     allowed = set(trusted_notes or [])
-    compile_note = f"{evidence.submission} was loaded without its compile settings"
+    if evidence.compile_settings_lost is not None:
+        # Written by the parent (grader.sandbox.runner) from the child's facts.
+        allowed.add(say_sandbox.compile_settings_note(evidence.submission, evidence.compile_settings_lost))
     kept: list[str] = []
     dropped = 0
     for note in evidence.notes if isinstance(evidence.notes, list) else []:
-        if isinstance(note, str) and (note in allowed or (note.startswith(compile_note) and len(note) < 1000)):
+        if isinstance(note, str) and note in allowed:
             kept.append(note)
         else:
             dropped += 1
     if dropped:
-        problems.append(f"{dropped} note(s) the grader did not write")
+        problems.append(say_sandbox.notes_not_written(dropped))
     evidence.notes = kept
     if problems:
-        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-        evidence.notes.append(f"The grader ignored parts of the run's record that it does not accept: {shown}.")
+        evidence.notes.append(say_sandbox.ignored_record_parts(problems))
     return problems
 
 
@@ -457,7 +483,9 @@ def _check_value(tp: Any, value: Any, path: str, problems: list[str], depth: int
     if tp is int:
         return value, isinstance(value, int) and not isinstance(value, bool)
     if tp is float:
-        return (float(value), True) if isinstance(value, (int, float)) and not isinstance(value, bool) else (value, False)
+        return (
+            (float(value), True) if isinstance(value, (int, float)) and not isinstance(value, bool) else (value, False)
+        )
     return value, True
 
 

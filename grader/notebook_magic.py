@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.messages import LANGUAGES, language_from_environment, normalise_language, use_language
+from grader.messages import interface as msg
 from grader.safe_text import printable
 
 # The one line that installs the datasets (Colab: run it in a cell, then %grade again).
@@ -111,22 +113,16 @@ def notebook_source(ipython: Any, explicit: Path | None, scratch: Path) -> Noteb
     saved = find_saved_notebook(ipython.user_ns, os.environ, Path.cwd())
     if saved is not None:
         age = time.time() - saved.stat().st_mtime
-        shown = f"the saved notebook {saved.name}"
-        if age > 60:
-            shown += f" (saved {_age_text(age)} ago: save it to grade your latest edits)"
-        return NotebookSource(saved, shown)
+        return NotebookSource(saved, msg.magic_saved_notebook(saved.name, _age_text(age) if age > 60 else None))
     cells = history_cells(list(getattr(ipython.history_manager, "input_hist_raw", []) or []))
     path = write_history_notebook(cells, scratch)
-    plural = "s" if len(cells) != 1 else ""
-    return NotebookSource(
-        path, f"the {len(cells)} cell{plural} executed so far in this notebook, in order", temporary=True
-    )
+    return NotebookSource(path, msg.magic_executed_cells(len(cells)), temporary=True)
 
 
 def _age_text(seconds: float) -> str:
     if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+        return msg.minutes_text(f"{seconds / 60:.0f}")
+    return msg.hours_text(f"{seconds / 3600:.1f}")
 
 
 # --- the magic ---------------------------------------------------------------------------------
@@ -147,6 +143,7 @@ def magic_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--sandbox", choices=["bwrap", "process"])
     parser.add_argument("--style")
+    parser.add_argument("--lang", choices=LANGUAGES)
     return parser
 
 
@@ -157,13 +154,22 @@ def grade_magic(line: str, ipython: Any) -> None:
     try:
         args = magic_parser().parse_args(shlex.split(line))
     except ValueError as exc:
-        display(HTML(_message_html(f"%grade: {exc}. Usage: %grade EXERCISE [--quick]", error=True)))
+        display(HTML(_message_html(msg.magic_usage(str(exc)), error=True)))
         return
+    # The kernel's locale, unless --lang says otherwise; `grade` below is given the same.
+    args.lang = normalise_language(args.lang) if args.lang else language_from_environment()
+    with use_language(args.lang):
+        _grade_in_language(args, ipython)
+
+
+def _grade_in_language(args: argparse.Namespace, ipython: Any) -> None:
+    from IPython.display import HTML, display
+
     missing = missing_data_message(args.exercise, args.data_dir)
     if missing is not None:
         display(HTML(missing))
         return
-    handle = display(HTML(_message_html("Grading… (in the sandbox, not in this kernel)")), display_id=True)
+    handle = display(HTML(_message_html(msg.magic_grading())), display_id=True)
     with tempfile.TemporaryDirectory(prefix="grade-notebook-") as scratch:
         source = notebook_source(ipython, args.path, Path(scratch))
         report_dir = Path.cwd() / "grade-reports" / args.exercise
@@ -184,7 +190,8 @@ def grade_command(args: argparse.Namespace, path: Path, report_dir: Path, json_p
     if args.quick:
         command.append("--quick")
     for flag, value in (("--timeout", args.timeout), ("--seed", args.seed), ("--data-dir", args.data_dir),
-                        ("--sandbox", args.sandbox), ("--style", args.style)):  # fmt: skip
+                        ("--sandbox", args.sandbox), ("--style", args.style),
+                        ("--lang", getattr(args, "lang", None))):  # fmt: skip
         if value is not None:
             command += [flag, str(value)]
     return command
@@ -207,7 +214,7 @@ def run_grade(args: argparse.Namespace, path: Path, report_dir: Path, json_path:
             if not line.strip():
                 continue
             if line.lstrip().startswith("[") and handle is not None:  # a progress line: "[  3.2 s] ..."
-                handle.update(HTML(_message_html(f"Grading… {line.strip()}")))
+                handle.update(HTML(_message_html(msg.magic_grading_line(line.strip()))))
             else:
                 said = [*said[-40:], line]
         process.wait()
@@ -245,9 +252,7 @@ def missing_data_message(exercise: str, data_dir: Path | None) -> str | None:
         if row["name"] == spec.dataset and not row.get("found"):
             return (
                 '<div class="grader-result">'
-                f"<p><b>The grader's {html.escape(str(spec.dataset))} dataset is not installed here</b> "
-                "(on Colab it never is at first). Get it with one line in a cell of its own, then "
-                f"run <code>%grade {html.escape(exercise)}</code> again:</p>"
+                f"<p>{msg.magic_no_data_html(html.escape(str(spec.dataset)), html.escape(exercise))}</p>"
                 f"<pre>{html.escape(DATA_COMMAND)}</pre>"
                 f'<p style="color:#57606a">({html.escape(printable(row.get("reason", ""), keep_newlines=False, limit=400))})</p>'
                 "</div>"
@@ -282,9 +287,9 @@ def outcome_html(outcome: GradeOutcome, source: NotebookSource, report_dir: Path
     result = outcome.result
     if result is None:
         return (
-            '<div class="grader-result"><p style="color:#a40e26"><b>Not graded:</b></p>'
+            f'<div class="grader-result"><p style="color:#a40e26"><b>{html.escape(msg.magic_not_graded())}</b></p>'
             f'<pre style="white-space:pre-wrap">{_text(outcome.error_line, 3000)}</pre>'
-            f'<p style="color:#57606a">Handed to the grader: {_text(source.description)}.</p></div>'
+            f'<p style="color:#57606a">{html.escape(msg.magic_handed_in(printable(source.description)))}</p></div>'
         )
     quick = result.get("mode") == "quick"
     rows = []
@@ -293,40 +298,47 @@ def outcome_html(outcome: GradeOutcome, source: NotebookSource, report_dir: Path
         colour = STATUS_COLOUR.get(status, "#57606a")
         detail = f"{_text(check.get('message'), 1500)}"
         if check.get("hint") and status != "passed":
-            detail += f'<br><span style="color:#0969da"><b>Hint:</b> {_text(check.get("hint"), 1500)}</span>'
+            hint = f"<b>{html.escape(msg.hint_heading())}</b> {_text(check.get('hint'), 1500)}"
+            detail += f'<br><span style="color:#0969da">{hint}</span>'
+        mark = f"{STATUS_MARK.get(status, '?')} {html.escape(msg.status_word(status))}"
         rows.append(
-            f'<tr><td style="color:{colour};white-space:nowrap;text-align:left">{STATUS_MARK.get(status, "?")} {html.escape(status)}</td>'
+            f'<tr><td style="color:{colour};white-space:nowrap;text-align:left">{mark}</td>'
             f'<td style="text-align:left">{_text(check.get("name"))}</td>'
             f'<td style="text-align:right;white-space:nowrap">{float(check.get("score", 0)):g}/{float(check.get("max_score", 0)):g}</td>'
             f'<td style="text-align:left">{detail}</td></tr>'
         )
     if quick:
         measured = sum(float(c.get("max_score", 0)) for c in result.get("checks", []) if c.get("status") != "skipped")
-        verdict = (
-            f'<b style="color:#9a6700">PREVIEW</b> (quick mode): {float(result.get("score", 0)):g} of the {measured:g} '
-            "points quick mode checks; test accuracy not measured. Run <code>%grade "
-            f"{_text(result.get('exercise'))}</code> without --quick for the verdict."
+        verdict = f'<b style="color:#9a6700">{html.escape(msg.verdict_word(None))}</b>' + msg.magic_preview_html(
+            f"{float(result.get('score', 0)):g}", f"{measured:g}", _text(result.get("exercise"))
         )
     else:
         passed = bool(result.get("passed"))
         accuracy = (result.get("metrics") or {}).get("test_accuracy")
-        shown = f", test accuracy {accuracy:.4f}" if isinstance(accuracy, (int, float)) else ""
+        shown = msg.magic_accuracy(f"{accuracy:.4f}") if isinstance(accuracy, (int, float)) else ""
         verdict = (
             f'<b style="color:{STATUS_COLOUR["passed"] if passed else STATUS_COLOUR["failed"]}">'
-            f"{'PASSED' if passed else 'NOT PASSED'}</b>: {float(result.get('score', 0)):g} / "
-            f"{float(result.get('max_score', 0)):g}{shown} (pass mark {float(result.get('pass_mark', 0)):g})"
+            f"{html.escape(msg.verdict_word(passed))}</b>"
+            + html.escape(
+                msg.magic_score(
+                    f"{float(result.get('score', 0)):g}",
+                    f"{float(result.get('max_score', 0)):g}",
+                    shown,
+                    f"{float(result.get('pass_mark', 0)):g}",
+                )
+            )
         )
     errors = (result.get("details") or {}).get("errors") or []
     raised = ""
     if errors:
         first = errors[0]
         raised = (
-            "<details open><summary>Your code raised</summary>"
+            f"<details open><summary>{html.escape(msg.your_code_raised())}</summary>"
             f'<pre style="white-space:pre-wrap">{_text(first.get("traceback") or first.get("message"), 4000)}</pre></details>'
         )
     report = report_dir / "report.html"
     link = (
-        f'<p><a href="{html.escape(report_link(report_dir))}" target="_blank">Open the full report</a> '
+        f'<p><a href="{html.escape(report_link(report_dir))}" target="_blank">{html.escape(msg.magic_open_report())}</a> '
         f"({html.escape(str(report))})</p>"
         if report.is_file()
         else ""
@@ -334,11 +346,21 @@ def outcome_html(outcome: GradeOutcome, source: NotebookSource, report_dir: Path
     return (
         '<div class="grader-result">'
         f"<p><b>{_text(result.get('exercise'))}</b>: {verdict}</p>"
-        '<table><thead><tr><th style="text-align:left">Status</th><th style="text-align:left">Check</th>'
-        '<th>Points</th><th style="text-align:left">Details</th></tr></thead>'
+        f'<table><thead><tr><th style="text-align:left">{html.escape(msg.column_status())}</th>'
+        f'<th style="text-align:left">{html.escape(msg.column_check())}</th>'
+        f'<th>{html.escape(msg.column_points())}</th><th style="text-align:left">{html.escape(msg.column_details())}</th>'
+        "</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
         f"{raised}{link}"
-        f'<p style="color:#57606a">Graded: {_text(source.description)}; {_text(result.get("style"))} submission, '
-        f"{_text(result.get('isolation'))} isolation, {float(result.get('elapsed_s', 0)):.1f} s.</p>"
+        '<p style="color:#57606a">'
+        + html.escape(
+            msg.magic_graded(
+                printable(source.description),
+                printable(result.get("style") or ""),
+                printable(result.get("isolation") or ""),
+                f"{float(result.get('elapsed_s', 0)):.1f}",
+            )
+        )
+        + "</p>"
         "</div>"
     )

@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import importlib.metadata
 import shutil
+import threading
 import time
-from datetime import datetime, timezone
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from grader import __version__
 from grader.errors import SubmissionNotFoundError, UsageError
 from grader.evidence import Evidence, SandboxEvidence, to_json
+from grader.messages import sandbox as say_sandbox
 from grader.quick import QuickTrial
-from grader.result import GradeResult
+from grader.result import GradeResult, ResultDetails
+from grader.sandbox.plan import TrialFit
 from grader.sandbox.runner import ProgressCallback, SandboxLimits, SandboxPlan, run_in_sandbox
 from grader.spec import ExerciseSpec
 
@@ -48,7 +51,7 @@ def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions
     submission = check_submission_file(submission)
     if spec.kind == "quiz":
         if options.style is not None:
-            raise UsageError(f"{spec.id} is a quiz, graded from its answers file: --style is for model exercises.")
+            raise UsageError(say_sandbox.quiz_style_given(spec.id))
         from grader.quiz import grade_quiz
 
         return grade_quiz(spec, submission, started=started)
@@ -64,17 +67,25 @@ def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions
     seed = spec.seed if options.seed is None else options.seed
     # Data first: with no data there is nothing to grade, so fail before running learner code.
     notify({"event": "stage", "stage": "data"})
-    dataset = load_dataset(spec.dataset, options.data_dir)
+    dataset = load_dataset(spec.model_dataset, options.data_dir)
     served, tfds_root = serve_datasets(spec, options.data_dir, tfds=_needs_tfds(spec, submission_plan))
     limits = SandboxLimits(timeout_s=options.timeout_s or spec.timeout_s)
     hidden = [options.data_dir] if options.data_dir else []  # where the test split came from
-    # The trusted evaluation runs in a bounded process of its own (grader.trusted), started now
-    # so that it imports TensorFlow while the sandbox trains.
+    # The trusted evaluation runs in a bounded process of its own (grader.trusted), which imports
+    # TensorFlow while the sandbox trains.
     evaluator = TrustedEvaluator(
-        dataset, isolation=options.sandbox, threads=options.threads, max_params=evaluation_param_limit(spec),
-        wait_s=limits.timeout_s + 60, hidden=hidden,
+        dataset,
+        isolation=options.sandbox,
+        threads=options.threads,
+        max_params=evaluation_param_limit(spec),
+        wait_s=limits.timeout_s + 60,
+        hidden=hidden,
     )
-    evaluator.warm_up()  # in quick mode too: it reads the model's facts (no test accuracy)
+    # Started once the learner's code trains (see _EvaluationStarter); at once when there is no
+    # training for its start to overlap: a saved model, and quick mode (it reads the model's facts).
+    starter = _EvaluationStarter(evaluator, options.on_progress)
+    if options.quick or submission_plan.style == "saved_model":
+        starter.start()
 
     plan = SandboxPlan(
         submission=submission,
@@ -87,13 +98,17 @@ def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions
         style=submission_plan.style,
         adapter=submission_plan.child_instructions(),
         threads=options.threads,
-        quick=QuickTrial().to_plan() if options.quick else None,
+        quick=_trial_fit(QuickTrial()) if options.quick else None,
     )
     try:
-        outcome = run_in_sandbox(plan, limits, on_progress=options.on_progress, isolation=options.sandbox, hidden=hidden)
+        outcome = run_in_sandbox(
+            plan, limits, on_progress=starter.on_progress, isolation=options.sandbox, hidden=hidden
+        )
     except BaseException:
+        starter.stop()
         evaluator.close()
         raise
+    starter.stop()
     try:
         check_sandbox_evidence(outcome.evidence, plan, outcome.scratch / "evidence.json", options.sandbox)
         notify({"event": "stage", "stage": "model_facts" if options.quick else "evaluate"})
@@ -107,7 +122,7 @@ def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions
 
             notify({"event": "stage", "stage": "retrain"})
             evaluation.reproduction = reproduce(
-                dataset, outcome.model_path, served[spec.dataset], evaluation,
+                dataset, outcome.model_path, served[spec.model_dataset], evaluation,
                 outcome.evidence.train.fit_calls if outcome.evidence.train else [],
                 seed=seed, isolation=options.sandbox, threads=options.threads, timeout_s=limits.timeout_s,
                 max_params=evaluation_param_limit(spec), hidden=hidden,
@@ -143,7 +158,7 @@ def check_sandbox_evidence(evidence: SandboxEvidence, plan: SandboxPlan, record:
     from grader.sandbox.isolation import choose_isolation
     from grader.sandbox.runner import MAX_EVIDENCE_BYTES, _read_scratch_file
 
-    trusted = [str(note) for note in (plan.adapter.get("notes", []) if isinstance(plan.adapter, dict) else [])]
+    trusted = list(plan.adapter.notes)
     try:
         trusted.append(choose_isolation(isolation).note)
     except Exception:  # noqa: BLE001 - the sandbox already ran with it; no note then
@@ -153,6 +168,11 @@ def check_sandbox_evidence(evidence: SandboxEvidence, plan: SandboxPlan, record:
     except (OSError, ValueError):
         raw = None  # nothing readable: the runner already said so in the steps
     validate_sandbox_evidence(evidence, trusted_notes=[note for note in trusted if note], raw=raw)
+
+
+def _trial_fit(trial: QuickTrial) -> TrialFit:
+    """Quick mode's trial fit, as the child's plan carries it."""
+    return TrialFit(samples=trial.samples, epochs=trial.epochs)
 
 
 def _needs_tfds(spec: ExerciseSpec, submission_plan: Any) -> bool:
@@ -172,11 +192,13 @@ def serve_datasets(
     are served when present, since a learner's script may load either. ``tfds``: whether to
     prepare a TFDS copy (None: when the exercise has a load_data() function).
     """
-    from grader.datasets import DATASETS, served_dir, tfds_dir, tfds_root
+    from grader.datasets import DATASETS, dataset_info, served_dir, tfds_dir, tfds_root
     from grader.errors import DataMissingError
 
     served: dict[str, Path] = {}
-    for name in DATASETS:
+    # The built-in datasets (a script may load either through Keras) and the exercise's own,
+    # which a course may describe (grader.datasets: <course>/datasets/<name>.toml).
+    for name in dict.fromkeys([*DATASETS, spec.dataset or ""]):
         try:
             served[name] = served_dir(name, data_dir)
         except DataMissingError:
@@ -184,9 +206,9 @@ def serve_datasets(
                 raise
     if tfds is None:
         tfds = spec.function("load_data") is not None
-    if not tfds:
+    if not tfds or not dataset_info(spec.model_dataset).keras_loader:  # TFDS builds the built-in datasets only
         return served, None  # the grader hands over the data, or the code never uses TFDS
-    tfds_dir(spec.dataset, data_dir)  # prepared once (seconds), then cached
+    tfds_dir(spec.model_dataset, data_dir)  # prepared once (seconds), then cached
     return served, tfds_root()
 
 
@@ -227,7 +249,7 @@ def build_result(
     )
 
 
-def _details(evidence: Evidence, spec: ExerciseSpec) -> dict[str, Any]:
+def _details(evidence: Evidence, spec: ExerciseSpec) -> ResultDetails:
     """The evidence a report draws: JSON-able, bounded."""
     sandbox, evaluation = evidence.sandbox, evidence.evaluation
     model = evidence.graded_model  # measured by the trusted evaluation when there is a model
@@ -239,7 +261,7 @@ def _details(evidence: Evidence, spec: ExerciseSpec) -> dict[str, Any]:
         if step.exception is not None and step.exception.type != "ModelNotFound"
     ]
     return {
-        "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "graded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "tensorflow_version": _package_version("tensorflow"),
         "keras_version": _package_version("keras"),
         "dataset": spec.dataset,
@@ -268,29 +290,57 @@ def _package_version(name: str) -> str | None:
         return None
 
 
+class _EvaluationStarter:
+    """Starts the trusted evaluation process when the sandbox announces the step that trains
+    (``train``, a certificate's ``solution_model``, a script or notebook run), so that its
+    TensorFlow import overlaps the training, and a submission that fails before (a syntax error,
+    an exception at import or in ``build_model``: the commonest mistakes) leaves nothing to
+    evaluate and costs one TensorFlow start, not two. A model with no such announcement (a run
+    that sent no progress) still gets its evaluation: ``TrustedEvaluator.evaluate`` starts it."""
+
+    STAGES_BEFORE_TRAINING = frozenset({"tensorflow", "import", "load_data", "build_model"})
+
+    def __init__(self, evaluator: Any, forward: ProgressCallback | None) -> None:
+        self.evaluator, self.forward = evaluator, forward
+        self.lock = threading.Lock()  # progress arrives on the sandbox's reader thread
+        self.open = True
+
+    def start(self) -> None:
+        with self.lock:
+            if self.open:
+                self.evaluator.warm_up()
+
+    def stop(self) -> None:
+        """The sandbox is done: a late progress event starts nothing (``evaluate`` may)."""
+        with self.lock:
+            self.open = False
+
+    def on_progress(self, event: dict[str, Any]) -> None:
+        if event.get("event") == "stage" and event.get("stage") not in self.STAGES_BEFORE_TRAINING:
+            self.start()
+        if self.forward is not None:
+            self.forward(event)
+
+
 def _why_no_model(evidence: SandboxEvidence) -> str:
     for step in evidence.steps.values():
         if step.status == "exception" and step.exception is not None:
             if step.exception.type == "ModelNotFound":
                 return step.exception.message
-            who = step.label or f"{step.name}()"
-            return f"{who} failed, so there was no trained model to test"
+            return say_sandbox.no_model_because_failed(step.label or f"{step.name}()")
     if evidence.model_save_error:
-        return f"the trained model could not be saved: {evidence.model_save_error}"
-    return "no trained model came back from the run"
+        return say_sandbox.model_not_saved(evidence.model_save_error)
+    return say_sandbox.no_model_came_back()
 
 
 def check_submission_file(path: Path) -> Path:
     path = Path(path)
     if not path.exists():
-        raise SubmissionNotFoundError(f"Submission file not found: {path}")
+        raise SubmissionNotFoundError(say_sandbox.submission_file_problem("not_found", path=path))
     if path.is_dir():
         if (path / "saved_model.pb").is_file():
-            raise SubmissionNotFoundError(
-                f"{path} is a TensorFlow SavedModel folder, which Keras 3 cannot load as a model: "
-                'save the model with model.save("model.keras") and grade that file.'
-            )
-        raise SubmissionNotFoundError(f"{path} is a folder; give the path of your solution file.")
+            raise SubmissionNotFoundError(say_sandbox.submission_file_problem("savedmodel_folder", path=path))
+        raise SubmissionNotFoundError(say_sandbox.submission_file_problem("folder", path=path))
     from grader.adapters import check_submission_size
 
     check_submission_size(path)  # a regular file within its size cap, before it is opened or parsed
@@ -298,5 +348,7 @@ def check_submission_file(path: Path) -> Path:
         with path.open("rb"):
             pass
     except OSError as exc:
-        raise SubmissionNotFoundError(f"Cannot read submission {path}: {exc.strerror}.") from None
+        raise SubmissionNotFoundError(
+            say_sandbox.submission_file_problem("unreadable", path=path, reason=exc.strerror)
+        ) from None
     return path.resolve()

@@ -46,22 +46,30 @@ FAILING = ("failed", "error")
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("exercise_grader", "exercise grader")
     group.addoption("--grader-data-dir", default=None, metavar="DIR", help="folder with the dataset files")
-    group.addoption("--grader-timeout", type=float, default=None, metavar="SECONDS", help="time limit per graded submission")
+    group.addoption(
+        "--grader-timeout", type=float, default=None, metavar="SECONDS", help="time limit per graded submission"
+    )
     group.addoption("--grader-course", default=None, metavar="DIR", help="course folder with exercises/ and solutions/")
-    group.addoption("--grader-cache-dir", default=None, metavar="DIR", help="keep results between runs here, keyed by content")
+    group.addoption(
+        "--grader-cache-dir", default=None, metavar="DIR", help="keep results between runs here, keyed by content"
+    )
 
 
 class ExerciseGrader:
     """Grades submissions for tests, and says in the assertion message what went wrong."""
 
-    def __init__(self, data_dir: Path | None = None, timeout_s: float | None = None, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, data_dir: Path | None = None, timeout_s: float | None = None, cache_dir: Path | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.timeout_s = timeout_s
         self.cache_dir = cache_dir
         self._results: dict[tuple[Any, ...], GradeResult] = {}
         self.trained = 0  # submissions graded (not taken from a cache) in this session
 
-    def grade(self, exercise: str, path: str | Path, *, seed: int | None = None, timeout_s: float | None = None) -> GradeResult:
+    def grade(
+        self, exercise: str, path: str | Path, *, seed: int | None = None, timeout_s: float | None = None
+    ) -> GradeResult:
         from grader.pipeline import GradeOptions, grade_submission
         from grader.spec import load_exercise
 
@@ -95,22 +103,18 @@ class ExerciseGrader:
         if stored is None:
             return None
         from grader.batch.cache import ResultCache
-        from grader.result import GradeResult
 
         outcome = ResultCache(self.cache_dir).get(stored)  # type: ignore[arg-type]
-        try:
-            return GradeResult.from_json(outcome["result"]) if outcome else None
-        except (KeyError, TypeError, ValueError):
-            return None  # an entry of another layout: graded again
+        return outcome.result if outcome is not None else None  # an error entry: graded again
 
     def _store(self, stored: str | None, result: GradeResult) -> None:
         if stored is None:
             return
         from grader.batch.cache import ResultCache
-        from grader.batch.task import is_cacheable
+        from grader.batch.task import TaskOutcome
 
-        outcome = {"result": result.to_json()}
-        if is_cacheable(outcome):
+        outcome = TaskOutcome(result=result)
+        if outcome.cacheable:
             ResultCache(self.cache_dir).put(stored, outcome)  # type: ignore[arg-type]
 
     @staticmethod
@@ -122,13 +126,18 @@ class ExerciseGrader:
     def check(result: GradeResult, check_id: str) -> Any:
         found = next((c for c in result.checks if c.id == check_id), None)
         if found is None:
-            raise KeyError(f"{result.exercise} has no check '{check_id}'; its checks: {', '.join(c.id for c in result.checks)}")
+            raise KeyError(
+                f"{result.exercise} has no check '{check_id}'; its checks: {', '.join(c.id for c in result.checks)}"
+            )
         return found
 
     def assert_passes(self, result: GradeResult, *, full_marks: bool = True) -> None:
         if result.passed and (not full_marks or result.score >= result.max_score):
             return
-        pytest.fail(f"expected {result.submission} to pass{' with full marks' if full_marks else ''}:\n{describe(result)}", pytrace=False)
+        pytest.fail(
+            f"expected {result.submission} to pass{' with full marks' if full_marks else ''}:\n{describe(result)}",
+            pytrace=False,
+        )
 
     def assert_fails(self, result: GradeResult) -> None:
         if result.passed:
@@ -148,7 +157,9 @@ class ExerciseGrader:
 
 
 def describe(result: GradeResult) -> str:
-    lines = [f"  {result.exercise}: {result.score:g}/{result.max_score:g}, {'passed' if result.passed else 'not passed'}"]
+    lines = [
+        f"  {result.exercise}: {result.score:g}/{result.max_score:g}, {'passed' if result.passed else 'not passed'}"
+    ]
     lines += [f"  {c.status:<7} {c.id}: {c.message}" for c in result.checks]
     return "\n".join(lines)
 

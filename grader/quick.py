@@ -26,12 +26,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from grader.judges.base import Verdict
+from grader.messages import interface as msg
 
 if TYPE_CHECKING:
     from grader.evidence import Evidence
     from grader.spec import CheckSpec, ExerciseSpec
 
-NOT_MEASURED = "Not measured in quick mode"
+# The English start of a skipped check's message (tests look for it); shown translated.
+NOT_MEASURED = msg.NOT_MEASURED
 
 # Judges whose verdict needs the fully trained model: skipped in quick mode.
 NEEDS_FULL_TRAINING = frozenset({"test_accuracy"})
@@ -61,15 +63,12 @@ def preview_verdict(check: CheckSpec, spec: ExerciseSpec, evidence: Evidence) ->
             # The trusted process could not even read the model (a Lambda layer, a model too big
             # to load): that needs no training to tell, and the judge says why.
             return run_judge(check, spec, evidence)
-        return Verdict.skipped(
-            f"{NOT_MEASURED}: the model was trained only on a trial slice, so it has no test accuracy "
-            "yet. Grade without --quick for the test accuracy and the verdict."
-        )
+        return Verdict.skipped(msg.quick_no_test_accuracy())
     if check.judge in TRIAL_FIT_JUDGES:
         verdict = run_judge(check, spec, evidence)
         if verdict.status in ("error", "skipped") or not trial_fit_completed(evidence):
             return verdict  # what the trial showed: an exception, no fit, no History returned
-        return Verdict.skipped(f"{NOT_MEASURED}: {trial_fit_summary(evidence)}")
+        return Verdict.skipped(f"{msg.not_measured()}: {trial_fit_summary(evidence)}")
     return run_judge(check, spec, without_trial_history(evidence))
 
 
@@ -88,17 +87,11 @@ def trial_fit_summary(evidence: Evidence) -> str:
     train = evidence.sandbox.train
     assert train is not None
     asked = train.fit_calls[-1].epochs
-    asked_text = f" (your code asks for {asked} epoch{'s' if asked != 1 else ''})" if asked else ""
-    who = (
-        "train() ran a trial fit and returned its History"
-        if evidence.sandbox.graded_as == "module"
-        else ("model.fit() ran as a trial fit")
-    )
     losses = train.history.get("loss") or []
-    loss_text = f", loss {losses[-1]:.4f}" if losses and isinstance(losses[-1], float) else ""
-    return (
-        f"{who} without an error{asked_text}{loss_text}; whether the loss falls over the full "
-        "training is measured by a full grading."
+    return msg.trial_fit_summary(
+        module=evidence.sandbox.graded_as == "module",
+        asked_epochs=asked if isinstance(asked, int) and asked > 0 else None,
+        last_loss=f"{losses[-1]:.4f}" if losses and isinstance(losses[-1], float) else None,
     )
 
 

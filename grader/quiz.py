@@ -53,12 +53,15 @@ import re
 import textwrap
 import time
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader import __version__
 from grader.errors import GraderError, SpecError, SubmissionNotFoundError
+from grader.messages import _
+from grader.messages import judges as messages
 from grader.result import CheckResult, GradeResult
 from grader.spec import ExerciseSpec, list_exercises
 
@@ -85,9 +88,6 @@ _LETTER_ANSWER = re.compile(r"^\(?\s*([A-Za-z])\s*[).:]?$")
 # Thousands separators a learner may type: "50,240", "50 240", "50_240" (and a thin space).
 _GROUPED_NUMBER = re.compile(r"^[+-]?\d{1,3}([, _\u202f\u00a0]\d{3})+(\.\d+)?$")
 _TOML_LINE = re.compile(r"line (\d+)")
-
-# Said in the message and recorded in details["flagged_for_review"], so no renderer misses it.
-_FLAG_MESSAGE = "flagged for an instructor to read"
 
 
 class AnswersFileError(GraderError):
@@ -267,7 +267,12 @@ def _parse_item(raw: Any, index: int, where: Path) -> QuizItem:
         for entry in raw.get("wrong_answers", []):
             value = entry.get("value") if isinstance(entry, dict) else None
             why = entry.get("explanation") if isinstance(entry, dict) else None
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not isinstance(why, str) or not why.strip():
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not isinstance(why, str)
+                or not why.strip()
+            ):
                 raise fail("each [[items.wrong_answers]] needs a numeric 'value' and an 'explanation'.")
             if abs(value - answer) <= tolerance:
                 raise fail(f"wrong answer {value} is within the tolerance of the right answer.")
@@ -283,7 +288,11 @@ def _parse_item(raw: Any, index: int, where: Path) -> QuizItem:
         rubric: list[RubricTerm] = []
         for entry in rubric_raw:
             spellings = [entry] if isinstance(entry, str) else entry
-            if not isinstance(spellings, list) or not spellings or not all(isinstance(s, str) and s.strip() for s in spellings):
+            if (
+                not isinstance(spellings, list)
+                or not spellings
+                or not all(isinstance(s, str) and s.strip() for s in spellings)
+            ):
                 raise fail("each rubric entry must be a term or a non-empty list of synonyms.")
             rubric.append(RubricTerm(spellings[0].strip(), tuple(s.strip() for s in spellings[1:])))
         fields.update(rubric=tuple(rubric))
@@ -304,12 +313,6 @@ def _tidy(text: str) -> str:
 # Reading the learner's answers
 # --------------------------------------------------------------------------------------------
 
-_HOW_TO_WRITE = (
-    'Write one answer per line as name = value: a letter in double quotes (name = "b"), '
-    'several letters in brackets (name = ["a", "c"]), a number bare or quoted '
-    '(name = 50240 or name = "50,240"), free text in quotes.'
-)
-
 
 def read_answers(answers_path: Path, items: tuple[QuizItem, ...], *, exercise_id: str = "") -> dict[str, Any]:
     """Read the answers file and return each item's answer, normalised.
@@ -321,13 +324,13 @@ def read_answers(answers_path: Path, items: tuple[QuizItem, ...], *, exercise_id
     """
     path = Path(answers_path)
     if not path.is_file():
-        raise SubmissionNotFoundError(f"Answers file {path} not found. Create it with `grade init {exercise_id or '<exercise>'}`.")
+        raise SubmissionNotFoundError(messages.answers_not_found(str(path), exercise_id or "<exercise>"))
     try:
         source = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise AnswersFileError(f"{path} is not UTF-8 text; save it as UTF-8 and grade again.") from None
+        raise AnswersFileError(messages.answers_not_utf8(str(path))) from None
     except OSError as exc:
-        raise SubmissionNotFoundError(f"Cannot read answers file {path}: {exc.strerror or exc}.") from None
+        raise SubmissionNotFoundError(messages.answers_unreadable(str(path), str(exc.strerror or exc))) from None
     try:
         raw = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
@@ -349,20 +352,16 @@ def _explain_toml_error(path: Path, source: str, exc: tomllib.TOMLDecodeError) -
         # tomllib reports an unclosed bracket where it gave up, often lines after the slip.
         number = _unclosed_line(source) or number
     if number is None:
-        return f"{path} is not valid TOML ({reason}). {_HOW_TO_WRITE}"
+        return messages.answers_not_toml(str(path), reason)
     lines = source.splitlines()
     line = lines[number - 1].strip() if 0 < number <= len(lines) else ""
     # The position inside tomllib's reason may be where it gave up, not the line shown here.
     reason = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", reason)
-    message = f"{path}, line {number}, is not valid TOML ({reason})"
-    if line:
-        message += f": `{line}`"
     # The most common slip is a value without quotes; show the exact line to write instead.
     bare = re.match(r"^([A-Za-z0-9_-]+)\s*=\s*([^\"'\[\]{}#=]+?)\s*(#.*)?$", line)
     if bare and not _is_toml_value(bare.group(2)):
-        key, value = bare.group(1), bare.group(2)
-        return f'{message}. Put the value in double quotes: {key} = "{value}"'
-    return f"{message}. {_HOW_TO_WRITE}"
+        return messages.answers_bad_line(str(path), number, reason, line, key=bare.group(1), value=bare.group(2))
+    return messages.answers_bad_line(str(path), number, reason, line)
 
 
 def _is_toml_value(text: str) -> bool:
@@ -391,7 +390,6 @@ def _unclosed_line(source: str) -> int | None:
 
 
 def _explain_unknown_ids(path: Path, unknown: list[str], known: list[str], exercise_id: str) -> str:
-    message = f"{path} answers item(s) this quiz does not have: {', '.join(unknown)}."
     # Learners who keep several quizzes in one folder may grade the wrong file; say which it is.
     try:
         others = [s for s in list_exercises() if s.kind == "quiz" and s.id != exercise_id]
@@ -400,8 +398,8 @@ def _explain_unknown_ids(path: Path, unknown: list[str], known: list[str], exerc
     for other in others:
         other_ids = {item.id for item in other.items}
         if set(unknown) <= other_ids:
-            return f"{message} They belong to {other.id}: grade this file with `grade {other.id}`."
-    return f"{message} Check the spelling; this quiz's items are: {', '.join(known)}."
+            return messages.answers_unknown_items(str(path), unknown, known, other.id)
+    return messages.answers_unknown_items(str(path), unknown, known, None)
 
 
 def _normalise_answer(item: QuizItem, value: Any, path: Path) -> Any:
@@ -411,11 +409,9 @@ def _normalise_answer(item: QuizItem, value: Any, path: Path) -> Any:
     where = f"{path.name}: {item.id}"
     if item.type == "single":
         if isinstance(value, list):
-            raise AnswersFileError(
-                f"{where} takes one letter, not a list: write {item.id} = \"{_first_letter(value)}\" (choose one)."
-            )
+            raise AnswersFileError(messages.answer_not_a_list(where, item.id, _first_letter(value)))
         if not isinstance(value, str):
-            raise AnswersFileError(f'{where} takes one letter in quotes, e.g. {item.id} = "a"; got {value!r}.')
+            raise AnswersFileError(messages.answer_one_letter(where, item.id, repr(value)))
         if not value.strip():
             return None
         return _parse_letter(item, value, where)
@@ -424,7 +420,7 @@ def _normalise_answer(item: QuizItem, value: Any, path: Path) -> Any:
             # "a, c" or "a c" is as clear as ["a", "c"].
             value = [part for part in re.split(r"[\s,;]+", value.strip()) if part]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise AnswersFileError(f'{where} takes a list of letters, e.g. {item.id} = ["a", "c"]; got {value!r}.')
+            raise AnswersFileError(messages.answer_letters(where, item.id, repr(value)))
         letters = {_parse_letter(item, v, where) for v in value if v.strip()}
         return tuple(sorted(letters)) or None
     if item.type == "numeric":
@@ -433,7 +429,7 @@ def _normalise_answer(item: QuizItem, value: Any, path: Path) -> Any:
         return _parse_number(value, item, where)
     # text
     if not isinstance(value, str):
-        raise AnswersFileError(f'{where} takes text in quotes, e.g. {item.id} = "..." (triple quotes for several lines).')
+        raise AnswersFileError(messages.answer_text(where, item.id))
     return value.strip() or None
 
 
@@ -446,14 +442,14 @@ def _parse_letter(item: QuizItem, value: str, where: str) -> str:
     letter = match.group(1).lower() if match else None
     if letter not in item.choices:
         allowed = ", ".join(item.choices)
-        raise AnswersFileError(f"{where}: {value.strip()!r} is not a choice; answer with one of the letters {allowed}.")
+        raise AnswersFileError(messages.answer_not_a_choice(where, repr(value.strip()), allowed))
     return letter
 
 
 def _parse_number(value: Any, item: QuizItem, where: str) -> int | float:
     """Accept 50240, 50240.0, "50240", "50,240", "50 240", "50_240", "5.024e4"."""
     if isinstance(value, bool):
-        raise AnswersFileError(f"{where} takes a number, e.g. {item.id} = 42; got {str(value).lower()}.")
+        raise AnswersFileError(messages.answer_number(where, item.id, str(value).lower()))
     if isinstance(value, (int, float)):
         number = float(value)
     elif isinstance(value, str):
@@ -463,14 +459,11 @@ def _parse_number(value: Any, item: QuizItem, where: str) -> int | float:
         try:
             number = float(text)
         except ValueError:
-            raise AnswersFileError(
-                f"{where} takes a number, e.g. {item.id} = 42 or \"1,234\" (a dot for decimals: 0.5); "
-                f"{value!r} is not one."
-            ) from None
+            raise AnswersFileError(messages.answer_number_text(where, item.id, repr(value))) from None
     else:
-        raise AnswersFileError(f"{where} takes a number, e.g. {item.id} = 42; got {value!r}.")
+        raise AnswersFileError(messages.answer_number(where, item.id, repr(value)))
     if not math.isfinite(number):
-        raise AnswersFileError(f"{where} takes a finite number; got {value!r}.")
+        raise AnswersFileError(messages.answer_finite_number(where, repr(value)))
     # Whole numbers stay ints so the JSON result shows 50240, as the learner wrote it.
     return int(number) if number.is_integer() else number
 
@@ -540,7 +533,7 @@ def _score_item(item: QuizItem, answer: Any) -> _Scored:
     if item.type == "text":
         return _score_text(item, answer)
     if answer is None:
-        return _Scored(_check(item, "failed", 0.0, f"Not answered: write your answer after `{item.id} =` in the answers file."))
+        return _Scored(_check(item, "failed", 0.0, messages.quiz_not_answered(item.id)))
     if item.type == "single":
         return _score_single(item, answer)
     if item.type == "multiple":
@@ -562,14 +555,14 @@ def _check(item: QuizItem, status: str, score: float, message: str) -> CheckResu
 
 def _correct_message(item: QuizItem) -> str:
     # Confirming *why* it is right reinforces the idea; the general explanation says that.
-    return f"Correct. {item.explanation}".strip()
+    return messages.quiz_correct(item.explanation)
 
 
 def _score_single(item: QuizItem, letter: str) -> _Scored:
     if letter == item.answer:
         return _Scored(_check(item, "passed", item.points, _correct_message(item)), correct=True)
     why = item.explanations.get(letter) or item.explanation
-    message = f'You chose {letter}: "{_shorten(item.choices[letter])}" {why}'
+    message = messages.quiz_chose(letter, _shorten(item.choices[letter]), why)
     return _Scored(_check(item, "failed", 0.0, message))
 
 
@@ -585,14 +578,15 @@ def _score_multiple(item: QuizItem, letters: tuple[str, ...]) -> _Scored:
     parts: list[str] = []
     for letter in wrong_picked:
         why = item.explanations.get(letter) or item.explanation
-        parts.append(f"{letter}) is not true: {why}")
+        parts.append(messages.quiz_not_true(letter, why))
     for letter in missed:
         # Explain why the missed statement holds but do not name its letter: the explanation
         # teaches the idea, a letter alone would only fix this one file.
         why = item.explanations.get(letter) or item.explanation
-        parts.append(f"You left out a true statement: {why}")
-    verdict = "Partly right" if score > 0 else "Not right"
-    message = f"{verdict} ({_format_number(round(score, 2))} of {_format_number(item.points)} points). " + " ".join(parts)
+        parts.append(messages.quiz_left_out(why))
+    message = messages.quiz_partly(
+        _format_number(round(score, 2)), _format_number(item.points), parts, partly=score > 0
+    )
     return _Scored(_check(item, "failed", score, message))
 
 
@@ -604,19 +598,16 @@ def _score_numeric(item: QuizItem, number: int | float) -> _Scored:
         None,
     )
     why = known.explanation if known else item.explanation
-    return _Scored(_check(item, "failed", 0.0, f"You answered {_format_number(number)}. {why}"))
+    return _Scored(_check(item, "failed", 0.0, messages.quiz_answered(_format_number(number), why)))
 
 
 def _score_text(item: QuizItem, text: str | None) -> _Scored:
     """Advisory only: list which rubric ideas the answer mentions and flag it for a person."""
     if text is None:
-        return _Scored(_check(item, "skipped", 0.0, "Optional free-text answer left empty: nothing to review, no points lost."))
+        return _Scored(_check(item, "skipped", 0.0, _(messages.QUIZ_TEXT_EMPTY)))
     found = [term.name for term in item.rubric if _mentions(text, term)]
     missing = [term.name for term in item.rubric if term.name not in found]
-    message = f"Advisory, not scored: your answer mentions {len(found)} of {len(item.rubric)} key ideas"
-    message += f" ({', '.join(found)})" if found else ""
-    message += f"; not found: {', '.join(missing)}" if missing else ""
-    message += f". Answer {_FLAG_MESSAGE}."
+    message = messages.quiz_text_reviewed(found, missing, len(item.rubric))
     flag = {
         "id": item.id,
         "title": item.title,
@@ -659,13 +650,6 @@ def _shorten(text: str, width: int = 80) -> str:
 # The stub a learner starts from
 # --------------------------------------------------------------------------------------------
 
-_HOW_TO_ANSWER = {
-    "single": "choose ONE letter",
-    "multiple": "choose ALL letters that are true",
-    "numeric": "a number",
-    "text": "free text, optional: no points, an instructor reads it",
-}
-
 
 def render_answers_stub(spec: ExerciseSpec) -> str:
     """The answers file ``grade init`` gives a learner: every question as comments, answers empty.
@@ -681,38 +665,41 @@ def render_answers_stub(spec: ExerciseSpec) -> str:
         f"# {spec.title}",
         f"# {spec.summary}" if spec.summary else "#",
         "#",
-        f"# Answer each question below, then grade your answers with:  grade {spec.id}",
-        f"# {_count(sum(i.scored for i in items), 'scored question')} worth {_format_number(total)} points"
-        f" (you pass with {_format_number(spec.pass_mark)}),"
-        f" and {_count(sum(not i.scored for i in items), 'optional free-text question')}.",
+        f"# {messages.stub_grade_with(spec.id)}",
+        "# "
+        + messages.stub_questions(
+            sum(i.scored for i in items),
+            _format_number(total),
+            _format_number(spec.pass_mark),
+            sum(not i.scored for i in items),
+        ),
         "#",
-        "# How to write an answer (keep the name on the left, fill in the right side):",
-        '#   one letter          name = "b"',
-        '#   several letters     name = ["a", "c"]',
-        '#   a number            name = 50240      (or "50,240")',
-        '#   free text           name = """Your explanation, over as many lines as you like."""',
-        '# An answer left as "" or [] scores 0. Upper or lower case letters both work.',
+        f"# {messages.stub_how_to_answer()}",
+        *(f"#   {_pad(_(label), 20)}{_(example)}" for label, example in messages.QUIZ_ANSWER_FORMS),
+        f"# {messages.stub_empty_scores_zero()}",
         "",
     ]
     for number, item in enumerate(items, start=1):
-        points = f"; {_format_number(item.points)} points" if item.scored else ""
-        lines += [rule, f"# {number}. {item.title}  ({_HOW_TO_ANSWER[item.type]}{points})", "#"]
+        how = messages.stub_how(item.type, _format_number(item.points) if item.scored else None)
+        lines += [rule, f"# {number}. {item.title}  ({how})", "#"]
         lines += _comment_block(item.prompt)
         if item.choices:
             lines.append("#")
             for letter, choice in item.choices.items():
                 lines += _comment_block(choice, first=f"#   {letter}) ", rest="#      ")
         if item.type == "numeric":
-            lines += ["#", "# Write the number alone, without units."]
+            lines += ["#", f"# {messages.stub_number_alone()}"]
         if item.type == "text":
-            lines += ["#", "# Write in your own words. The grader lists the key ideas it finds; an instructor reads it."]
+            lines += ["#", f"# {messages.stub_own_words()}"]
         lines.append(f"{item.id} = []" if item.type == "multiple" else f'{item.id} = ""')
         lines.append("")
     return "\n".join(lines)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def _pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` columns as a terminal shows it (a Chinese character takes two)."""
+    columns = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+    return text + " " * max(1, width - columns)
 
 
 def _comment_block(text: str, *, first: str = "# ", rest: str = "# ") -> list[str]:

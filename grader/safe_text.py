@@ -24,9 +24,7 @@ _ESCAPE_SEQUENCE = re.compile(
 # C0 controls except tab and newline, DEL, C1 controls, and Unicode format characters that
 # reorder or hide text: bidi embeddings/overrides/isolates, zero-width marks, line/paragraph
 # separators.
-_CONTROL = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
-)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
 def printable(text: object, *, keep_newlines: bool = True, limit: int | None = None) -> str:

@@ -16,11 +16,14 @@ from typing import Any
 
 from grader.evidence import Evidence
 from grader.judges import JUDGES, Verdict
+from grader.messages import judges as messages
 from grader.result import STATUSES, CheckResult
 from grader.spec import CheckSpec, ExerciseSpec
 
 
-def score_evidence(spec: ExerciseSpec, evidence: Evidence, mode: str = "full") -> tuple[list[CheckResult], float, bool | None]:
+def score_evidence(
+    spec: ExerciseSpec, evidence: Evidence, mode: str = "full"
+) -> tuple[list[CheckResult], float, bool | None]:
     """Judge every check of ``spec``: ``(check results in spec order, total score, passed)``.
 
     ``mode="quick"`` (``grader.quick``): a preview of a run with a trial fit; checks that need
@@ -67,27 +70,27 @@ def run_judge(check: CheckSpec, spec: ExerciseSpec, evidence: Evidence) -> Verdi
     """Call the check's judge; turn any failure of the judge itself into an ``error`` verdict."""
     judge = JUDGES.get(check.judge)
     if judge is None:
-        return Verdict.error(f"internal grader error in check {check.id}: no judge named '{check.judge}'.")
+        return Verdict.error(messages.no_such_judge(check.id, check.judge))
     try:
         verdict = judge(evidence, dict(check.params), spec)
     except Exception as exc:  # noqa: BLE001 - a judge bug must not lose the other checks
-        return Verdict.error(f"internal grader error in check {check.id}: {type(exc).__name__}: {exc}")
+        return Verdict.error(messages.internal_error(check.id, f"{type(exc).__name__}: {exc}"))
     problem = _invalid(verdict)
     if problem:
-        return Verdict.error(f"internal grader error in check {check.id}: {problem}")
+        return Verdict.error(messages.internal_error(check.id, problem))
     return verdict
 
 
 def _invalid(verdict: Any) -> str:
     """What is wrong with a judge's return value, or "" when it is a sound Verdict."""
     if not isinstance(verdict, Verdict):
-        return f"the judge returned {type(verdict).__name__}, not a Verdict"
+        return messages.judge_returned(type(verdict).__name__)
     if verdict.status not in STATUSES:
-        return f"the judge returned status {verdict.status!r}"
+        return messages.judge_returned_status(repr(verdict.status))
     if not isinstance(verdict.fraction, (int, float)) or not math.isfinite(verdict.fraction):
-        return f"the judge returned fraction {verdict.fraction!r}"
+        return messages.judge_returned_fraction(repr(verdict.fraction), outside=False)
     if not 0.0 <= verdict.fraction <= 1.0:
-        return f"the judge returned fraction {verdict.fraction!r}, outside 0..1"
+        return messages.judge_returned_fraction(repr(verdict.fraction), outside=True)
     return ""
 
 

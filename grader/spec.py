@@ -47,7 +47,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from grader.errors import SpecError, UsageError
-from grader.spec_models import QuizItem, StyleTable, describe_validation_error, exercise_document
+from grader.messages import current_language
+from grader.spec_models import (
+    QuizItem,
+    StyleTable,
+    describe_validation_error,
+    exercise_document,
+    localised,
+    translation_problems,
+)
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,14 @@ class ExerciseSpec:
 
     def function(self, name: str) -> FunctionSpec | None:
         return next((f for f in self.functions if f.name == name), None)
+
+    @property
+    def model_dataset(self) -> str:
+        """The dataset of a model exercise (a quiz has none; the spec models require one for
+        every model exercise, so this fails only when a quiz reaches model grading)."""
+        if self.dataset is None:
+            raise ValueError(f"exercise {self.id!r} is a {self.kind} and has no dataset")
+        return self.dataset
 
 
 def _bundled(name: str) -> Path:
@@ -177,6 +193,8 @@ def spec_from_document(document: dict[str, Any], path: Path, source: str = "") -
         ) from None
     if model.id != path.parent.name:
         raise SpecError(f"Exercise spec {path}: id = '{model.id}' but the file lives in folder '{path.parent.name}'.")
+    # Titles, check names, hints and quiz text in the language of the command (`[zh]` tables).
+    written, model = model, localised(model, current_language())
     if model.kind == "quiz":
         from grader.quiz import validate_quiz_spec  # grader.quiz imports this module
 
@@ -186,6 +204,9 @@ def spec_from_document(document: dict[str, Any], path: Path, source: str = "") -
             pass_mark=model.pass_mark, functions=(), checks=(), items=tuple(model.items), raw=document,
         )  # fmt: skip
         validate_quiz_spec(quiz)  # what types cannot say: answers among the choices, and so on
+        translated = translation_problems(written)
+        if translated:
+            raise SpecError(f"Exercise spec {path}: {translated[0]}.")
         return quiz
     checks = tuple(
         CheckSpec(

@@ -16,7 +16,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.errors import GraderError
+from grader.errors import DataMissingError, GraderError
 from grader.spec import ExerciseSpec, exercises_root, load_spec_file
 
 
@@ -55,15 +55,18 @@ def check_exercises(exercise_ids: list[str] | None = None) -> list[Finding]:
 
 def _check_spec(spec: ExerciseSpec) -> Finding:
     if spec.kind == "model":
-        from grader.datasets import DATASETS
+        from grader.datasets import dataset_info, dataset_names
 
-        if spec.dataset not in DATASETS:
-            return Finding(
-                spec.id, "exercise.toml", False,
-                f"dataset = '{spec.dataset}' is not a dataset the grader knows ({', '.join(sorted(DATASETS))}).",
-            )  # fmt: skip
+        try:
+            dataset_info(spec.dataset or "")  # built in, or described by the course's datasets/<name>.toml
+        except GraderError as exc:  # unknown, or a course's description that is not valid
+            known = ", ".join(dataset_names())
+            why = f"not a dataset the grader knows ({known})." if isinstance(exc, DataMissingError) else str(exc)
+            return Finding(spec.id, "exercise.toml", False, f"dataset = '{spec.dataset}': {why}")
     what = f"{len(spec.checks)} checks" if spec.kind == "model" else f"{len(spec.items)} items"
-    return Finding(spec.id, "exercise.toml", True, f"valid ({what}, {spec.max_score:g} points, pass mark {spec.pass_mark:g})")
+    return Finding(
+        spec.id, "exercise.toml", True, f"valid ({what}, {spec.max_score:g} points, pass mark {spec.pass_mark:g})"
+    )
 
 
 def _check_files(spec: ExerciseSpec) -> list[Finding]:

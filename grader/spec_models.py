@@ -25,7 +25,7 @@ import re
 import types
 import typing
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, TypeVar, Union
 
 from pydantic import (
     BaseModel,
@@ -54,6 +54,40 @@ class Table(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+# --- text in other languages -------------------------------------------------------------------
+# A spec is written in English; a ``zh`` table beside the English text gives its Simplified
+# Chinese (``grade --lang zh``). Only what a learner reads is translated: ids, points, answers,
+# thresholds and params stay in the English table. Text a table does not translate stays English.
+
+
+class ExerciseText(Table):
+    """``[zh]``: the exercise's title and summary."""
+
+    title: str | None = None
+    summary: str | None = None
+
+
+class CheckText(Table):
+    """``[checks.zh]``: the check's name and hint."""
+
+    name: str | None = None
+    hint: str | None = None
+
+
+class QuizItemText(Table):
+    """``[items.zh]``: the item's question and explanations."""
+
+    title: str | None = None
+    prompt: str | None = None
+    explanation: str | None = None
+    hint: str | None = None
+    choices: dict[str, str] = Field(default={}, description="Letter -> choice text.")
+    explanations: dict[str, str] = Field(default={}, description="Letter -> why that choice is wrong (or right).")
+    wrong_answers: list[str] = Field(
+        default=[], description="The explanations of [[items.wrong_answers]], in the same order."
+    )
+
+
 # --- model exercises ---------------------------------------------------------------------------
 
 
@@ -72,6 +106,7 @@ class CheckTable(Table):
     points: float = Field(ge=0, description="Points for a full pass.")
     required: bool = Field(default=False, description="The exercise is not passed unless this check passes.")
     hint: str = Field(default="", description="Replaces the judge's own hint when the check fails.")
+    zh: CheckText | None = Field(default=None, description="The name and hint in Simplified Chinese.")
     visibility: Literal["visible", "hidden", "after_due_date", "after_published"] | None = Field(
         default=None,
         description="Gradescope: when learners see this check (default: the assignment's). A hidden check "
@@ -120,6 +155,7 @@ class ExerciseBase(Table):
         description="File name of the stub (in the exercise's folder) and of the reference solution."
     )
     pass_mark: float = Field(gt=0, description="Points needed to pass.")
+    zh: ExerciseText | None = Field(default=None, description="The title and summary in Simplified Chinese.")
 
 
 class ModelExercise(ExerciseBase):
@@ -167,6 +203,7 @@ class QuizItemBase(Table):
     prompt: str = Field(description="The question.")
     explanation: str = Field(default="", description="Why the right answer is right; shown after grading.")
     hint: str = ""
+    zh: QuizItemText | None = Field(default=None, description="The item's text in Simplified Chinese.")
 
 
 class ChoiceItem(QuizItemBase):
@@ -214,9 +251,7 @@ class TextItem(QuizItemBase):
     rubric: list[str | list[str]] = Field(description="Terms looked for; an entry may be [term, synonym, ...].")
 
 
-QuizItem = Annotated[
-    SingleChoiceItem | MultipleChoiceItem | NumericItem | TextItem, Field(discriminator="type")
-]
+QuizItem = Annotated[SingleChoiceItem | MultipleChoiceItem | NumericItem | TextItem, Field(discriminator="type")]
 
 
 class QuizExercise(ExerciseBase):
@@ -224,6 +259,73 @@ class QuizExercise(ExerciseBase):
 
     kind: Literal["quiz"]
     items: list[QuizItem] = Field(min_length=1)
+
+
+TRANSLATED_LANGUAGES = ("zh",)
+"""The languages a spec may carry text in besides English (each a ``zh``-style table)."""
+
+
+SpecDocument = TypeVar("SpecDocument", bound=ExerciseBase)
+
+
+def localised(document: SpecDocument, language: str) -> SpecDocument:
+    """``document`` with its learner-facing text in ``language`` where the file gives it (the
+    ``zh`` tables); the file's English text wherever it does not."""
+    if language not in TRANSLATED_LANGUAGES:
+        return document
+    update: dict[str, Any] = _given(getattr(document, language), ("title", "summary"))
+    if isinstance(document, QuizExercise):
+        update["items"] = [_localised_item(item, language) for item in document.items]
+    elif isinstance(document, ModelExercise):
+        update["checks"] = [
+            check.model_copy(update=_given(getattr(check, language), ("name", "hint"))) for check in document.checks
+        ]
+    return document.model_copy(update=update)
+
+
+def translation_problems(document: ExerciseBase) -> list[str]:
+    """What a quiz's ``[items.zh]`` tables say that its items do not have (a choice letter, a
+    wrong answer). Checked after the quiz itself (grader.quiz), whose problems come first."""
+    problems = []
+    for item in getattr(document, "items", []):
+        for language in TRANSLATED_LANGUAGES:
+            text: QuizItemText | None = getattr(item, language)
+            if text is None:
+                continue
+            letters = getattr(item, "choices", {})
+            stray = sorted((set(text.choices) | set(text.explanations)) - set(letters))
+            if stray:
+                problems.append(f"[items.{language}] of '{item.id}' names a choice '{stray[0]}' the item does not have")
+            listed = len(getattr(item, "wrong_answers", []))
+            if len(text.wrong_answers) > listed:
+                problems.append(
+                    f"[items.{language}] of '{item.id}' explains {len(text.wrong_answers)} wrong answers; "
+                    f"the item lists {listed}"
+                )
+    return problems
+
+
+def _given(text: Table | None, keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: getattr(text, key) for key in keys if text is not None and getattr(text, key) is not None}
+
+
+def _localised_item(item: QuizItemBase, language: str) -> QuizItemBase:
+    text: QuizItemText | None = getattr(item, language)
+    if text is None:
+        return item
+    update = _given(text, ("title", "prompt", "explanation", "hint"))
+    if isinstance(item, ChoiceItem):
+        # Only the letters the item has: a stray one is reported by translation_problems.
+        update["choices"] = {letter: text.choices.get(letter, choice) for letter, choice in item.choices.items()}
+        update["explanations"] = {
+            letter: text.explanations.get(letter, explanation) for letter, explanation in item.explanations.items()
+        }
+    if isinstance(item, NumericItem):
+        update["wrong_answers"] = [
+            wrong.model_copy(update={"explanation": text.wrong_answers[i]}) if i < len(text.wrong_answers) else wrong
+            for i, wrong in enumerate(item.wrong_answers)
+        ]
+    return item.model_copy(update=update)
 
 
 # --- the per-judge check tables and the whole document -----------------------------------------
@@ -289,8 +391,8 @@ def exercise_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "exercise.toml",
-        "description": "An exercise of the grader: a model exercise (kind = \"model\", the default) or a "
-        "quiz (kind = \"quiz\"). Generated from grader/spec_models.py by `grade spec schema`; do not edit.",
+        "description": 'An exercise of the grader: a model exercise (kind = "model", the default) or a '
+        'quiz (kind = "quiz"). Generated from grader/spec_models.py by `grade spec schema`; do not edit.',
         **schema,
     }
 
@@ -402,7 +504,7 @@ def _dotted(path: tuple[Any, ...]) -> str:
 def _label(dotted: str, owner: Any) -> str:
     """The key path, with the id of the check or quiz item it runs through."""
     if isinstance(owner, Mapping) and isinstance(owner.get("id"), str):
-        return f"{dotted} (id = \"{owner['id']}\")"
+        return f'{dotted} (id = "{owner["id"]}")'
     return dotted
 
 

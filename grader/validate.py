@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from grader.errors import SpecError
+from grader.messages import interface as msg
 from grader.render.junit import JUnitCase, JUnitSuite
 from grader.result import GradeResult
 from grader.spec import ExerciseSpec, solutions_root
@@ -52,12 +53,7 @@ class ValidationCase:
 
     @property
     def title(self) -> str:
-        if self.kind == "reference":
-            return f"reference solution {self.path.name} passes with full marks"
-        if self.kind == "stub":
-            return f"stub {self.path.name} does not pass"
-        named = ", ".join(sorted(self.fails)) or "no check"
-        return f"bad/{self.path.name} fails exactly: {named}"
+        return msg.validate_case_title(self.kind, self.path.name, sorted(self.fails))
 
 
 @dataclass
@@ -87,13 +83,10 @@ def plan_cases(spec: ExerciseSpec) -> list[ValidationCase]:
     cases.extend(bad_variants(spec))
     for case in cases[:2]:
         if not case.path.is_file():
-            case.problem = f"{case.path} does not exist"
+            case.problem = msg.validate_missing_file(str(case.path))
     if cases[0].problem:
         # An installed grader carries no reference solutions (learners install the same wheel).
-        cases[0].problem += (
-            "; reference solutions come from the grader's source tree or a course folder: "
-            "give --course DIR (or GRADER_COURSE_DIR) holding exercises/ and solutions/"
-        )
+        cases[0].problem = msg.validate_no_reference(cases[0].problem)
     return cases
 
 
@@ -112,22 +105,33 @@ def bad_variants(spec: ExerciseSpec) -> list[ValidationCase]:
     known = _check_ids(spec)
     cases = []
     for index, variant in enumerate(variants, start=1):
-        if not isinstance(variant, dict) or not isinstance(variant.get("file"), str) or not isinstance(variant.get("fails"), list):
-            raise SpecError(f"{manifest}: variant {index} needs file = \"...\" and fails = [\"check id\", ...].")
+        if (
+            not isinstance(variant, dict)
+            or not isinstance(variant.get("file"), str)
+            or not isinstance(variant.get("fails"), list)
+        ):
+            raise SpecError(f'{manifest}: variant {index} needs file = "..." and fails = ["check id", ...].')
         case = ValidationCase(
-            spec, "bad", folder / variant["file"], frozenset(map(str, variant["fails"])), str(variant.get("mistake", ""))
+            spec,
+            "bad",
+            folder / variant["file"],
+            frozenset(map(str, variant["fails"])),
+            str(variant.get("mistake", "")),
         )
         unknown = sorted(case.fails - known)
         if unknown:
-            case.problem = f"the manifest names checks {spec.id} does not have: {', '.join(unknown)}"
+            case.problem = msg.validate_unknown_checks(spec.id, ", ".join(unknown))
         elif not case.path.is_file():
-            case.problem = f"{case.path} does not exist"
+            case.problem = msg.validate_missing_file(str(case.path))
         cases.append(case)
     listed = {c.path.name for c in cases}
-    for stray in sorted(p for p in folder.iterdir() if p.is_file() and p.name != MANIFEST and not p.name.startswith(".")):
+    for stray in sorted(
+        p for p in folder.iterdir() if p.is_file() and p.name != MANIFEST and not p.name.startswith(".")
+    ):
         if stray.name not in listed:
             # An unlisted variant proves nothing; say so rather than skip it quietly.
-            cases.append(ValidationCase(spec, "bad", stray, problem=f"bad/{stray.name} is not listed in {MANIFEST}"))
+            unlisted = msg.validate_unlisted_variant(stray.name, MANIFEST)
+            cases.append(ValidationCase(spec, "bad", stray, problem=unlisted))
     return cases
 
 
@@ -142,19 +146,25 @@ def judge_case(case: ValidationCase, result: GradeResult) -> CaseOutcome:
     if case.kind == "reference":
         if result.passed and result.score >= result.max_score:
             return CaseOutcome(case, True, f"{result.score:g}/{result.max_score:g}", result)
-        missed = ", ".join(f"{c.id} ({c.status}: {c.message})" for c in result.checks if c.status != "passed" and c.max_score > 0)
-        return CaseOutcome(case, False, f"scored {result.score:g}/{result.max_score:g}; not full marks: {missed or 'below the pass mark'}", result)
+        missed = ", ".join(
+            msg.validate_missed_check(c.id, c.status, c.message)
+            for c in result.checks
+            if c.status != "passed" and c.max_score > 0
+        )
+        not_full = msg.validate_not_full_marks(f"{result.score:g}", f"{result.max_score:g}", missed)
+        return CaseOutcome(case, False, not_full, result)
     if case.kind == "stub":
         if not result.passed:
             return CaseOutcome(case, True, f"{result.score:g}/{result.max_score:g}", result)
-        return CaseOutcome(case, False, f"the stub passes with {result.score:g}/{result.max_score:g}: the exercise grades nothing", result)
+        return CaseOutcome(case, False, msg.validate_stub_passes(f"{result.score:g}", f"{result.max_score:g}"), result)
     if failing == case.fails:
-        return CaseOutcome(case, True, "as its manifest says", result)
+        return CaseOutcome(case, True, msg.validate_as_manifest_says(), result)
     parts = []
     if case.fails - failing:
-        parts.append("did not fail " + ", ".join(sorted(case.fails - failing)))
+        parts.append(msg.validate_did_not_fail(", ".join(sorted(case.fails - failing))))
     if failing - case.fails:
-        parts.append("also failed " + ", ".join(f"{c.id} ({c.message})" for c in result.checks if c.id in failing - case.fails))
+        also = ", ".join(f"{c.id} ({c.message})" for c in result.checks if c.id in failing - case.fails)
+        parts.append(msg.validate_also_failed(also))
     return CaseOutcome(case, False, "; ".join(parts), result)
 
 
@@ -187,25 +197,30 @@ def run_validation(
             cases[task_id] = case
             tasks.append(
                 GradeTask(
-                    key=task_id, exercise=spec.id, submission=str(case.path), kind=spec.kind,
-                    spec_digest=spec_digest(spec), datasets=datasets,
-                    data_dir=str(data_dir) if data_dir else None, timeout_s=spec.timeout_s,
-                    threads=threads_per_sandbox(jobs), sandbox=sandbox,
-                )  # fmt: skip
+                    key=task_id,
+                    exercise=spec.id,
+                    submission=str(case.path),
+                    kind=spec.kind,
+                    spec_digest=spec_digest(spec),
+                    datasets=datasets,
+                    data_dir=str(data_dir) if data_dir else None,
+                    timeout_s=spec.timeout_s,
+                    threads=threads_per_sandbox(jobs),
+                    sandbox=sandbox,
+                )
             )
     executor = LocalExecutor(jobs)
     started = {task.key: time.monotonic() for task in tasks}
     with contextlib.closing(executor.grade(tasks)) as finished:
         for task, outcome in finished:
             case = cases[task.key]
-            if "result" in outcome:
-                result = GradeResult.from_json(outcome["result"])
-                graded = judge_case(case, result)
-                graded.seconds = result.elapsed_s
+            if outcome.result is not None:
+                graded = judge_case(case, outcome.result)
+                graded.seconds = outcome.result.elapsed_s
             else:
-                error = outcome.get("error", {})
+                message = outcome.error.message if outcome.error is not None else None
                 graded = CaseOutcome(
-                    case, False, f"could not be graded: {error.get('message', 'unknown error')}",
+                    case, False, msg.validate_could_not_grade(message),
                     seconds=time.monotonic() - started[task.key], could_not_run=True,
                 )  # fmt: skip
             report.outcomes.append(graded)

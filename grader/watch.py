@@ -29,6 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.errors import GraderError, UsageError
+from grader.messages import interface as msg
 from grader.result import GradeResult
 from grader.safe_text import printable
 from grader.spec import ExerciseSpec
@@ -53,11 +54,11 @@ class WatchState:
         for check in result.checks:
             before = self.outcomes.get(check.id)
             if before is None:
-                changed[check.id] = "new"
+                changed[check.id] = msg.watch_change_new()
             elif before[0] != check.status:
-                changed[check.id] = f"was {before[0]}"
+                changed[check.id] = msg.watch_change_status(before[0])
             elif abs(before[1] - check.score) > 1e-9:
-                changed[check.id] = f"was {before[1]:g} points"
+                changed[check.id] = msg.watch_change_points(f"{before[1]:g}")
         return changed
 
     def remember(self, result: GradeResult) -> None:
@@ -68,10 +69,11 @@ class WatchState:
 def compact_view(result: GradeResult, changes: dict[str, str], *, trigger: str) -> Table:
     """One line per check (status, name, points, what changed) and, for a check that did not
     pass, its message and hint below it, shortened."""
-    kind = "quick preview" if result.mode == "quick" else "full grading"
+    kind = msg.run_kind(full=result.mode != "quick")
     when = time.strftime("%H:%M:%S")
+    file_name = printable(Path(result.submission).name, keep_newlines=False)
     table = Table(
-        title=f"{printable(Path(result.submission).name, keep_newlines=False)} · {kind} · {trigger} at {when} · {result.elapsed_s:.1f} s",
+        title=msg.watch_title(file_name, kind, msg.watch_trigger(trigger), when, f"{result.elapsed_s:.1f}"),
         show_header=False, box=None, expand=True, padding=(0, 1),
     )  # fmt: skip
     table.add_column(no_wrap=True)
@@ -87,10 +89,11 @@ def compact_view(result: GradeResult, changes: dict[str, str], *, trigger: str) 
             name.append(f"\n  {detail}", style="dim")
             if check.hint:
                 name.append(
-                    f"\n  Hint: {printable(check.hint, keep_newlines=False, limit=MESSAGE_CHARS)}", style="cyan"
+                    f"\n  {msg.hint_label()}{printable(check.hint, keep_newlines=False, limit=MESSAGE_CHARS)}",
+                    style="cyan",
                 )
         table.add_row(
-            Text(f"{mark} {check.status}", style=style),
+            Text(f"{mark} {msg.status_word(check.status)}", style=style),
             name,
             f"{check.score:g}/{check.max_score:g}",
             Text(f"← {change}" if change else "", style="bold magenta"),
@@ -101,15 +104,12 @@ def compact_view(result: GradeResult, changes: dict[str, str], *, trigger: str) 
 def summary_line(result: GradeResult) -> Text:
     if result.mode == "quick":
         measured = sum(c.max_score for c in result.checks if c.status != "skipped")
-        return Text(
-            f"Preview: {result.score:g} of the {measured:g} points quick mode checks (test accuracy not measured).",
-            style="bold",
-        )
-    verdict = "PASSED" if result.passed else "NOT PASSED"
+        return Text(msg.watch_preview_line(f"{result.score:g}", f"{measured:g}"), style="bold")
+    verdict = msg.verdict_word(bool(result.passed))
     accuracy = result.metrics.get("test_accuracy")
-    shown = f", test accuracy {accuracy:.4f}" if isinstance(accuracy, float) else ""
+    shown = f"{accuracy:.4f}" if isinstance(accuracy, float) else None
     return Text(
-        f"Full grading: {result.score:g} / {result.max_score:g}{shown}: {verdict}",
+        msg.watch_full_line(f"{result.score:g}", f"{result.max_score:g}", shown, verdict),
         style="bold green" if result.passed else "bold red",
     )
 
@@ -202,10 +202,10 @@ def watch_submission(spec: ExerciseSpec, path: Path, args: argparse.Namespace, o
     from grader.render.terminal import render_terminal
 
     if spec.kind != "model":
-        raise UsageError(f"{spec.id} is a quiz: grade its answers file without --watch.")
+        raise UsageError(msg.watch_quiz(spec.id))
     path = Path(path).resolve()
     if not path.is_file():
-        raise UsageError(f"{path} is not a file to watch; give the path of your solution.")
+        raise UsageError(msg.watch_not_a_file(str(path)))
     state = WatchState()
     events: queue.Queue[str] = queue.Queue()
     stop = threading.Event()
@@ -214,17 +214,17 @@ def watch_submission(spec: ExerciseSpec, path: Path, args: argparse.Namespace, o
     def grade_once(full: bool, trigger: str) -> None:
         if out.is_terminal:
             out.clear()
-        label = "full grading" if full else "quick preview"
-        out.print(Text(f"── {label} ({trigger}) ──", style="bold"), highlight=False)
+        label = msg.run_kind(full)
+        out.print(Text(f"── {label} ({msg.watch_trigger(trigger)}) ──", style="bold"), highlight=False)
         try:
             with ProgressDisplay(err, live=not args.quiet) as progress:
                 result = grade_submission(spec, path, grade_options(args, progress, quick=not full))
         except GraderError as exc:
             # A file that cannot be graded yet (half-written, binary): say so and keep watching.
-            out.print(Text(f"Cannot grade this version: {printable(exc)}", style="bold red"))
+            out.print(Text(msg.watch_cannot_grade(printable(exc)), style="bold red"))
             return
         except Exception:  # noqa: BLE001 - a grader bug must not end the learner's session
-            out.print("[bold red]The grader itself failed (a bug in the grader, not in your code):[/]")
+            out.print(Text(msg.watch_grader_failed(), style="bold red"))
             out.print(traceback.format_exc(), markup=False, highlight=False)
             return
         if full:
@@ -238,9 +238,7 @@ def watch_submission(spec: ExerciseSpec, path: Path, args: argparse.Namespace, o
 
     watcher = threading.Thread(target=_watch_file, args=(path, events, stop), name="grade-watch-files", daemon=True)
     keys = threading.Thread(target=_read_keys, args=(events, stop), name="grade-watch-keys", daemon=True)
-    help_line = Text(
-        f"Watching {path.name}: save it to grade again; press f for a full grading, Ctrl-C to stop.", style="dim"
-    )
+    help_line = Text(msg.watch_help(path.name), style="dim")
     try:
         with _keys_mode():
             watcher.start()
@@ -259,7 +257,5 @@ def watch_submission(spec: ExerciseSpec, path: Path, args: argparse.Namespace, o
         pass  # Ctrl-C is how watch mode ends; a grading in flight was stopped with its sandbox
     finally:
         stop.set()
-    out.print(
-        f"Stopped watching {path.name} after {state.runs} grading{'s' if state.runs != 1 else ''}.", highlight=False
-    )
+    out.print(msg.watch_stopped(path.name, state.runs), highlight=False)
     return 0

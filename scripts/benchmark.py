@@ -125,11 +125,26 @@ def overhead_benchmark(args: argparse.Namespace) -> int:
         bare = Path(tmp) / "bare.py"
         bare.write_text(BARE_SCRIPT.format(solution=str(REFERENCE), data_dir=args.data_dir))
         result_json = Path(tmp) / "result.json"
-        grade_cmd = [sys.executable, "-m", "grader", "fashion_mnist", str(REFERENCE), "--quiet", "--json", str(result_json)]
+        grade_cmd = [
+            sys.executable,
+            "-m",
+            "grader",
+            "fashion_mnist",
+            str(REFERENCE),
+            "--quiet",
+            "--json",
+            str(result_json),
+        ]
         if args.data_dir:
             grade_cmd += ["--data-dir", args.data_dir]
         # Warm both paths once (dataset cache, file-system cache) so neither pays a first-run cost.
-        timed([sys.executable, "-c", f"from grader.datasets import load_dataset; load_dataset('fashion_mnist', {args.data_dir!r} or None)"])
+        timed(
+            [
+                sys.executable,
+                "-c",
+                f"from grader.datasets import load_dataset; load_dataset('fashion_mnist', {args.data_dir!r} or None)",
+            ]
+        )
 
         grade_times, bare_times = [], []
         for _ in range(args.repeat):
@@ -188,7 +203,9 @@ def batch_benchmark(args: argparse.Namespace) -> int:
         two_s, two = batch(2, "jobs2")
         print(f"batch of {args.students}, --jobs 2: {two_s:.1f} s ({two['passed']} passed)")
         again_s, again = batch(2, "jobs2")
-        print(f"re-run of the unchanged batch: {again_s:.1f} s ({again['cached']} from the cache, {again['graded']} graded)")
+        print(
+            f"re-run of the unchanged batch: {again_s:.1f} s ({again['cached']} from the cache, {again['graded']} graded)"
+        )
     print(f"ratio --jobs 1 / --jobs 2:          {one_s / two_s:.2f}x")
     return 0
 

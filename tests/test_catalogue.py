@@ -53,7 +53,9 @@ from grader.scoring import score_evidence
 
 CATALOGUE_PATH = Path(__file__).resolve().parents[1] / "docs" / "mistakes.md"
 ENTRY = re.compile(r"^(\d+)\. \*\*(.+?)\*\*", re.MULTILINE)
-CATALOGUE: list[tuple[int, str]] = [(int(n), title) for n, title in ENTRY.findall(CATALOGUE_PATH.read_text(encoding="utf-8"))]
+CATALOGUE: list[tuple[int, str]] = [
+    (int(n), title) for n, title in ENTRY.findall(CATALOGUE_PATH.read_text(encoding="utf-8"))
+]
 
 PROOFS: dict[str, Callable[[], None]] = {}
 
@@ -81,7 +83,9 @@ def trained(history: dict[str, list[float]], test_accuracy: float, **evaluation:
     return make_evidence(history=history, evaluation=EvaluationEvidence(**fields))  # type: ignore[arg-type]
 
 
-def after_dead_child(tmp_path: Path, steps: dict[str, StepResult], run: RunInfo, limits: SandboxLimits | None = None) -> Evidence:
+def after_dead_child(
+    tmp_path: Path, steps: dict[str, StepResult], run: RunInfo, limits: SandboxLimits | None = None
+) -> Evidence:
     """Evidence as the runner reads it back from a child that died or was stopped mid-step."""
     path = tmp_path / "evidence.json"
     recorded = make_evidence(steps=steps, trained=None, train=None, evaluation=EvaluationEvidence(status="not_run"))
@@ -93,9 +97,13 @@ def after_dead_child(tmp_path: Path, steps: dict[str, StepResult], run: RunInfo,
     return Evidence(sandbox=sandbox, evaluation=EvaluationEvidence(status="not_run", error="train() failed"))
 
 
-def in_train(tmp_path: Path, limit: str | None, *, exception: ExceptionInfo | None = None, returncode: int = -9) -> Evidence:
+def in_train(
+    tmp_path: Path, limit: str | None, *, exception: ExceptionInfo | None = None, returncode: int = -9
+) -> Evidence:
     steps = {"import": ok("import"), "build_model": ok("build_model")}
-    steps["train"] = StepResult("train", "exception", exception=exception) if exception else StepResult("train", "started")
+    steps["train"] = (
+        StepResult("train", "exception", exception=exception) if exception else StepResult("train", "started")
+    )
     return after_dead_child(tmp_path, steps, RunInfo(returncode=returncode, limit_hit=limit, isolation="bwrap"))
 
 
@@ -125,21 +133,45 @@ def test_entry(title: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 @proves("Activation name in the wrong case")
 def _() -> None:
-    e = make_evidence(steps={"import": ok("import"), "build_model": raised("build_model", "ValueError", "Could not interpret activation function identifier: softMax", line=16)}, model=None, trained=None, train=None)
+    e = make_evidence(
+        steps={
+            "import": ok("import"),
+            "build_model": raised(
+                "build_model", "ValueError", "Could not interpret activation function identifier: softMax", line=16
+            ),
+        },
+        model=None,
+        trained=None,
+        train=None,
+    )
     v = verdict("model_built", e)
     assert v.status == "error" and v.fraction == 0
-    assert v.message == "build_model() raised ValueError at fashion_mnist.py, line 16: Could not interpret activation function identifier: softMax"
+    assert (
+        v.message
+        == "build_model() raised ValueError at fashion_mnist.py, line 16: Could not interpret activation function identifier: softMax"
+    )
     assert v.hint == 'Keras names are case-sensitive: write activation="softmax" instead of "softMax".'
-    assert verdict("output_layer", e).message == "Not checked, because build_model() raised ValueError (fashion_mnist.py, line 16)."
+    assert (
+        verdict("output_layer", e).message
+        == "Not checked, because build_model() raised ValueError (fashion_mnist.py, line 16)."
+    )
 
 
 @proves("Typographic quotes")
 def _() -> None:
     for quote in "‘«‹“":
-        exc = raised("import", "SyntaxError", f"invalid character '{quote}' (U+{ord(quote):04X})", line=22, code=f"model.compile(optimizer={quote}adam)")
+        exc = raised(
+            "import",
+            "SyntaxError",
+            f"invalid character '{quote}' (U+{ord(quote):04X})",
+            line=22,
+            code=f"model.compile(optimizer={quote}adam)",
+        )
         e = make_evidence(steps={"import": exc}, functions={}, model=None, trained=None, train=None)
         v = verdict("functions_present", e)
-        assert v.status == "error" and v.message.startswith("Your file could not be run: SyntaxError at fashion_mnist.py, line 22")
+        assert v.status == "error" and v.message.startswith(
+            "Your file could not be run: SyntaxError at fashion_mnist.py, line 22"
+        )
         assert f"Line 22 contains the typographic quote {quote}" in v.hint and "plain quote" in v.hint
 
 
@@ -147,8 +179,20 @@ def _() -> None:
 def _() -> None:
     model = model_info(compile_config=compile_config(loss="categorical_crossentropy"))
     message = "Arguments `target` and `output` must have the same rank (ndim). Received: target.shape=(32,), output.shape=(32, 10)"
-    steps = {"import": ok("import"), "build_model": ok("build_model"), "train": raised("train", "ValueError", message, line=27)}
-    e = make_evidence(model=model, steps=steps, train=TrainInfo(returned_type="NoneType", is_history=False, fit_calls=[FitCall(x_shape=[60000, 28, 28], y_shape=[60000], epochs=5)]))
+    steps = {
+        "import": ok("import"),
+        "build_model": ok("build_model"),
+        "train": raised("train", "ValueError", message, line=27),
+    }
+    e = make_evidence(
+        model=model,
+        steps=steps,
+        train=TrainInfo(
+            returned_type="NoneType",
+            is_history=False,
+            fit_calls=[FitCall(x_shape=[60000, 28, 28], y_shape=[60000], epochs=5)],
+        ),
+    )
     v = verdict("training", e)
     assert v.status == "error" and 'use loss="sparse_categorical_crossentropy"' in v.hint
     assert verdict("loss", e).status == "failed" and verdict("loss", e).fraction == 0
@@ -158,7 +202,14 @@ def _() -> None:
 def _() -> None:
     message = "Argument `output` must have rank (ndim) `target.ndim - 1`. Received: target.shape=(32, 10), output.shape=(32, 10)"
     steps = {"import": ok("import"), "build_model": ok("build_model"), "train": raised("train", "ValueError", message)}
-    e = make_evidence(steps=steps, train=TrainInfo(returned_type="NoneType", is_history=False, fit_calls=[FitCall(x_shape=[60000, 28, 28], y_shape=[60000, 10], epochs=5)]))
+    e = make_evidence(
+        steps=steps,
+        train=TrainInfo(
+            returned_type="NoneType",
+            is_history=False,
+            fit_calls=[FitCall(x_shape=[60000, 28, 28], y_shape=[60000, 10], epochs=5)],
+        ),
+    )
     assert 'use loss="categorical_crossentropy", or keep integer labels' in verdict("training", e).hint
     assert verdict("loss", e).status == "failed"
 
@@ -215,7 +266,10 @@ def _() -> None:
 
 @proves("Unknown loss, optimizer or metric names")
 def _() -> None:
-    steps = {"import": ok("import"), "build_model": raised("build_model", "ValueError", "Could not interpret loss identifier: sparse_crossentropy")}
+    steps = {
+        "import": ok("import"),
+        "build_model": raised("build_model", "ValueError", "Could not interpret loss identifier: sparse_crossentropy"),
+    }
     v = verdict("model_built", make_evidence(steps=steps, model=None, trained=None, train=None))
     assert 'did you mean "sparse_categorical_crossentropy"?' in v.hint
 
@@ -223,7 +277,13 @@ def _() -> None:
 @proves("The untouched stub")
 def _() -> None:
     stub = raised("build_model", "NotImplementedError", "build_model() is not written yet", line=30)
-    e = make_evidence(steps={"import": ok("import"), "build_model": stub}, model=None, trained=None, train=None, evaluation=EvaluationEvidence(status="not_run"))
+    e = make_evidence(
+        steps={"import": ok("import"), "build_model": stub},
+        model=None,
+        trained=None,
+        train=None,
+        evaluation=EvaluationEvidence(status="not_run"),
+    )
     assert "build_model() still raises NotImplementedError" in verdict("functions_present", e).message
     assert verdict("model_built", e).message.startswith("build_model() is not written yet")
     assert score_evidence(FASHION, e)[1] == 0
@@ -242,7 +302,9 @@ def _() -> None:
 
 @proves("`build_model()` returns None (or not a Keras model)")
 def _() -> None:
-    e = make_evidence(model=ModelInfo(returned_type="builtins.NoneType", is_keras_model=False), trained=None, train=None)
+    e = make_evidence(
+        model=ModelInfo(returned_type="builtins.NoneType", is_keras_model=False), trained=None, train=None
+    )
     v = verdict("model_built", e)
     assert v.message == "build_model() returned None instead of a Keras model."
     assert v.hint == "End build_model() with `return model`."
@@ -261,9 +323,16 @@ def _() -> None:
     timed_out = in_train(tmp, "time")
     v = verdict("training", timed_out)
     assert v.status == "error"
-    assert v.message == "train() did not finish: the time limit of 600 s was reached (an endless loop, or training too long?)."
+    assert (
+        v.message
+        == "train() did not finish: the time limit of 600 s was reached (an endless loop, or training too long?)."
+    )
     assert "train for fewer epochs" in v.hint
-    steps = {"import": ok("import"), "build_model": ok("build_model"), "train": raised("train", "SystemExit", "the code called sys.exit(0)")}
+    steps = {
+        "import": ok("import"),
+        "build_model": ok("build_model"),
+        "train": raised("train", "SystemExit", "the code called sys.exit(0)"),
+    }
     exited = make_evidence(steps=steps, trained=None, train=None, evaluation=EvaluationEvidence(status="not_run"))
     assert "return from the function instead" in verdict("training", exited).hint
     for e in (timed_out, exited):
@@ -298,7 +367,12 @@ def _() -> None:
 
 @proves("Pixels not scaled to [0, 1]")
 def _() -> None:
-    e = trained({"accuracy": [0.70, 0.72], "loss": [1.2, 1.1]}, 0.71, input_scaling="raw", probe_accuracy={"unit": 0.1, "raw": 0.72})
+    e = trained(
+        {"accuracy": [0.70, 0.72], "loss": [1.2, 1.1]},
+        0.71,
+        input_scaling="raw",
+        probe_accuracy={"unit": 0.1, "raw": 0.72},
+    )
     v = verdict("test_accuracy", e)
     assert v.status == "failed" and "tested on raw 0-255 pixels" in v.message
     assert "divide the images by 255.0" in v.hint
@@ -319,7 +393,13 @@ def _() -> None:
 def _() -> None:
     e = trained({"accuracy": [0.70, 0.78, 0.82], "loss": [0.9, 0.6, 0.5]}, 0.80)
     assert "Training accuracy was still rising at the last epoch (0.7800 -> 0.8200)" in verdict("test_accuracy", e).hint
-    one_epoch = TrainInfo(returned_type="History", is_history=True, history={"accuracy": [0.8], "loss": [0.5]}, epochs_run=1, fit_calls=[FitCall(x_shape=[60000, 28, 28], epochs=1)])
+    one_epoch = TrainInfo(
+        returned_type="History",
+        is_history=True,
+        history={"accuracy": [0.8], "loss": [0.5]},
+        epochs_run=1,
+        fit_calls=[FitCall(x_shape=[60000, 28, 28], epochs=1)],
+    )
     single = make_evidence(train=one_epoch)
     v = verdict("training", single)
     assert v.fraction == 0.5 and "a single epoch cannot show the loss falling" in v.message
@@ -353,7 +433,11 @@ def _() -> None:
 
 @proves("`train()` does not return the History")
 def _() -> None:
-    train = TrainInfo(returned_type="builtins.NoneType", is_history=False, fit_calls=[FitCall(x_shape=[60000, 28, 28], y_shape=[60000], epochs=5)])
+    train = TrainInfo(
+        returned_type="builtins.NoneType",
+        is_history=False,
+        fit_calls=[FitCall(x_shape=[60000, 28, 28], y_shape=[60000], epochs=5)],
+    )
     v = verdict("training", make_evidence(train=train))
     assert v.fraction == 0.5 and "returned None instead of the History that fit() returns" in v.message
 
@@ -422,18 +506,31 @@ def _() -> None:
 
 @proves("Downloading data or weights")
 def _() -> None:
-    e = in_train(Path.cwd(), None, exception=ExceptionInfo("OSError", "[Errno 101] Network is unreachable"), returncode=0)
+    e = in_train(
+        Path.cwd(), None, exception=ExceptionInfo("OSError", "[Errno 101] Network is unreachable"), returncode=0
+    )
     v = verdict("training", e)
     assert "Network is unreachable" in v.message and "without a network" in v.hint
-    served = ExceptionInfo("DatasetNotServedError", "The grader serves only mnist and fashion_mnist offline; keras.datasets.cifar10 is not available while grading, so load one of those instead.")
-    steps = {"import": ok("import"), "load_data": StepResult("load_data", "exception", exception=served), "build_model": ok("build_model")}
-    e4 = make_evidence(EX4, steps=steps, data=None, trained=None, train=None, evaluation=EvaluationEvidence(status="not_run"))
+    served = ExceptionInfo(
+        "DatasetNotServedError",
+        "The grader serves only mnist and fashion_mnist offline; keras.datasets.cifar10 is not available while grading, so load one of those instead.",
+    )
+    steps = {
+        "import": ok("import"),
+        "load_data": StepResult("load_data", "exception", exception=served),
+        "build_model": ok("build_model"),
+    }
+    e4 = make_evidence(
+        EX4, steps=steps, data=None, trained=None, train=None, evaluation=EvaluationEvidence(status="not_run")
+    )
     assert "serves only mnist and fashion_mnist" in verdict("load_data", e4, EX4).message
 
 
 @proves("Writing outside the working folder")
 def _() -> None:
-    e = in_train(Path.cwd(), None, exception=ExceptionInfo("OSError", "[Errno 30] Read-only file system: '/usr/x'"), returncode=0)
+    e = in_train(
+        Path.cwd(), None, exception=ExceptionInfo("OSError", "[Errno 30] Read-only file system: '/usr/x'"), returncode=0
+    )
     assert "only in its working folder" in verdict("training", e).hint
 
 
@@ -463,15 +560,25 @@ def _() -> None:
 def _() -> None:
     from grader.adapters import SubmissionFormatError, plan_submission
 
-    latin1 = ExceptionInfo("SyntaxError", "(unicode error) 'utf-8' codec can't decode byte 0xe9 in position 1: invalid continuation byte")
-    e = after_dead_child(Path.cwd(), {"import": StepResult("import", "exception", exception=latin1)}, RunInfo(returncode=0))
+    latin1 = ExceptionInfo(
+        "SyntaxError", "(unicode error) 'utf-8' codec can't decode byte 0xe9 in position 1: invalid continuation byte"
+    )
+    e = after_dead_child(
+        Path.cwd(), {"import": StepResult("import", "exception", exception=latin1)}, RunInfo(returncode=0)
+    )
     v = verdict("functions_present", e)
     assert "utf-8" in v.message and v.hint.startswith("Save the file as UTF-8")
     binary = Path("binary.py")
     binary.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)))
     with pytest.raises(SubmissionFormatError, match="is a binary file"):
         plan_submission(FASHION, binary)
-    empty = make_evidence(functions={f.name: FunctionInfo(f.name, present=False) for f in FASHION.functions}, steps={"import": ok("import")}, model=None, trained=None, train=None)
+    empty = make_evidence(
+        functions={f.name: FunctionInfo(f.name, present=False) for f in FASHION.functions},
+        steps={"import": ok("import")},
+        model=None,
+        trained=None,
+        train=None,
+    )
     assert verdict("functions_present", empty).message == "build_model() is not defined; train() is not defined."
 
 
@@ -481,11 +588,17 @@ def _() -> None:
 
 def in_build(type_: str, message: str, spec=FASHION, code: str = "") -> Evidence:
     steps = {"import": ok("import"), "build_model": raised("build_model", type_, message, code=code)}
-    return make_evidence(spec, steps=steps, model=None, trained=None, train=None, evaluation=EvaluationEvidence(status="not_run"))
+    return make_evidence(
+        spec, steps=steps, model=None, trained=None, train=None, evaluation=EvaluationEvidence(status="not_run")
+    )
 
 
 def in_train_step(type_: str, message: str, code: str = "", spec=FASHION) -> Evidence:
-    steps = {"import": ok("import"), "build_model": ok("build_model"), "train": raised("train", type_, message, code=code)}
+    steps = {
+        "import": ok("import"),
+        "build_model": ok("build_model"),
+        "train": raised("train", type_, message, code=code),
+    }
     if spec is EX4:
         steps["load_data"] = ok("load_data")
     return make_evidence(spec, steps=steps, trained=None, train=None, evaluation=EvaluationEvidence(status="not_run"))
@@ -534,15 +647,22 @@ def _() -> None:
 
 @proves("Keras 2 imports")
 def _() -> None:
-    v = verdict("model_built", in_build("ImportError", "cannot import name 'np_utils' from 'keras.utils' (keras/utils/__init__.py)"))
+    v = verdict(
+        "model_built",
+        in_build("ImportError", "cannot import name 'np_utils' from 'keras.utils' (keras/utils/__init__.py)"),
+    )
     assert "from tensorflow.keras.utils import to_categorical" in v.hint
-    v = verdict("model_built", in_build("ModuleNotFoundError", "No module named 'tensorflow.keras.layers.experimental'"))
+    v = verdict(
+        "model_built", in_build("ModuleNotFoundError", "No module named 'tensorflow.keras.layers.experimental'")
+    )
     assert "keras.layers.Rescaling(1 / 255)" in v.hint
 
 
 @proves("`logs['acc']` in a callback")
 def _() -> None:
-    e = in_train_step("TypeError", "'>' not supported between instances of 'NoneType' and 'float'", code="if logs.get('acc') > 0.99:")
+    e = in_train_step(
+        "TypeError", "'>' not supported between instances of 'NoneType' and 'float'", code="if logs.get('acc') > 0.99:"
+    )
     v = verdict("training", e)
     assert "'acc'" in v.hint and "logs.get('accuracy')" in v.hint
     v = verdict("training", in_train_step("KeyError", "'acc'", code='if(logs["acc"] > 0.99):'))
@@ -552,8 +672,14 @@ def _() -> None:
 @proves("A loss that compares labels and outputs value by value")
 def _() -> None:
     model = model_info(compile_config=compile_config(loss="mse"))
-    steps = {"import": ok("import"), "build_model": ok("build_model"), "train": raised("train", "InvalidArgumentError", "Incompatible shapes: [32] vs. [32,10]")}
-    e = make_evidence(model=model, steps=steps, trained=None, train=None, evaluation=EvaluationEvidence(status="not_run"))
+    steps = {
+        "import": ok("import"),
+        "build_model": ok("build_model"),
+        "train": raised("train", "InvalidArgumentError", "Incompatible shapes: [32] vs. [32,10]"),
+    }
+    e = make_evidence(
+        model=model, steps=steps, trained=None, train=None, evaluation=EvaluationEvidence(status="not_run")
+    )
     v = verdict("training", e)
     assert v.message.endswith("Incompatible shapes: [32] vs. [32,10]")
     assert "loss mean_squared_error compares them value by value" in v.hint
@@ -580,7 +706,12 @@ def _() -> None:
 
 def test_a_silent_or_killed_child_never_passes(tmp_path: Path) -> None:
     """Whatever was lost, no check that needed it gives points, and the run does not pass."""
-    for run in (RunInfo(returncode=-9), RunInfo(returncode=0), RunInfo(returncode=-9, limit_hit="memory"), RunInfo(returncode=137, isolation="bwrap")):
+    for run in (
+        RunInfo(returncode=-9),
+        RunInfo(returncode=0),
+        RunInfo(returncode=-9, limit_hit="memory"),
+        RunInfo(returncode=137, isolation="bwrap"),
+    ):
         for spec in (FASHION, EX4):
             path = tmp_path / "evidence.json"
             path.write_text("", encoding="utf-8")  # nothing recorded, or garbage
@@ -588,9 +719,16 @@ def test_a_silent_or_killed_child_never_passes(tmp_path: Path) -> None:
             sandbox = read_evidence(path, plan, run, SandboxLimits())
             checks, score, passed = score_evidence(spec, Evidence(sandbox=sandbox))
             assert not passed and score == 0, [(c.id, c.status, c.score) for c in checks]
-            assert all(c.status in ("error", "failed", "skipped") for c in checks if c.max_score), [(c.id, c.status) for c in checks]
+            assert all(c.status in ("error", "failed", "skipped") for c in checks if c.max_score), [
+                (c.id, c.status) for c in checks
+            ]
     # The same with a forged evidence file that claims success but carries no run facts.
     forged = SandboxEvidence(submission="fashion_mnist.py", seed=42, steps={"import": StepResult("import", "ok")})
     path.write_text(json.dumps(to_json(forged)), encoding="utf-8")
-    sandbox = read_evidence(path, SandboxPlan(submission=Path("fashion_mnist.py"), functions={}, seed=42), RunInfo(returncode=0), SandboxLimits())
+    sandbox = read_evidence(
+        path,
+        SandboxPlan(submission=Path("fashion_mnist.py"), functions={}, seed=42),
+        RunInfo(returncode=0),
+        SandboxLimits(),
+    )
     assert not score_evidence(FASHION, Evidence(sandbox=sandbox))[2]

@@ -56,7 +56,9 @@ def test_usage_errors_exit_2_with_one_line(args: list[str], expected: str, capfd
     assert "Traceback" not in captured.err + captured.out
 
 
-def test_grading_without_a_file_here_says_how_to_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture) -> None:
+def test_grading_without_a_file_here_says_how_to_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["exercise4"]) == 2
     assert "grade init exercise4" in capfd.readouterr().err
@@ -83,5 +85,7 @@ def test_no_data_anywhere_exits_2_with_one_sentence(
 
 def test_quiz_reference_answers_pass_and_stub_fails(tmp_path: Path) -> None:
     spec = load_exercise("exercise2")
-    assert run_cli("exercise2", str(spec.solution_path), "--json", str(tmp_path / "r.json"), cwd=tmp_path).returncode == 0
+    assert (
+        run_cli("exercise2", str(spec.solution_path), "--json", str(tmp_path / "r.json"), cwd=tmp_path).returncode == 0
+    )
     assert run_cli("exercise2", str(spec.stub_path), "--no-report").returncode == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import json
 import os
 import re
@@ -18,9 +17,11 @@ import pytest
 from grader import datasets
 from grader.datasets import (
     DATASETS,
+    FILE_FORMATS,
     IDX_FILE_NAMES,
     ROLES,
     DataFile,
+    checksum_table,
     load_dataset,
     read_idx,
     served_dir,
@@ -122,9 +123,7 @@ def test_repeated_loads_are_memoised_and_later_runs_use_the_npy_cache(
     assert not again.test_labels.flags.writeable
     np.testing.assert_array_equal(again.train_images, first.train_images)
     cached = datasets.cache_dir() / "arrays" / f"mnist-{first.checksum}"
-    assert sorted(p.name for p in cached.iterdir()) == sorted(
-        [f"{role}.npy" for role in ROLES] + ["meta.json"]
-    )
+    assert sorted(p.name for p in cached.iterdir()) == sorted([f"{role}.npy" for role in ROLES] + ["meta.json"])
 
 
 @pytest.mark.parametrize("dataset_name", ["mnist", "fashion_mnist"])
@@ -182,14 +181,14 @@ def test_a_manifest_with_wrong_md5s_is_rejected(tiny_data_dir: Path, no_other_so
     manifest = json.loads(manifest_path.read_text())
     manifest["md5"]["t10k-labels-idx1-ubyte"] = "0" * 32
     manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(DataMissingError, match="t10k-labels-idx1-ubyte has md5 .* its checksums.json has 0000"):
+    with pytest.raises(DataMissingError, match=r"t10k-labels-idx1-ubyte has md5 .* its checksums\.json has 0000"):
         load_dataset("mnist")
 
 
 def test_corrupt_gzip_is_rejected(tiny_data_dir: Path, no_other_sources: None) -> None:
     path = tiny_data_dir / "fashion_mnist" / "train-images-idx3-ubyte.gz"
     path.write_bytes(path.read_bytes()[:100])
-    with pytest.raises(DataMissingError, match="train-images-idx3-ubyte.gz cannot be read") as caught:
+    with pytest.raises(DataMissingError, match=r"train-images-idx3-ubyte\.gz cannot be read") as caught:
         load_dataset("fashion_mnist")
     assert is_one_sentence(str(caught.value))
 
@@ -310,6 +309,8 @@ def test_served_dir_holds_only_the_training_split(tiny_data_dir: Path) -> None:
         "class_names": list(data.class_names),
         "official": False,
         "n_train": 200,
+        "image_shape": [28, 28],  # from the registry entry, for loaders that have no registry
+        "holdout": 10_000,  # the official test split's size
     }
     np.testing.assert_array_equal(np.load(folder / "train_images.npy"), data.train_images)
     np.testing.assert_array_equal(np.load(folder / "train_labels.npy"), data.train_labels)
@@ -340,7 +341,10 @@ def test_prepare_without_tfds_and_status_command(tiny_data_dir: Path) -> None:
     assert (datasets.cache_dir() / "served").is_dir()
     result = subprocess.run(
         [sys.executable, "-m", "grader.datasets", "status"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "MNIST: found" in result.stdout and "not official" in result.stdout
@@ -353,9 +357,7 @@ def test_tiny_data_is_accepted_in_a_subprocess(tiny_data_dir: Path) -> None:
         "d = load_dataset('fashion_mnist')\n"
         "print(d.train_images.shape, d.official)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "(200, 28, 28) False"
 
@@ -390,3 +392,38 @@ def test_real_datasets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             assert int(warm.test_labels.sum()) == int(data.test_labels.sum())
     finally:
         datasets.clear_memo()
+
+
+# --- The registry: every dataset described, nothing assumed ------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_each_registry_entry_describes_its_dataset(name: str) -> None:
+    info = DATASETS[name]
+    assert info.name == name and info.file_format in FILE_FORMATS
+    assert info.array_shape == (28, 28) and info.channels == 1 and info.num_classes == 10
+    assert info.input_shapes == [[28, 28], [28, 28, 1], [784]]
+    assert (info.train_size, info.test_size) == (60_000, 10_000)
+    assert [f.role for f in info.files] == list(ROLES)
+    for data_file in info.files:
+        assert re.fullmatch(r"[0-9a-f]{32}", data_file.md5) and re.fullmatch(r"[0-9a-f]{64}", data_file.sha256)
+
+
+def test_checksum_table_is_what_sha256sum_reads_and_the_install_script_has_no_table_of_its_own() -> None:
+    table = checksum_table("mnist").splitlines()
+    assert table == [f"{f.sha256}  {f.filename}" for f in DATASETS["mnist"].files]
+    assert (
+        checksum_table("fashion_mnist", "md5").splitlines()[0]
+        == "f4a8712d7a061bf5bd6d2ca38dc4d50a  train-images-idx3-ubyte"
+    )
+    script = (Path(__file__).resolve().parents[1] / "scripts" / "install-data.sh").read_text(encoding="utf-8")
+    assert not re.search(r"\b[0-9a-f]{32}\b", script), "install-data.sh must take its checksums from the registry"
+    assert "grader.datasets table" in script
+
+
+def test_the_published_dataset_schema_is_up_to_date() -> None:
+    published = json.loads((PROJECT_ROOT / "docs" / "dataset.schema.json").read_text(encoding="utf-8"))
+    assert published == datasets.dataset_schema(), (
+        "stale: run `python -m grader.datasets schema > docs/dataset.schema.json`"
+    )
+    assert published["additionalProperties"] is False  # unknown keys are refused, as at load

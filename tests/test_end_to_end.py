@@ -23,7 +23,10 @@ def grade_cli(exercise: str, path: Path, tmp_path: Path, *extra: str) -> tuple[i
     out = tmp_path / f"{exercise}-{path.stem}.json"
     completed = subprocess.run(
         [sys.executable, "-m", "grader", exercise, str(path), "--quiet", "--json", str(out), *extra],
-        capture_output=True, text=True, timeout=900, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
     )
     result = json.loads(out.read_text()) if out.exists() else {}
     return completed.returncode, result, completed.stdout + completed.stderr
@@ -45,8 +48,18 @@ def test_reference_solution_gets_full_marks_on_real_data(exercise: str, referenc
     assert result["metrics"]["input_scaling"] == "unit"
     assert {c["status"] for c in result["checks"]} == {"passed"}
     # The stable JSON shape the issue promises.
-    assert {"exercise", "submission", "passed", "score", "max_score", "seed", "grader_version",
-            "elapsed_s", "metrics", "checks"} <= set(result)
+    assert {
+        "exercise",
+        "submission",
+        "passed",
+        "score",
+        "max_score",
+        "seed",
+        "grader_version",
+        "elapsed_s",
+        "metrics",
+        "checks",
+    } <= set(result)
     assert {"id", "name", "status", "score", "max_score", "message", "hint"} == set(result["checks"][0])
 
 

@@ -53,7 +53,9 @@ def test_results_map_every_check_to_a_test() -> None:
         CheckResult("training", "Training", "error", 0, 10, "train() raised."),
         CheckResult("explain", "In your own words", "skipped", 0, 0, "Advisory, not scored."),
     ]
-    result = GradeResult("fashion_mnist", "x.py", False, 10.0, 30.0, 20.0, 42, "0.1.0", 12.3, checks, {"test_accuracy": 0.5})
+    result = GradeResult(
+        "fashion_mnist", "x.py", False, 10.0, 30.0, 20.0, 42, "0.1.0", 12.3, checks, {"test_accuracy": 0.5}
+    )
     payload = gradescope_results(result, visibility="after_published")
     assert_valid(payload)
     assert (payload["score"], payload["max_score"], payload["execution_time"]) == (10.0, 30.0, 13)
@@ -123,11 +125,20 @@ def test_per_check_visibility_leaderboard_and_no_rows_for_checks_that_do_not_app
     import dataclasses
 
     spec = load_exercise("fashion_mnist")
-    raw = {**spec.raw, "checks": [dict(c, visibility="hidden") if c.get("id") == "test_accuracy" else c for c in spec.raw["checks"]]}
+    raw = {
+        **spec.raw,
+        "checks": [dict(c, visibility="hidden") if c.get("id") == "test_accuracy" else c for c in spec.raw["checks"]],
+    }
     spec = dataclasses.replace(spec, raw=raw)
     checks = [
-        CheckResult(c.id, c.name, "skipped" if c.id == "training" else "passed", 0.0 if c.id == "training" else c.points,
-                    0.0 if c.id == "training" else c.points, "ok")  # fmt: skip
+        CheckResult(
+            c.id,
+            c.name,
+            "skipped" if c.id == "training" else "passed",
+            0.0 if c.id == "training" else c.points,
+            0.0 if c.id == "training" else c.points,
+            "ok",
+        )
         for c in spec.checks
     ]
     result = GradeResult("fashion_mnist", "m.keras", True, 85.0, 85.0, 68.0, 42, "0.1.0", 9.0, checks,
@@ -138,5 +149,7 @@ def test_per_check_visibility_leaderboard_and_no_rows_for_checks_that_do_not_app
     assert "training" not in by_tag  # it cannot apply to a saved model: no 0/0 row
     assert by_tag["test_accuracy"]["visibility"] == "hidden" and by_tag["loss"]["visibility"] == "visible"
     assert payload["visibility"] == "visible"  # a hidden check never hides the total
-    assert (payload["score"], payload["max_score"]) == (100.0, 100.0) and "Scaled to the exercise's points" in payload["output"]
+    assert (payload["score"], payload["max_score"]) == (100.0, 100.0) and "Scaled to the exercise's points" in payload[
+        "output"
+    ]
     assert payload["leaderboard"] == [{"name": "Test accuracy", "value": 0.8712}, {"name": "Score", "value": 100.0}]

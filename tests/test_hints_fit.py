@@ -39,7 +39,9 @@ def _snippets() -> dict[str, Callable[[], Any]]:
     images, labels = rng.random((64, 28, 28), dtype=np.float32), rng.integers(0, 10, 64)
 
     def model() -> Any:
-        return keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+        return keras.Sequential(
+            [keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
+        )
 
     def fit(loss: str = "sparse_categorical_crossentropy", n: int = 64, callbacks: list[Any] | None = None) -> None:
         m = model()
@@ -48,7 +50,7 @@ def _snippets() -> dict[str, Callable[[], Any]]:
 
     class StopWithGet(keras.callbacks.Callback):  # the Coursera-style callback, as TensorFlow 1 wrote it
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            if logs.get('acc') > 0.99:
+            if logs.get("acc") > 0.99:
                 self.model.stop_training = True
 
     class StopWithIndex(keras.callbacks.Callback):
@@ -113,7 +115,11 @@ OLD_CODE = [
     ("lr=", "keras-2-lr", ["learning_rate=0.001", "lr="]),
     ("predict_classes", "keras-2-api", ["predict_classes", "np.argmax(model.predict(images), axis=1)"]),
     ("fit_generator", "keras-2-api", ["fit_generator", "model.fit(generator"]),
-    ("checkpoint weights", "keras-3-file-names", ['ModelCheckpoint("training_1/cp.weights.h5", save_weights_only=True)']),
+    (
+        "checkpoint weights",
+        "keras-3-file-names",
+        ['ModelCheckpoint("training_1/cp.weights.h5", save_weights_only=True)'],
+    ),
     ("checkpoint model", "keras-3-file-names", ['ModelCheckpoint("best_model.keras")']),
     ("save to a folder", "keras-3-file-names", ['model.save("saved_model/my_model.keras")']),
     ("experimental import", "keras-2-imports", ["keras.layers.Rescaling(1 / 255)"]),
@@ -122,7 +128,11 @@ OLD_CODE = [
     ("np_utils to_categorical", "keras-2-imports", ["to_categorical(labels, 10)"]),
     ("logs.get('acc')", "logs-acc", ["'acc'", "'accuracy'", "logs.get('accuracy')"]),
     ("logs['acc']", "logs-acc", ["'acc'", "'accuracy'"]),
-    ("mse, full batches", "labels-against-outputs", ["one class number per image", 'loss="sparse_categorical_crossentropy"']),
+    (
+        "mse, full batches",
+        "labels-against-outputs",
+        ["one class number per image", 'loss="sparse_categorical_crossentropy"'],
+    ),
     ("mse, a partial batch", "labels-against-outputs", ["10 values per image"]),
     ("google.colab", "grader-environment", ["only where the grader runs your code", "Colab"]),
     ("a file from home", "grader-environment", ['"mnist.npz"', "empty working folder"]),
@@ -130,7 +140,9 @@ OLD_CODE = [
 
 
 @pytest.mark.parametrize(("snippet", "key", "words"), OLD_CODE, ids=[case[0] for case in OLD_CODE])
-def test_old_code_gets_the_diagnosis_of_its_real_exception(raised_by_keras: dict[str, ExceptionInfo], snippet: str, key: str, words: list[str]) -> None:
+def test_old_code_gets_the_diagnosis_of_its_real_exception(
+    raised_by_keras: dict[str, ExceptionInfo], snippet: str, key: str, words: list[str]
+) -> None:
     exc = raised_by_keras[snippet]
     diagnosis = diagnose_exception(exc, "build_model", None, EX4)
     assert diagnosis is not None and diagnosis.key == key, (exc.type, exc.message)
@@ -144,7 +156,9 @@ def test_input_data_names_the_exercise_dataset(raised_by_keras: dict[str, Except
     assert diagnosis is not None and "tf.keras.datasets.fashion_mnist.load_data()" in diagnosis.hint
 
 
-def test_tensorflow_graph_error_keeps_its_root_cause_and_learner_frames_only(raised_by_keras: dict[str, ExceptionInfo]) -> None:
+def test_tensorflow_graph_error_keeps_its_root_cause_and_learner_frames_only(
+    raised_by_keras: dict[str, ExceptionInfo],
+) -> None:
     """MSE on integer labels against 10 softmax outputs. With a partial last batch TensorFlow
     raises InvalidArgumentError 'Graph execution error:' followed by two dozen Keras frames and
     then the cause; the report used to show the frames, cut off before the cause."""
@@ -213,11 +227,15 @@ def test_an_assertion_without_a_message_shows_its_line() -> None:
     step = raised("load_data", "AssertionError", "", line=10, code="assert x_train.shape == (60000, 28, 28)")
     e = make_evidence(EX4, steps={"import": ok("import"), "load_data": step})
     cause = exception_cause("load_data", step.exception, e, EX4)
-    assert cause.message.endswith("AssertionError at fashion_mnist.py, line 10: `assert x_train.shape == (60000, 28, 28)`")
+    assert cause.message.endswith(
+        "AssertionError at fashion_mnist.py, line 10: `assert x_train.shape == (60000, 28, 28)`"
+    )
 
 
 def test_not_compiled_hint_fits_a_script() -> None:
-    exc = ExceptionInfo("ValueError", "You must call `compile()` before using the model.", [Frame("x.py", 3, "<module>")])
+    exc = ExceptionInfo(
+        "ValueError", "You must call `compile()` before using the model.", [Frame("x.py", 3, "<module>")]
+    )
     module = diagnose_exception(exc, "train", make_evidence(FASHION), FASHION)
     script = make_evidence(FASHION)
     script.sandbox.style = script.sandbox.graded_as = "script"
@@ -261,6 +279,8 @@ def test_skipped_notebook_magics_show_in_the_terminal() -> None:
 def test_a_step_with_a_runner_exception_is_untouched() -> None:
     """Sandbox findings keep their own sentence and hint (no diagnosis of old code fires)."""
     exc = ExceptionInfo("ModelNotFound", "your script left no Keras model", hint="Put it in `model`.")
-    e = make_evidence(EX4, steps={"import": ok("import"), "build_model": StepResult("build_model", "exception", exception=exc)})
+    e = make_evidence(
+        EX4, steps={"import": ok("import"), "build_model": StepResult("build_model", "exception", exception=exc)}
+    )
     cause = exception_cause("build_model", exc, e, EX4)
     assert cause.hint == "Put it in `model`."

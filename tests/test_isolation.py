@@ -23,7 +23,13 @@ import pytest
 
 from grader.evidence import ExceptionInfo, RunInfo, SandboxEvidence, StepResult, to_json
 from grader.sandbox import isolation
-from grader.sandbox.isolation import BwrapLayout, IsolationUnavailableError, bwrap_command, bwrap_problem, choose_isolation
+from grader.sandbox.isolation import (
+    BwrapLayout,
+    IsolationUnavailableError,
+    bwrap_command,
+    bwrap_problem,
+    choose_isolation,
+)
 from grader.sandbox.limits import SandboxLimits
 from grader.sandbox.runner import (
     MAX_EVIDENCE_BYTES,
@@ -56,7 +62,11 @@ def run_script(
     scratch = tmp_path / f"scratch-{isolation_kind}"
     (scratch / "work").mkdir(parents=True)
     (scratch / "work" / "script.py").write_text(textwrap.dedent(source), encoding="utf-8")
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(PACKAGE_ROOT), "HOME": str(scratch / "work")}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(PACKAGE_ROOT),
+        "HOME": str(scratch / "work"),
+    }
     raw = run_command(
         [sys.executable, "script.py"],
         scratch=scratch,
@@ -97,7 +107,7 @@ def test_bwrap_layout_binds_only_what_the_child_needs(tmp_path: Path) -> None:
         hidden=[Path("/usr/share/datasets"), tmp_path / "cache"],
     )  # fmt: skip
     argv = bwrap_command(layout, ["python", "child.py"], PACKAGE_DIR)
-    pairs = list(zip(argv, argv[1:], argv[2:]))
+    pairs = list(zip(argv, argv[1:], argv[2:], strict=False))
     assert ("--ro-bind", str(PACKAGE_DIR), str(PACKAGE_DIR)) in pairs
     assert not any(a == "--ro-bind" and b == str(PACKAGE_ROOT) for a, b, _ in pairs), "the whole project is bound"
     assert ("--ro-bind", str(served), str(served)) in pairs
@@ -217,7 +227,7 @@ def test_writes_outside_the_scratch_folder_fail(tmp_path: Path) -> None:
                 result[folder] = exc.strerror
         print(json.dumps(result))
     """
-    raw, output = run_script(tmp_path, source, "bwrap", readable=[readable], hidden=[hidden])
+    _raw, output = run_script(tmp_path, source, "bwrap", readable=[readable], hidden=[hidden])
     result = last_json(output)
     assert isinstance(result, dict)
     for folder in targets:
@@ -265,7 +275,7 @@ def test_the_grader_is_invisible_and_cannot_be_signalled(tmp_path: Path) -> None
             pass
         print(json.dumps({"visible": visible, "parent": os.getppid(), "uid": os.getuid()}))
     """
-    raw, output = run_script(tmp_path, source, "bwrap")
+    _raw, output = run_script(tmp_path, source, "bwrap")
     report = last_json(output)
     assert isinstance(report, dict)
     assert report["parent"] == 1 and report["uid"] == 65534
@@ -432,13 +442,13 @@ def test_learner_code_never_runs_as_root(tmp_path: Path, kind: str) -> None:
         import json, os
         status = dict(line.split(":\t", 1) for line in open("/proc/self/status").read().splitlines() if ":\t" in line)
         try:
-            leaked = open(%r).read()
+            leaked = open({!r}).read()
         except OSError as exc:
             leaked = type(exc).__name__
-        print(json.dumps({"uid": os.getuid(), "euid": os.geteuid(), "caps": status["CapEff"].strip(),
-                          "groups": os.getgroups(), "leaked": leaked, "pid": os.getpid()}))
-    """ % str(secret / "test_labels.npy")
-    raw, output = run_script(tmp_path, source, kind, hidden=[secret])
+        print(json.dumps({{"uid": os.getuid(), "euid": os.geteuid(), "caps": status["CapEff"].strip(),
+                          "groups": os.getgroups(), "leaked": leaked, "pid": os.getpid()}}))
+    """.format(str(secret / "test_labels.npy"))
+    _raw, output = run_script(tmp_path, source, kind, hidden=[secret])
     report = last_json(output)
     assert report["uid"] == report["euid"] == 65534
     assert int(report["caps"], 16) == 0 and report["groups"] == []
@@ -460,7 +470,7 @@ def test_kill_minus_one_reaches_only_the_run(tmp_path: Path, kind: str) -> None:
             os.kill(-1, signal.SIGKILL if os.getpid() != 1 else signal.SIGTERM)
             print("still here")
         """
-        raw, output = run_script(tmp_path, source, kind)
+        _raw, _output = run_script(tmp_path, source, kind)
         assert other.poll() is None, "a process outside the run was killed"
     finally:
         other.kill()
@@ -473,10 +483,12 @@ def test_a_fifo_left_for_the_evidence_does_not_hang_the_grader(tmp_path: Path, k
         import os
         os.mkfifo("../evidence.json")
     """
-    raw, _ = run_script(tmp_path, source, kind)
+    _raw, _ = run_script(tmp_path, source, kind)
     plan = SandboxPlan(submission=Path("x.py"), functions={}, seed=1)
     started = time.monotonic()
-    evidence = read_evidence(tmp_path / f"scratch-{kind}" / "evidence.json", plan, RunInfo(returncode=0), SandboxLimits())
+    evidence = read_evidence(
+        tmp_path / f"scratch-{kind}" / "evidence.json", plan, RunInfo(returncode=0), SandboxLimits()
+    )
     assert time.monotonic() - started < 1
     assert "record of the run could not be read" in evidence.steps["import"].exception.message
 
@@ -554,7 +566,9 @@ def plan_for(tmp_path: Path) -> SandboxPlan:
 
 def test_evidence_that_is_a_link_or_huge_is_not_read(tmp_path: Path) -> None:
     secret = tmp_path / "secret.json"
-    secret.write_text(json.dumps(to_json(SandboxEvidence(submission="x.py", seed=1, steps={"import": StepResult("import", "ok")}))))
+    secret.write_text(
+        json.dumps(to_json(SandboxEvidence(submission="x.py", seed=1, steps={"import": StepResult("import", "ok")})))
+    )
     link = tmp_path / "evidence.json"
     link.symlink_to(secret)
     evidence = read_evidence(link, plan_for(tmp_path), RunInfo(returncode=0), SandboxLimits())
@@ -583,10 +597,16 @@ def test_a_crafted_model_file_never_reaches_the_evaluator(tmp_path: Path) -> Non
 
 def test_a_step_in_flight_gets_the_limit_that_stopped_it(tmp_path: Path) -> None:
     path = tmp_path / "evidence.json"
-    recorded = SandboxEvidence(submission="solution.py", seed=1, steps={"import": StepResult("import", "ok"), "train": StepResult("train", "started")})
+    recorded = SandboxEvidence(
+        submission="solution.py",
+        seed=1,
+        steps={"import": StepResult("import", "ok"), "train": StepResult("train", "started")},
+    )
     path.write_text(json.dumps(to_json(recorded)))
     limits = SandboxLimits(memory_bytes=4 * 1024**3)
-    evidence = read_evidence(path, plan_for(tmp_path), RunInfo(returncode=-9, limit_hit="memory", limits=limits.describe()), limits)
+    evidence = read_evidence(
+        path, plan_for(tmp_path), RunInfo(returncode=-9, limit_hit="memory", limits=limits.describe()), limits
+    )
     exc = evidence.steps["train"].exception
     assert exc is not None and evidence.steps["train"].status == "exception"
     assert exc.message == (
@@ -625,12 +645,20 @@ def test_the_environment_carries_no_secrets(tmp_path: Path, monkeypatch: pytest.
     assert env["TMPDIR"] == str(tmp_path / "scratch" / "tmp")
 
 
-def test_hidden_data_locations_cover_every_place_a_test_split_is_found(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_hidden_data_locations_cover_every_place_a_test_split_is_found(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from grader import datasets
 
     monkeypatch.setenv("GRADER_DATA_DIR", str(tmp_path / "data"))
     hidden = hidden_data_locations([tmp_path / "data-dir"])
-    for place in [datasets.cache_dir(), *datasets.SYSTEM_DATA_DIRS, datasets.keras_datasets_dir().parent, tmp_path / "data", tmp_path / "data-dir"]:
+    for place in [
+        datasets.cache_dir(),
+        *datasets.SYSTEM_DATA_DIRS,
+        datasets.keras_datasets_dir().parent,
+        tmp_path / "data",
+        tmp_path / "data-dir",
+    ]:
         assert place in hidden
 
 
@@ -662,7 +690,11 @@ def test_fingerprint_of_training_on_the_test_split_matches() -> None:
 
     test_images = np.random.default_rng(0).integers(0, 256, size=(50, 28, 28), dtype=np.uint8)
     expected = image_fingerprint(test_images)
-    for learner_x in (test_images / 255.0, test_images.reshape(50, 784).astype("float32"), test_images[..., None] / 255.0):
+    for learner_x in (
+        test_images / 255.0,
+        test_images.reshape(50, 784).astype("float32"),
+        test_images[..., None] / 255.0,
+    ):
         assert describe_fit_call(learner_x, None, 5, {}).x_fingerprint == expected
     other = np.random.default_rng(1).integers(0, 256, size=(50, 28, 28), dtype=np.uint8)
     assert describe_fit_call(other / 255.0, None, 5, {}).x_fingerprint != expected

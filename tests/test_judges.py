@@ -95,7 +95,13 @@ ADAM_SCHEDULE = copy.deepcopy(ADAM)
 ADAM_SCHEDULE["config"]["learning_rate"] = {
     "module": "keras.optimizers.schedules",
     "class_name": "ExponentialDecay",
-    "config": {"initial_learning_rate": 0.01, "decay_steps": 100, "decay_rate": 0.9, "staircase": False, "name": "ExponentialDecay"},
+    "config": {
+        "initial_learning_rate": 0.01,
+        "decay_steps": 100,
+        "decay_rate": 0.9,
+        "staircase": False,
+        "name": "ExponentialDecay",
+    },
     "registered_name": None,
 }
 
@@ -111,7 +117,12 @@ def adam(learning_rate: float) -> dict[str, Any]:
 SCCE_LOGITS = {
     "module": "keras.losses",
     "class_name": "SparseCategoricalCrossentropy",
-    "config": {"name": "sparse_categorical_crossentropy", "reduction": "sum_over_batch_size", "from_logits": True, "ignore_class": None},
+    "config": {
+        "name": "sparse_categorical_crossentropy",
+        "reduction": "sum_over_batch_size",
+        "from_logits": True,
+        "ignore_class": None,
+    },
     "registered_name": None,
 }
 # keras.losses.SparseCategoricalCrossentropy()
@@ -121,18 +132,35 @@ SCCE_OBJECT["config"]["from_logits"] = False
 CCE_OBJECT = {
     "module": "keras.losses",
     "class_name": "CategoricalCrossentropy",
-    "config": {"name": "categorical_crossentropy", "reduction": "sum_over_batch_size", "from_logits": False, "label_smoothing": 0.0, "axis": -1},
+    "config": {
+        "name": "categorical_crossentropy",
+        "reduction": "sum_over_batch_size",
+        "from_logits": False,
+        "label_smoothing": 0.0,
+        "axis": -1,
+    },
     "registered_name": None,
 }
 # keras.losses.BinaryCrossentropy()
 BCE_OBJECT = {
     "module": "keras.losses",
     "class_name": "BinaryCrossentropy",
-    "config": {"name": "binary_crossentropy", "reduction": "sum_over_batch_size", "from_logits": False, "label_smoothing": 0.0, "axis": -1},
+    "config": {
+        "name": "binary_crossentropy",
+        "reduction": "sum_over_batch_size",
+        "from_logits": False,
+        "label_smoothing": 0.0,
+        "axis": -1,
+    },
     "registered_name": None,
 }
 # keras.losses.sparse_categorical_crossentropy (the function)
-SCCE_FUNCTION = {"module": "builtins", "class_name": "function", "config": "sparse_categorical_crossentropy", "registered_name": "function"}
+SCCE_FUNCTION = {
+    "module": "builtins",
+    "class_name": "function",
+    "config": "sparse_categorical_crossentropy",
+    "registered_name": "function",
+}
 # keras.metrics.SparseCategoricalAccuracy()
 SCA_OBJECT = {
     "module": "keras.metrics",
@@ -155,12 +183,19 @@ ACCURACY_OBJECT = {
     "registered_name": None,
 }
 # keras.metrics.sparse_categorical_accuracy (the function)
-SCA_FUNCTION = {"module": "builtins", "class_name": "function", "config": "sparse_categorical_accuracy", "registered_name": "function"}
+SCA_FUNCTION = {
+    "module": "builtins",
+    "class_name": "function",
+    "config": "sparse_categorical_accuracy",
+    "registered_name": "function",
+}
 # Dense(10, activation=tf.nn.softmax): TensorFlow's function is called softmax_v2
 TF_SOFTMAX = {"module": "builtins", "class_name": "function", "config": "softmax_v2", "registered_name": "function"}
 
 
-def compile_config(loss: Any = "sparse_categorical_crossentropy", metrics: Any = ("accuracy",), optimizer: Any = None, **extra: Any) -> dict[str, Any]:
+def compile_config(
+    loss: Any = "sparse_categorical_crossentropy", metrics: Any = ("accuracy",), optimizer: Any = None, **extra: Any
+) -> dict[str, Any]:
     """model.get_compile_config() for model.compile(optimizer, loss, metrics)."""
     config = {
         "optimizer": optimizer or ADAM,
@@ -190,15 +225,33 @@ def dense(units: int, activation: Any = "linear", inputs: int = 784, name: str =
 
 
 def flatten(out: int = 784) -> LayerInfo:
-    return LayerInfo(name="flatten", class_name="Flatten", params=0, output_shape=[out], config={"name": "flatten", "data_format": "channels_last"})
+    return LayerInfo(
+        name="flatten",
+        class_name="Flatten",
+        params=0,
+        output_shape=[out],
+        config={"name": "flatten", "data_format": "channels_last"},
+    )
 
 
 def layer(class_name: str, output_shape: list[int] | None = None, params: int = 0, **config: Any) -> LayerInfo:
-    return LayerInfo(name=class_name.lower(), class_name=class_name, params=params, output_shape=output_shape, config={"name": class_name.lower(), **config})
+    return LayerInfo(
+        name=class_name.lower(),
+        class_name=class_name,
+        params=params,
+        output_shape=output_shape,
+        config={"name": class_name.lower(), **config},
+    )
 
 
 def input_layer(shape: list[int]) -> LayerInfo:
-    return LayerInfo(name="input_layer", class_name="InputLayer", params=0, output_shape=shape, config={"batch_shape": [None, *shape], "dtype": "float32"})
+    return LayerInfo(
+        name="input_layer",
+        class_name="InputLayer",
+        params=0,
+        output_shape=shape,
+        config={"batch_shape": [None, *shape], "dtype": "float32"},
+    )
 
 
 def chapter_layers() -> list[LayerInfo]:
@@ -233,7 +286,13 @@ CHAPTER_HISTORY = {
 
 def functions_for(spec: ExerciseSpec) -> dict[str, FunctionInfo]:
     return {
-        f.name: FunctionInfo(name=f.name, present=True, callable=True, parameters=list(f.parameters), required_parameters=len(f.parameters))
+        f.name: FunctionInfo(
+            name=f.name,
+            present=True,
+            callable=True,
+            parameters=list(f.parameters),
+            required_parameters=len(f.parameters),
+        )
         for f in spec.functions
     }
 
@@ -242,9 +301,13 @@ def ok(name: str) -> StepResult:
     return StepResult(name=name, status="ok", seconds=0.1)
 
 
-def raised(name: str, type_: str, message: str, line: int = 12, code: str = "", file: str = "fashion_mnist.py") -> StepResult:
+def raised(
+    name: str, type_: str, message: str, line: int = 12, code: str = "", file: str = "fashion_mnist.py"
+) -> StepResult:
     frames = [Frame(file=file, line=line, function=name if name != "import" else "<module>", code=code)]
-    return StepResult(name=name, status="exception", exception=ExceptionInfo(type=type_, message=message, frames=frames))
+    return StepResult(
+        name=name, status="exception", exception=ExceptionInfo(type=type_, message=message, frames=frames)
+    )
 
 
 def mnist_data(**overrides: ArrayInfo) -> DataInfo:
@@ -261,13 +324,13 @@ def mnist_data(**overrides: ArrayInfo) -> DataInfo:
 def make_evidence(
     spec: ExerciseSpec = FASHION,
     *,
-    model: ModelInfo | None | str = "default",
-    trained: ModelInfo | None | str = "same",
+    model: ModelInfo | str | None = "default",
+    trained: ModelInfo | str | None = "same",
     steps: dict[str, StepResult] | None = None,
     history: dict[str, list[float]] | None = None,
-    train: TrainInfo | None | str = "default",
+    train: TrainInfo | str | None = "default",
     evaluation: EvaluationEvidence | None = None,
-    data: DataInfo | None | str = "default",
+    data: DataInfo | str | None = "default",
     functions: dict[str, FunctionInfo] | None = None,
     run: RunInfo | None = None,
 ) -> Evidence:
@@ -378,7 +441,11 @@ def test_every_judge_has_a_docstring() -> None:
         (BCE_OBJECT, "binary_crossentropy", False),
         ("mse", "mean_squared_error", False),
         ("MeanSquaredError", "mean_squared_error", False),
-        ({"module": "builtins", "class_name": "function", "config": "my_loss", "registered_name": "function"}, "my_loss", False),
+        (
+            {"module": "builtins", "class_name": "function", "config": "my_loss", "registered_name": "function"},
+            "my_loss",
+            False,
+        ),
         (["sparse_categorical_crossentropy"], "sparse_categorical_crossentropy", False),  # one-output list
         ({"dense_1": SCCE_LOGITS}, "sparse_categorical_crossentropy", True),  # per-output dict
     ],
@@ -396,7 +463,10 @@ def test_canonical_loss_none_when_compiled_without_one() -> None:
 
 def test_canonical_loss_shows_objects_as_written() -> None:
     assert canonical_loss(compile_config(loss=SCCE_LOGITS)).written == "SparseCategoricalCrossentropy(from_logits=True)"  # type: ignore[union-attr]
-    assert canonical_loss(compile_config(loss="sparse_categorical_crossentropy")).written == "sparse_categorical_crossentropy"  # type: ignore[union-attr]
+    assert (
+        canonical_loss(compile_config(loss="sparse_categorical_crossentropy")).written
+        == "sparse_categorical_crossentropy"
+    )  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -523,7 +593,10 @@ def exc(type_: str, message: str, code: str = "", frames: bool = True) -> Except
 @pytest.mark.parametrize(
     "message, expected",
     [
-        ("Could not interpret activation function identifier: softMax", 'write activation="softmax" instead of "softMax"'),
+        (
+            "Could not interpret activation function identifier: softMax",
+            'write activation="softmax" instead of "softMax"',
+        ),
         ("Could not interpret activation function identifier: Relu", 'write activation="relu" instead of "Relu"'),
         ("Could not interpret activation function identifier: Softmax", 'activation="softmax"'),
         ("Could not interpret activation function identifier: sofmax", 'did you mean "softmax"'),
@@ -540,10 +613,18 @@ def test_diagnose_activation_names(message: str, expected: str) -> None:
     "message, key, expected",
     [
         ("Could not interpret loss identifier: sparse_crossentropy", "loss-name", "sparse_categorical_crossentropy"),
-        ("Could not interpret loss identifier: Sparse_Categorical_Crossentropy", "loss-name", 'loss="sparse_categorical_crossentropy"'),
+        (
+            "Could not interpret loss identifier: Sparse_Categorical_Crossentropy",
+            "loss-name",
+            'loss="sparse_categorical_crossentropy"',
+        ),
         ("Could not interpret optimizer identifier: adamm", "optimizer-name", '"adam"'),
         ("Could not interpret metric identifier: accuracyy", "metric-name", '"accuracy"'),
-        ("Could not interpret metric identifier: Sparse_Categorical_Accuracy", "metric-name", 'metrics=["sparse_categorical_accuracy"]'),
+        (
+            "Could not interpret metric identifier: Sparse_Categorical_Accuracy",
+            "metric-name",
+            'metrics=["sparse_categorical_accuracy"]',
+        ),
     ],
 )
 def test_diagnose_unknown_identifiers(message: str, key: str, expected: str) -> None:
@@ -556,7 +637,9 @@ def test_diagnose_unknown_identifiers(message: str, key: str, expected: str) -> 
 def test_diagnose_typographic_quotes(quote: str) -> None:
     # Python 3.11: "invalid character '‘' (U+2018)"
     message = f"invalid character '{quote}' (U+{ord(quote):04X})"
-    diagnosis = diagnose_exception(exc("SyntaxError", message, code=f"model.compile(optimizer={quote}adam{quote})"), "import")
+    diagnosis = diagnose_exception(
+        exc("SyntaxError", message, code=f"model.compile(optimizer={quote}adam{quote})"), "import"
+    )
     assert diagnosis is not None and diagnosis.key == "typographic-quotes"
     assert quote in diagnosis.hint and "plain quote" in diagnosis.hint and "Line 9" in diagnosis.hint
 
@@ -570,14 +653,18 @@ def test_diagnose_typographic_quote_inside_a_plain_string() -> None:
 
 def test_diagnose_integer_labels_with_categorical_crossentropy() -> None:
     message = "Arguments `target` and `output` must have the same rank (ndim). Received: target.shape=(32,), output.shape=(32, 10)"
-    diagnosis = diagnose_exception(exc("ValueError", message), "train", with_compile(loss="categorical_crossentropy"), FASHION)
+    diagnosis = diagnose_exception(
+        exc("ValueError", message), "train", with_compile(loss="categorical_crossentropy"), FASHION
+    )
     assert diagnosis is not None and diagnosis.key == "integer-labels-categorical-loss"
     assert "sparse_categorical_crossentropy" in diagnosis.hint
 
 
 def test_diagnose_binary_crossentropy_with_integer_labels() -> None:
     message = "Arguments `target` and `output` must have the same rank (ndim). Received: target.shape=(32,), output.shape=(32, 10)"
-    diagnosis = diagnose_exception(exc("ValueError", message), "train", with_compile(loss="binary_crossentropy"), FASHION)
+    diagnosis = diagnose_exception(
+        exc("ValueError", message), "train", with_compile(loss="binary_crossentropy"), FASHION
+    )
     assert diagnosis is not None and diagnosis.key == "binary-crossentropy"
     assert "two classes" in diagnosis.hint
 
@@ -608,7 +695,12 @@ def test_diagnose_missing_flatten() -> None:
             "output-units",
             "has 5 units but the labels go up to 9",
         ),
-        ("ValueError", "dtype='string' is not a valid dtype for Keras type promotion.", "metrics-positional", "loss_weights"),
+        (
+            "ValueError",
+            "dtype='string' is not a valid dtype for Keras type promotion.",
+            "metrics-positional",
+            "loss_weights",
+        ),
         (
             "ValueError",
             "Expected `metrics` argument to be a list, tuple, or dict. Received instead: metrics=accuracy of type <class 'str'>",
@@ -617,7 +709,7 @@ def test_diagnose_missing_flatten() -> None:
         ),
         (
             "ValueError",
-            "Exception encountered when calling Sequential.call().\n\n\x1b[1mInvalid input shape for input Tensor(\"data:0\", "
+            'Exception encountered when calling Sequential.call().\n\n\x1b[1mInvalid input shape for input Tensor("data:0", '
             "shape=(32, 28, 28), dtype=float32) with name 'keras_tensor_5' and path ''. Expected shape (None, 784), but input "
             "has incompatible shape (32, 28, 28)\x1b[0m\n\nArguments received by Sequential.call():\n  • inputs=tf.Tensor(...)",
             "input-shape",
@@ -637,7 +729,12 @@ def test_diagnose_missing_flatten() -> None:
         ("NameError", "name 'modle' is not defined", "name-error", '"modle"'),
         ("ModuleNotFoundError", "No module named 'tensorflow_dataset'", "missing-module", "tensorflow_datasets"),
         ("AttributeError", "module 'keras.api.layers' has no attribute 'dense'", "layer-name", "layers.Dense"),
-        ("TimeLimitExceeded", "train() did not finish: the time limit of 600 s was reached", "time-limit", "fewer epochs"),
+        (
+            "TimeLimitExceeded",
+            "train() did not finish: the time limit of 600 s was reached",
+            "time-limit",
+            "fewer epochs",
+        ),
         ("ProcessDied", "train() did not finish: the process was killed by SIGKILL", "process-died", "os._exit"),
         ("SystemExit", "the code called sys.exit(0)", "exit", "sys.exit()"),
         ("MemoryError", "", "memory", "smaller model"),
@@ -669,7 +766,7 @@ def test_clean_message_keeps_the_sentence_that_matters() -> None:
         "Expected shape (None, 784)\x1b[0m\n\nArguments received by Sequential.call():\n  • inputs=..."
     )
     assert clean_message(keras_wrapped) == "Invalid input shape for input X. Expected shape (None, 784)"
-    graph = "Graph execution error:\n\nDetected at node x defined at:\n  File \"a.py\"\n\nReceived a label value of 9 which is outside the valid range of [0, 5).  Label values: 9 8"
+    graph = 'Graph execution error:\n\nDetected at node x defined at:\n  File "a.py"\n\nReceived a label value of 9 which is outside the valid range of [0, 5).  Label values: 9 8'
     assert clean_message(graph) == "Received a label value of 9 which is outside the valid range of [0, 5)."
     assert len(clean_message("x" * 1000)) == 300
 
@@ -677,8 +774,14 @@ def test_clean_message_keeps_the_sentence_that_matters() -> None:
 def test_suggest_name() -> None:
     assert suggest_name("softMax", ("softmax", "relu")) == "softmax"
     assert suggest_name("rleu", ("softmax", "relu")) == "relu"
-    assert suggest_name("SparseCategoricalCrossEntropy", ("sparse_categorical_crossentropy",)) == "sparse_categorical_crossentropy"
-    assert suggest_name("sparse_crossentropy", ("binary_crossentropy", "sparse_categorical_crossentropy")) == "sparse_categorical_crossentropy"
+    assert (
+        suggest_name("SparseCategoricalCrossEntropy", ("sparse_categorical_crossentropy",))
+        == "sparse_categorical_crossentropy"
+    )
+    assert (
+        suggest_name("sparse_crossentropy", ("binary_crossentropy", "sparse_categorical_crossentropy"))
+        == "sparse_categorical_crossentropy"
+    )
     assert suggest_name("zzz", ("softmax", "relu")) is None
 
 
@@ -689,7 +792,10 @@ def test_suggest_name() -> None:
 
 def test_loss_divergence() -> None:
     assert loss_divergence({"loss": [0.5, 0.4]}) is None
-    assert loss_divergence({"loss": [5431908.5, 22423520.0, 29500642.0]}) == "the training loss rose from 5.432e+06 to 2.95e+07"
+    assert (
+        loss_divergence({"loss": [5431908.5, 22423520.0, 29500642.0]})
+        == "the training loss rose from 5.432e+06 to 2.95e+07"
+    )
     assert loss_divergence({"loss": [2.3, math.nan]}) == "the training loss became nan at epoch 2"
     assert loss_divergence({"loss": [math.inf]}) == "the training loss became inf at epoch 1"
     assert loss_divergence({}) is None
@@ -700,13 +806,16 @@ def test_stalled_at_chance() -> None:
     # model ends up guessing.
     history = {"accuracy": [0.0991, 0.0975, 0.0972, 0.0972, 0.0972], "loss": [117.76, 3.109, 2.7568, 2.7568, 2.7568]}
     assert loss_divergence(history) is None
-    assert stalled_at_chance(history) == (
+    assert stalled_at_chance(history, 10) == (
         "the model learned nothing (training accuracy 0.0972, final loss 2.757, no better than guessing among 10 classes)"
     )
-    assert stalled_at_chance(CHAPTER_HISTORY) is None
+    assert stalled_at_chance(CHAPTER_HISTORY, 10) is None
     # keras.metrics.Accuracy reports ~0 for a model that learns: the loss shows it learned.
-    assert stalled_at_chance({"accuracy": [0.0, 0.0], "loss": [0.5, 0.3]}) is None
-    assert stalled_at_chance({"loss": [2.4, 2.35]}) is not None
+    assert stalled_at_chance({"accuracy": [0.0, 0.0], "loss": [0.5, 0.3]}, 10) is None
+    assert stalled_at_chance({"loss": [2.4, 2.35]}, 10) is not None
+    # Chance depends on the dataset's classes: a loss of 2.0 is a guess among 5, not among 10.
+    assert stalled_at_chance({"accuracy": [0.2, 0.21], "loss": [2.1, 2.0]}, 5) is not None
+    assert stalled_at_chance({"accuracy": [0.2, 0.21], "loss": [2.1, 2.0]}, 10) is None
 
 
 def test_still_improving() -> None:
@@ -728,7 +837,9 @@ def test_overfitting_gap_and_raw_pixels() -> None:
 # The first real cause
 # =================================================================================================
 
-SOFTMAX_CASE = raised("build_model", "ValueError", "Could not interpret activation function identifier: softMax", line=16)
+SOFTMAX_CASE = raised(
+    "build_model", "ValueError", "Could not interpret activation function identifier: softMax", line=16
+)
 
 
 def softmax_case_evidence() -> Evidence:
@@ -737,7 +848,9 @@ def softmax_case_evidence() -> Evidence:
         model=None,
         trained=None,
         train=None,
-        evaluation=EvaluationEvidence(status="not_run", error="build_model() failed, so there was no trained model to test"),
+        evaluation=EvaluationEvidence(
+            status="not_run", error="build_model() failed, so there was no trained model to test"
+        ),
     )
 
 
@@ -750,29 +863,54 @@ def test_softmax_case_full_message_once_then_brief_downstream() -> None:
         "Could not interpret activation function identifier: softMax"
     )
     assert 'activation="softmax"' in built.hint
-    for name in ("compiled", "input_shape", "hidden_layers", "output_layer", "loss", "optimizer", "accuracy_metric", "training", "test_accuracy"):
+    for name in (
+        "compiled",
+        "input_shape",
+        "hidden_layers",
+        "output_layer",
+        "loss",
+        "optimizer",
+        "accuracy_metric",
+        "training",
+        "test_accuracy",
+    ):
         verdict = judge(name, evidence)
         assert verdict.status == "error", name
         assert verdict.fraction == 0
-        assert verdict.message == "Not checked, because build_model() raised ValueError (fashion_mnist.py, line 16).", name
+        assert verdict.message == "Not checked, because build_model() raised ValueError (fashion_mnist.py, line 16).", (
+            name
+        )
         assert verdict.hint == ""
     assert judge("functions_present", evidence).status == "passed"  # the functions do exist
 
 
 def test_import_failure_is_reported_by_functions_present() -> None:
-    quote = raised("import", "SyntaxError", "invalid character '‘' (U+2018)", line=22, code="model.compile(optimizer=‘adam’)")
+    quote = raised(
+        "import", "SyntaxError", "invalid character '‘' (U+2018)", line=22, code="model.compile(optimizer=‘adam’)"
+    )
     evidence = make_evidence(steps={"import": quote}, model=None, trained=None, train=None, functions={},
                              evaluation=EvaluationEvidence(status="not_run"))  # fmt: skip
     verdict = judge("functions_present", evidence)
     assert verdict.status == "error"
-    assert verdict.message == "Your file could not be run: SyntaxError at fashion_mnist.py, line 22: invalid character '‘' (U+2018)"
+    assert (
+        verdict.message
+        == "Your file could not be run: SyntaxError at fashion_mnist.py, line 22: invalid character '‘' (U+2018)"
+    )
     assert "plain quote" in verdict.hint
     for name in ("model_built", "output_layer", "training", "test_accuracy"):
-        assert judge(name, evidence).message == "Not checked, because the file could not be run (SyntaxError at fashion_mnist.py, line 22)."
+        assert (
+            judge(name, evidence).message
+            == "Not checked, because the file could not be run (SyntaxError at fashion_mnist.py, line 22)."
+        )
 
 
 def test_stub_scores_nothing_anywhere() -> None:
-    stub = raised("build_model", "NotImplementedError", "build_model() is not written yet: build, compile and return the model", line=30)
+    stub = raised(
+        "build_model",
+        "NotImplementedError",
+        "build_model() is not written yet: build, compile and return the model",
+        line=30,
+    )
     evidence = make_evidence(steps={"import": ok("import"), "build_model": stub}, model=None, trained=None, train=None,
                              evaluation=EvaluationEvidence(status="not_run"))  # fmt: skip
     for check in FASHION.checks:
@@ -784,7 +922,10 @@ def test_stub_scores_nothing_anywhere() -> None:
     functions = judge("functions_present", evidence)
     assert functions.status == "failed" and "build_model() still raises NotImplementedError" in functions.message
     built = judge("model_built", evidence)
-    assert built.message == "build_model() is not written yet: it still raises NotImplementedError at fashion_mnist.py, line 30."
+    assert (
+        built.message
+        == "build_model() is not written yet: it still raises NotImplementedError at fashion_mnist.py, line 30."
+    )
     assert "raise NotImplementedError" in built.hint
 
 
@@ -793,7 +934,9 @@ def test_exercise4_stub_scores_nothing_anywhere() -> None:
     steps = {
         "import": ok("import"),
         "load_data": raised("load_data", "NotImplementedError", "load_data() is not written yet", file="exercise4.py"),
-        "build_model": raised("build_model", "NotImplementedError", "build_model() is not written yet", line=40, file="exercise4.py"),
+        "build_model": raised(
+            "build_model", "NotImplementedError", "build_model() is not written yet", line=40, file="exercise4.py"
+        ),
     }
     evidence = make_evidence(EX4, steps=steps, model=None, trained=None, train=None, data=None,
                              evaluation=EvaluationEvidence(status="not_run"))  # fmt: skip
@@ -821,11 +964,25 @@ def test_load_data_failing_does_not_hide_the_model_checks() -> None:
         "load_data": raised("load_data", "KeyError", "'image'", file="exercise4.py"),
         "build_model": ok("build_model"),
     }
-    evidence = make_evidence(EX4, steps=steps, data=None, trained=None, train=None, evaluation=EvaluationEvidence(status="not_run"))
-    for name in ("model_built", "compiled", "input_shape", "hidden_layers", "output_layer", "loss", "optimizer", "accuracy_metric"):
+    evidence = make_evidence(
+        EX4, steps=steps, data=None, trained=None, train=None, evaluation=EvaluationEvidence(status="not_run")
+    )
+    for name in (
+        "model_built",
+        "compiled",
+        "input_shape",
+        "hidden_layers",
+        "output_layer",
+        "loss",
+        "optimizer",
+        "accuracy_metric",
+    ):
         assert judge(name, evidence, EX4).status == "passed", name
     assert judge("load_data", evidence, EX4).message == "load_data() raised KeyError at exercise4.py, line 12: 'image'"
-    assert judge("training", evidence, EX4).message == "Not checked, because load_data() raised KeyError (exercise4.py, line 12)."
+    assert (
+        judge("training", evidence, EX4).message
+        == "Not checked, because load_data() raised KeyError (exercise4.py, line 12)."
+    )
     assert judge("test_accuracy", evidence, EX4).status == "error"
 
 
@@ -845,14 +1002,20 @@ def test_time_limit_in_train() -> None:
     killed = StepResult(
         name="train",
         status="exception",
-        exception=ExceptionInfo(type="TimeLimitExceeded", message="train() did not finish: the time limit of 600 s was reached (an endless loop, or training too long?)"),
+        exception=ExceptionInfo(
+            type="TimeLimitExceeded",
+            message="train() did not finish: the time limit of 600 s was reached (an endless loop, or training too long?)",
+        ),
     )
     steps = {"import": ok("import"), "build_model": ok("build_model"), "train": killed}
     evidence = make_evidence(steps=steps, train=None, run=RunInfo(returncode=-9, limit_hit="time"),
                              evaluation=EvaluationEvidence(status="not_run"))  # fmt: skip
     training = judge("training", evidence)
     assert training.status == "error"
-    assert training.message == "train() did not finish: the time limit of 600 s was reached (an endless loop, or training too long?)."
+    assert (
+        training.message
+        == "train() did not finish: the time limit of 600 s was reached (an endless loop, or training too long?)."
+    )
     assert "fewer epochs" in training.hint
     accuracy = judge("test_accuracy", evidence)
     assert accuracy.status == "error" and accuracy.message.startswith("Not checked, because train() did not finish")
@@ -860,7 +1023,11 @@ def test_time_limit_in_train() -> None:
 
 
 def test_step_in_flight_when_killed() -> None:
-    steps = {"import": ok("import"), "build_model": ok("build_model"), "train": StepResult(name="train", status="started")}
+    steps = {
+        "import": ok("import"),
+        "build_model": ok("build_model"),
+        "train": StepResult(name="train", status="started"),
+    }
     evidence = make_evidence(steps=steps, train=None, run=RunInfo(returncode=-9, limit_hit="memory"))
     cause = find_cause(evidence, FASHION, "train")
     assert cause is not None and cause.message == "The run was stopped by the memory limit before train() finished."
@@ -885,7 +1052,9 @@ def test_sandbox_hint_is_used_when_no_diagnosis_fits() -> None:
     failure = raised("train", "KeyError", "'x'")
     assert failure.exception is not None
     failure.exception.hint = "Put the trained model in a variable named `model`."
-    evidence = make_evidence(steps={"import": ok("import"), "build_model": ok("build_model"), "train": failure}, train=None)
+    evidence = make_evidence(
+        steps={"import": ok("import"), "build_model": ok("build_model"), "train": failure}, train=None
+    )
     assert judge("training", evidence).hint == "Put the trained model in a variable named `model`."
 
 
@@ -915,17 +1084,26 @@ def test_script_style_raw_pixels_and_errors_in_its_words() -> None:
     evidence = script_evidence()
     evidence.sandbox.train.fit_calls[0].x_max = 255.0  # type: ignore[union-attr]
     assert judge("load_data", evidence).status == "failed"
-    failing = script_evidence(steps={"import": ok("import"), "build_model": SOFTMAX_CASE}, model=None, trained=None, train=None)
+    failing = script_evidence(
+        steps={"import": ok("import"), "build_model": SOFTMAX_CASE}, model=None, trained=None, train=None
+    )
     failing.sandbox.steps["build_model"].label = "your script"
     # The check that the script runs to the end comes first and owns the failure of the run
     # (grader.judges.causes.RUN): the full error and hint there, once; the model check is brief.
     ran = judge("functions_present", failing)
-    assert ran.message.startswith("Your script raised ValueError at fashion_mnist.py, line 16") and "softmax" in ran.hint
-    assert judge("model_built", failing).message == "Not checked, because your script raised ValueError (fashion_mnist.py, line 16)."
+    assert (
+        ran.message.startswith("Your script raised ValueError at fashion_mnist.py, line 16") and "softmax" in ran.hint
+    )
+    assert (
+        judge("model_built", failing).message
+        == "Not checked, because your script raised ValueError (fashion_mnist.py, line 16)."
+    )
 
 
 def test_script_style_model_variable_is_not_a_model() -> None:
-    evidence = script_evidence(model=ModelInfo(returned_type="builtins.NoneType", is_keras_model=False), trained=None, train=None)
+    evidence = script_evidence(
+        model=ModelInfo(returned_type="builtins.NoneType", is_keras_model=False), trained=None, train=None
+    )
     verdict = judge("model_built", evidence)
     assert verdict.message == "The model in your script's variable `model` is None, not a Keras model."
 
@@ -943,7 +1121,9 @@ def test_saved_model_style() -> None:
 
 def test_build_model_returned_none() -> None:
     none_model = ModelInfo(returned_type="builtins.NoneType", is_keras_model=False)
-    evidence = make_evidence(model=none_model, trained=None, train=None, steps={"import": ok("import"), "build_model": ok("build_model")})
+    evidence = make_evidence(
+        model=none_model, trained=None, train=None, steps={"import": ok("import"), "build_model": ok("build_model")}
+    )
     built = judge("model_built", evidence)
     assert built.status == "error" and built.message == "build_model() returned None instead of a Keras model."
     assert "return model" in built.hint
@@ -961,7 +1141,9 @@ def test_build_model_returned_something_else() -> None:
 def test_train_not_run_because_load_data_was_unusable() -> None:
     data = DataInfo(structure_ok=False, description="a tuple of 4 items")
     steps = {"import": ok("import"), "load_data": ok("load_data"), "build_model": ok("build_model")}
-    evidence = make_evidence(EX4, steps=steps, data=data, train=None, trained=None, evaluation=EvaluationEvidence(status="not_run"))
+    evidence = make_evidence(
+        EX4, steps=steps, data=data, train=None, trained=None, evaluation=EvaluationEvidence(status="not_run")
+    )
     assert judge("training", evidence, EX4).message == "Not checked, because load_data() did not return usable data."
     loaded = judge("load_data", evidence, EX4)
     assert loaded.status == "failed" and "a tuple of 4 items" in loaded.message
@@ -974,7 +1156,9 @@ def test_train_not_run_because_load_data_was_unusable() -> None:
 
 def test_functions_present_accepts_other_names_and_defaults() -> None:
     functions = functions_for(FASHION)
-    functions["train"] = FunctionInfo(name="train", present=True, callable=True, parameters=["m", "x", "y", "epochs"], required_parameters=3)
+    functions["train"] = FunctionInfo(
+        name="train", present=True, callable=True, parameters=["m", "x", "y", "epochs"], required_parameters=3
+    )
     verdict = judge("functions_present", make_evidence(functions=functions))
     assert verdict.status == "passed"
     assert "train(m, x, y) names its parameters differently" in verdict.message
@@ -982,15 +1166,25 @@ def test_functions_present_accepts_other_names_and_defaults() -> None:
 
 def test_functions_present_accepts_varargs() -> None:
     functions = functions_for(FASHION)
-    functions["train"] = FunctionInfo(name="train", present=True, callable=True, parameters=[], required_parameters=0, accepts_varargs=True)
+    functions["train"] = FunctionInfo(
+        name="train", present=True, callable=True, parameters=[], required_parameters=0, accepts_varargs=True
+    )
     assert judge("functions_present", make_evidence(functions=functions)).status == "passed"
 
 
 @pytest.mark.parametrize(
     "info, expected",
     [
-        (FunctionInfo(name="train", present=True, callable=True, parameters=["model"], required_parameters=1), "train(model) cannot be called as train(model, train_images, train_labels)"),
-        (FunctionInfo(name="train", present=True, callable=True, parameters=["a", "b", "c", "d"], required_parameters=4), "cannot be called as"),
+        (
+            FunctionInfo(name="train", present=True, callable=True, parameters=["model"], required_parameters=1),
+            "train(model) cannot be called as train(model, train_images, train_labels)",
+        ),
+        (
+            FunctionInfo(
+                name="train", present=True, callable=True, parameters=["a", "b", "c", "d"], required_parameters=4
+            ),
+            "cannot be called as",
+        ),
         (FunctionInfo(name="train", present=False), "train() is not defined"),
         (FunctionInfo(name="train", present=True, callable=False), "train is not a function"),
     ],
@@ -1005,9 +1199,16 @@ def test_functions_present_failures(info: FunctionInfo, expected: str) -> None:
 
 
 def test_functions_present_not_implemented_in_train_only() -> None:
-    steps = {"import": ok("import"), "build_model": ok("build_model"), "train": raised("train", "NotImplementedError", "")}
+    steps = {
+        "import": ok("import"),
+        "build_model": ok("build_model"),
+        "train": raised("train", "NotImplementedError", ""),
+    }
     verdict = judge("functions_present", make_evidence(steps=steps, train=None))
-    assert verdict.status == "failed" and verdict.message == "train() still raises NotImplementedError (the stub's placeholder)."
+    assert (
+        verdict.status == "failed"
+        and verdict.message == "train() still raises NotImplementedError (the stub's placeholder)."
+    )
 
 
 def test_functions_present_error_when_not_recorded() -> None:
@@ -1021,15 +1222,24 @@ def test_functions_present_error_when_not_recorded() -> None:
 
 def test_load_data_passes_variants() -> None:
     for images in ([50000, 28, 28, 1], [50000, 784]):
-        data = mnist_data(train_images=ArrayInfo(images, "float32", 0.0, 1.0), test_images=ArrayInfo([10000, *images[1:]], "float64", 0.0, 1.0))
+        data = mnist_data(
+            train_images=ArrayInfo(images, "float32", 0.0, 1.0),
+            test_images=ArrayInfo([10000, *images[1:]], "float64", 0.0, 1.0),
+        )
         assert judge("load_data", make_evidence(EX4, data=data), EX4).status == "passed"
-    one_hot = mnist_data(train_labels=ArrayInfo([50000, 10], "float32", 0.0, 1.0), test_labels=ArrayInfo([10000, 10], "float32", 0.0, 1.0))
+    one_hot = mnist_data(
+        train_labels=ArrayInfo([50000, 10], "float32", 0.0, 1.0),
+        test_labels=ArrayInfo([10000, 10], "float32", 0.0, 1.0),
+    )
     verdict = judge("load_data", make_evidence(EX4, data=one_hot), EX4)
     assert verdict.status == "passed" and "one-hot labels" in verdict.message
 
 
 def test_load_data_unscaled_pixels() -> None:
-    data = mnist_data(train_images=ArrayInfo([50000, 28, 28], "float32", 0.0, 255.0), test_images=ArrayInfo([10000, 28, 28], "float32", 0.0, 255.0))
+    data = mnist_data(
+        train_images=ArrayInfo([50000, 28, 28], "float32", 0.0, 255.0),
+        test_images=ArrayInfo([10000, 28, 28], "float32", 0.0, 255.0),
+    )
     verdict = judge("load_data", make_evidence(EX4, data=data), EX4)
     assert verdict.status == "failed" and verdict.fraction == pytest.approx(0.8)
     assert "not scaled to [0, 1] (train_images ranges 0 to 255, test_images ranges 0 to 255)" in verdict.message
@@ -1037,7 +1247,10 @@ def test_load_data_unscaled_pixels() -> None:
 
 
 def test_load_data_uint8_images() -> None:
-    data = mnist_data(train_images=ArrayInfo([50000, 28, 28], "uint8", 0.0, 255.0), test_images=ArrayInfo([10000, 28, 28], "uint8", 0.0, 255.0))
+    data = mnist_data(
+        train_images=ArrayInfo([50000, 28, 28], "uint8", 0.0, 255.0),
+        test_images=ArrayInfo([10000, 28, 28], "uint8", 0.0, 255.0),
+    )
     verdict = judge("load_data", make_evidence(EX4, data=data), EX4)
     assert verdict.fraction == pytest.approx(0.6)  # dtype and scaling wrong
     assert "train_images is uint8" in verdict.message
@@ -1070,10 +1283,18 @@ def test_load_data_wrong_structure_and_dataset() -> None:
 
 
 def test_load_data_raised() -> None:
-    steps = {"import": ok("import"), "load_data": raised("load_data", "FileNotFoundError", "[Errno 2] No such file or directory: 'mnist.npz'", file="exercise4.py")}
+    steps = {
+        "import": ok("import"),
+        "load_data": raised(
+            "load_data", "FileNotFoundError", "[Errno 2] No such file or directory: 'mnist.npz'", file="exercise4.py"
+        ),
+    }
     verdict = judge("load_data", make_evidence(EX4, steps=steps, data=None), EX4)
     assert verdict.status == "error"
-    assert verdict.message == "load_data() raised FileNotFoundError at exercise4.py, line 12: [Errno 2] No such file or directory: 'mnist.npz'"
+    assert (
+        verdict.message
+        == "load_data() raised FileNotFoundError at exercise4.py, line 12: [Errno 2] No such file or directory: 'mnist.npz'"
+    )
 
 
 def test_load_data_not_recorded() -> None:
@@ -1153,7 +1374,9 @@ def test_input_shape_from_fit_when_model_declares_none() -> None:
 def test_input_shape_unknown() -> None:
     unbuilt = model_info(input_shape=None, built=False)
     steps = {"import": ok("import"), "build_model": ok("build_model"), "train": raised("train", "ValueError", "boom")}
-    verdict = judge("input_shape", make_evidence(model=unbuilt, trained=copy.deepcopy(unbuilt), train=None, steps=steps))
+    verdict = judge(
+        "input_shape", make_evidence(model=unbuilt, trained=copy.deepcopy(unbuilt), train=None, steps=steps)
+    )
     assert verdict.status == "error" and "declares none" in verdict.message
     verdict = judge("input_shape", make_evidence(model=unbuilt, trained=copy.deepcopy(unbuilt), train=None))
     assert verdict.status == "failed"
@@ -1298,16 +1521,58 @@ def test_hidden_layers_none_for_exercise4() -> None:
 
 
 def test_hidden_layers_all_linear() -> None:
-    model = model_info([flatten(), dense(128, "linear"), dense(64, "linear", inputs=128), dense(10, "softmax", inputs=64)])
+    model = model_info(
+        [flatten(), dense(128, "linear"), dense(64, "linear", inputs=128), dense(10, "softmax", inputs=64)]
+    )
     verdict = judge("hidden_layers", make_evidence(EX4, model=model), EX4)
     assert verdict.status == "failed" and "still a linear model" in verdict.message
 
 
 def test_hidden_layers_over_budget() -> None:
-    model = model_info([flatten(), dense(4096, "relu"), dense(4096, "relu", inputs=4096), dense(10, "softmax", inputs=4096)])
+    model = model_info(
+        [flatten(), dense(4096, "relu"), dense(4096, "relu", inputs=4096), dense(10, "softmax", inputs=4096)]
+    )
     verdict = judge("hidden_layers", make_evidence(EX4, model=model), EX4)
     assert verdict.status == "failed" and verdict.fraction == 0.5
     assert "20,037,642 parameters, over the budget of 2,000,000" in verdict.message
+
+
+DROPOUT_REQUIRED = {
+    "exactly": [{"layer": "Dense", "units": 256, "activation": "relu"}],
+    "required_layers": [{"layer": "Dropout", "rate": [0.2, 0.5]}],
+}
+
+
+@pytest.mark.parametrize(
+    "between, status, fraction, words",
+    [
+        ([layer("Dropout", [256], rate=0.3)], "passed", 1.0, "Dense(256, relu)"),
+        ([], "failed", 0.5, "no Dropout layer"),
+        (
+            [layer("Dropout", [256], rate=0.7)],
+            "failed",
+            0.5,
+            "rate is 0.7; the exercise asks for a rate from 0.2 to 0.5",
+        ),
+        # A layer of a related class is not the one asked for: the spec names the class.
+        ([layer("GaussianDropout", [256], rate=0.3)], "failed", 0.5, "no Dropout layer"),
+    ],
+)
+def test_hidden_layers_required_layers(between: list[LayerInfo], status: str, fraction: float, words: str) -> None:
+    layers = [flatten(), dense(256, "relu"), *between, dense(10, "softmax", inputs=256)]
+    verdict = JUDGES["hidden_layers"](make_evidence(model=model_info(layers)), DROPOUT_REQUIRED, FASHION)
+    assert (verdict.status, verdict.fraction) == (status, pytest.approx(fraction))
+    assert words in verdict.message
+    if status == "failed":
+        assert "Dropout layer (rate 0.2 to 0.5)" in verdict.hint
+
+
+def test_hidden_layers_required_layers_share_what_the_layers_earned() -> None:
+    """A wrong hidden layer and no Dropout: half of the half the wrong size earns; both said."""
+    layers = [flatten(), dense(16, "relu"), dense(10, "softmax", inputs=16)]
+    verdict = JUDGES["hidden_layers"](make_evidence(model=model_info(layers)), DROPOUT_REQUIRED, FASHION)
+    assert verdict.status == "failed" and verdict.fraction == pytest.approx(0.25)
+    assert "Dense(16, relu)" in verdict.message and "no Dropout layer" in verdict.message
 
 
 # =================================================================================================
@@ -1315,7 +1580,9 @@ def test_hidden_layers_over_budget() -> None:
 # =================================================================================================
 
 
-@pytest.mark.parametrize("loss", ["sparse_categorical_crossentropy", "SparseCategoricalCrossentropy", SCCE_OBJECT, SCCE_FUNCTION])
+@pytest.mark.parametrize(
+    "loss", ["sparse_categorical_crossentropy", "SparseCategoricalCrossentropy", SCCE_OBJECT, SCCE_FUNCTION]
+)
 def test_loss_accepts_sparse_spellings(loss: Any) -> None:
     verdict = judge("loss", with_compile(loss=loss))
     assert verdict.status == "passed" and "integer labels" in verdict.message
@@ -1349,7 +1616,9 @@ def test_loss_binary(loss: Any) -> None:
     assert "two classes" in verdict.message and "sparse_categorical_crossentropy" in verdict.hint
 
 
-@pytest.mark.parametrize("loss, words", [("mse", "regression"), ("hinge", "margin"), ("poisson", "not a cross-entropy")])
+@pytest.mark.parametrize(
+    "loss, words", [("mse", "regression"), ("hinge", "margin"), ("poisson", "not a cross-entropy")]
+)
 def test_loss_other(loss: str, words: str) -> None:
     verdict = judge("loss", with_compile(loss=loss))
     assert verdict.status == "failed" and words in verdict.message
@@ -1390,7 +1659,10 @@ def test_optimizer_adam_passes_with_rate() -> None:
 def test_optimizer_not_adam_for_fashion_any_for_exercise4() -> None:
     evidence = with_compile(optimizer=SGD)
     verdict = judge("optimizer", evidence, FASHION)
-    assert verdict.status == "failed" and verdict.message == 'The optimizer is SGD (learning rate 0.01); the exercise asks for "adam".'
+    assert (
+        verdict.status == "failed"
+        and verdict.message == 'The optimizer is SGD (learning rate 0.01); the exercise asks for "adam".'
+    )
     assert judge("optimizer", evidence, EX4).status == "passed"
 
 
@@ -1419,7 +1691,10 @@ def test_optimizer_divergence_at_default_rate_is_not_blamed_on_it() -> None:
 
 
 def test_optimizer_schedule() -> None:
-    assert judge("optimizer", with_compile(optimizer=ADAM_SCHEDULE)).message == "The optimizer is Adam (learning rate 0.01)."
+    assert (
+        judge("optimizer", with_compile(optimizer=ADAM_SCHEDULE)).message
+        == "The optimizer is Adam (learning rate 0.01)."
+    )
 
 
 # =================================================================================================
@@ -1427,7 +1702,18 @@ def test_optimizer_schedule() -> None:
 # =================================================================================================
 
 
-@pytest.mark.parametrize("metrics", [["accuracy"], ["acc"], ["Accuracy"], [SCA_OBJECT], [SCA_FUNCTION], ["sparse_categorical_accuracy"], ["mse", "accuracy"]])
+@pytest.mark.parametrize(
+    "metrics",
+    [
+        ["accuracy"],
+        ["acc"],
+        ["Accuracy"],
+        [SCA_OBJECT],
+        [SCA_FUNCTION],
+        ["sparse_categorical_accuracy"],
+        ["mse", "accuracy"],
+    ],
+)
 def test_accuracy_metric_accepts(metrics: list[Any]) -> None:
     assert judge("accuracy_metric", with_compile(metrics=metrics)).status == "passed"
 
@@ -1438,7 +1724,10 @@ def test_accuracy_metric_weighted() -> None:
 
 def test_accuracy_metric_none() -> None:
     verdict = judge("accuracy_metric", with_compile(metrics=None))
-    assert verdict.status == "failed" and verdict.message == "The model is compiled without metrics, so training reports no accuracy."
+    assert (
+        verdict.status == "failed"
+        and verdict.message == "The model is compiled without metrics, so training reports no accuracy."
+    )
     assert 'metrics=["accuracy"]' in verdict.hint
 
 
@@ -1476,7 +1765,10 @@ def test_accuracy_metric_binary_and_other() -> None:
 
 def test_training_passes_with_epochs_and_loss() -> None:
     verdict = judge("training", make_evidence())
-    assert verdict.message == "train() returned the History of 5 epochs: the loss fell from 0.5174 to 0.3153, training accuracy 0.8846."
+    assert (
+        verdict.message
+        == "train() returned the History of 5 epochs: the loss fell from 0.5174 to 0.3153, training accuracy 0.8846."
+    )
 
 
 def test_training_returned_none_after_fit() -> None:
@@ -1531,7 +1823,12 @@ def test_training_empty_history() -> None:
 
 
 def test_training_raised_with_diagnosis() -> None:
-    failure = raised("train", "ValueError", "Arguments `target` and `output` must have the same rank (ndim). Received: target.shape=(32,), output.shape=(32, 10)", line=33)
+    failure = raised(
+        "train",
+        "ValueError",
+        "Arguments `target` and `output` must have the same rank (ndim). Received: target.shape=(32,), output.shape=(32, 10)",
+        line=33,
+    )
     steps = {"import": ok("import"), "build_model": ok("build_model"), "train": failure}
     evidence = make_evidence(model=model_info(compile_config=compile_config(loss="categorical_crossentropy")), steps=steps,
                              evaluation=EvaluationEvidence(status="not_run"))  # fmt: skip
@@ -1548,7 +1845,9 @@ def test_training_raised_with_diagnosis() -> None:
 # =================================================================================================
 
 
-def with_accuracy(accuracy: float, spec: ExerciseSpec = FASHION, history: dict[str, list[float]] | None = None, scaling: str = "unit") -> Evidence:
+def with_accuracy(
+    accuracy: float, spec: ExerciseSpec = FASHION, history: dict[str, list[float]] | None = None, scaling: str = "unit"
+) -> Evidence:
     evaluation = EvaluationEvidence(status="ok", test_accuracy=accuracy, n_test=10000, input_scaling=scaling,
                                     probe_accuracy={"unit": 0.5, "raw": 0.8} if scaling == "raw" else {"unit": 0.88, "raw": 0.1})  # fmt: skip
     return make_evidence(spec, evaluation=evaluation, history=history)
@@ -1562,7 +1861,17 @@ def test_test_accuracy_full_marks() -> None:
 
 @pytest.mark.parametrize(
     "accuracy, fraction",
-    [(0.85, 1.0), (0.8499, 0.7), (0.83, 0.7), (0.8299, 0.4), (0.80, 0.4), (0.79, 0.2), (0.75, 0.2), (0.7499, 0.0), (0.1, 0.0)],
+    [
+        (0.85, 1.0),
+        (0.8499, 0.7),
+        (0.83, 0.7),
+        (0.8299, 0.4),
+        (0.80, 0.4),
+        (0.79, 0.2),
+        (0.75, 0.2),
+        (0.7499, 0.0),
+        (0.1, 0.0),
+    ],
 )
 def test_test_accuracy_bands(accuracy: float, fraction: float) -> None:
     verdict = judge("test_accuracy", with_accuracy(accuracy))
@@ -1592,7 +1901,9 @@ def test_test_accuracy_overfitting_hint() -> None:
 def test_test_accuracy_too_few_epochs_hint() -> None:
     history = {"accuracy": [0.78, 0.82], "loss": [0.6, 0.5]}
     verdict = judge("test_accuracy", with_accuracy(0.81, history=history))
-    assert verdict.hint.startswith("Training accuracy was still rising at the last epoch (0.7800 -> 0.8200). Train for more epochs")
+    assert verdict.hint.startswith(
+        "Training accuracy was still rising at the last epoch (0.7800 -> 0.8200). Train for more epochs"
+    )
 
 
 def test_test_accuracy_divergence_hint() -> None:
@@ -1606,7 +1917,10 @@ def test_test_accuracy_generic_hint() -> None:
 
 
 def test_test_accuracy_model_not_loadable() -> None:
-    evaluation = EvaluationEvidence(status="error", error="the model contains a Lambda layer (arbitrary code), which the grader does not load for safety; use built-in layers such as Rescaling or Flatten instead")
+    evaluation = EvaluationEvidence(
+        status="error",
+        error="the model contains a Lambda layer (arbitrary code), which the grader does not load for safety; use built-in layers such as Rescaling or Flatten instead",
+    )
     verdict = judge("test_accuracy", make_evidence(evaluation=evaluation))
     assert verdict.status == "error" and verdict.fraction == 0
     assert verdict.message.startswith("The trained model could not be tested: the model contains a Lambda layer")
@@ -1615,7 +1929,10 @@ def test_test_accuracy_model_not_loadable() -> None:
 def test_test_accuracy_not_run_without_cause() -> None:
     evaluation = EvaluationEvidence(status="not_run", error="the trained model could not be saved: TypeError: x")
     verdict = judge("test_accuracy", make_evidence(evaluation=evaluation))
-    assert verdict.status == "error" and verdict.message == "The trained model was not tested: the trained model could not be saved: TypeError: x."
+    assert (
+        verdict.status == "error"
+        and verdict.message == "The trained model was not tested: the trained model could not be saved: TypeError: x."
+    )
 
 
 def test_missing_evidence_is_never_a_pass() -> None:

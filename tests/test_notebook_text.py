@@ -29,7 +29,9 @@ def write_notebook(path: Path, *sources: str) -> Path:
         ("!pip install \udc80\nx = 1\n", "pass\nx = 1\n", "!pip install \\udc80"),
     ],
 )
-def test_lone_surrogates_become_escapes(tmp_path: Path, source: str, expected_code: str, expected_note: str | None) -> None:
+def test_lone_surrogates_become_escapes(
+    tmp_path: Path, source: str, expected_code: str, expected_note: str | None
+) -> None:
     cells, notes = read_notebook(write_notebook(tmp_path / "n.ipynb", source))
     assert cells[0].source == expected_code
     cells[0].source.encode("utf-8")  # no UnicodeEncodeError left for the parser or a terminal

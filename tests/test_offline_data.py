@@ -33,7 +33,11 @@ def run_child(code: str, env_extra: dict[str, str], timeout: float = 180) -> dic
     env.update(env_extra, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(PROJECT_ROOT))
     result = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -48,7 +52,7 @@ def sandbox_view(tiny_data_dir: Path, tmp_path: Path) -> dict[str, Any]:
     for name in NAMES:
         folder = datasets.served_dir(name)
         served[name] = str(shutil.copytree(folder, view / folder.name))
-        (x_train, y_train), (x_test, y_test) = load_served(folder)
+        (x_train, _y_train), (x_test, y_test) = load_served(folder)
         expected[name] = {
             "n_train": len(x_train),
             "n_test": len(x_test),
@@ -151,9 +155,7 @@ KERAS_CHILD = """
 
 
 @pytest.mark.parametrize("import_keras_first", [False, True], ids=["hook", "keras-imported-first"])
-def test_keras_loaders_serve_the_train_holdout_split(
-    sandbox_view: dict[str, Any], import_keras_first: bool
-) -> None:
+def test_keras_loaders_serve_the_train_holdout_split(sandbox_view: dict[str, Any], import_keras_first: bool) -> None:
     code = KERAS_CHILD.format(served=sandbox_view["served"], import_keras_first=import_keras_first)
     out = run_child(code, sandbox_view["env"])
     for name in NAMES:
@@ -216,9 +218,7 @@ TFDS_CHILD = """
 
 
 @pytest.mark.slow
-def test_tfds_load_serves_the_train_holdout_split(
-    sandbox_view: dict[str, Any], tiny_data_dir: Path
-) -> None:
+def test_tfds_load_serves_the_train_holdout_split(sandbox_view: dict[str, Any], tiny_data_dir: Path) -> None:
     # Trusted side: prepare the TFDS copies (what `grade data prepare` does), in a child so this
     # test process never imports TensorFlow.
     prepared = run_child(
@@ -242,6 +242,12 @@ def test_tfds_load_serves_the_train_holdout_split(
         assert seen["splits"] == {"train": 200, "test": 33}
         assert seen["class_names"] == list(datasets.DATASETS[name].class_names)
     assert out["builder_count"] == 33
-    assert out["spellings"] == {"train[:10%]": 20, "train+test": 233, "Split.TEST": 33, "test[50%:]": 17, "list": [200, 33]}
+    assert out["spellings"] == {
+        "train[:10%]": 20,
+        "train+test": 233,
+        "Split.TEST": 33,
+        "test[50%:]": 17,
+        "list": [200, 33],
+    }
     assert out["cifar10"].startswith("The grader serves only mnist and fashion_mnist offline;")
     assert out["no_copy"].startswith("The grader has no TFDS copy of mnist")

@@ -35,7 +35,9 @@ class FakeClock:
 
 def console(*, terminal: bool) -> tuple[Console, io.StringIO]:
     buffer = io.StringIO()
-    return Console(file=buffer, force_terminal=terminal, width=120, color_system=None if not terminal else "standard"), buffer
+    return Console(
+        file=buffer, force_terminal=terminal, width=120, color_system=None if not terminal else "standard"
+    ), buffer
 
 
 def test_plain_lines_when_not_a_terminal() -> None:
@@ -116,7 +118,9 @@ def test_state_handles_unknown_epochs_and_repeated_fit_calls() -> None:
 
 def test_format_logs_uses_keras_order() -> None:
     logs = {"val_accuracy": 0.87, "learning_rate": 0.001, "accuracy": 0.9, "val_loss": 0.35, "loss": 0.29}
-    assert format_logs(logs) == "loss 0.2900, accuracy 0.9000, learning_rate 0.001, val_loss 0.3500, val_accuracy 0.8700"
+    assert (
+        format_logs(logs) == "loss 0.2900, accuracy 0.9000, learning_rate 0.001, val_loss 0.3500, val_accuracy 0.8700"
+    )
 
 
 def test_a_display_error_never_reaches_the_pipeline() -> None:
@@ -133,7 +137,12 @@ HOSTILE_EVENTS: list[dict[str, Any]] = [
     # same (one stripper, grader.safe_text.printable), so nothing reaches the terminal raw.
     {"event": "stage", "stage": "\x1b[2K\x1b[1A\u2714 every check passed\x1b]0;PASSED\x07"},
     {"event": "fit", "epochs": 2, "samples": 10},
-    {"event": "epoch", "epoch": 1, "epochs": 2, "logs": {"loss\x1b]52;c;cm0gLXJmIH4=\x07": 0.5, "acc\u202eur": "\x1b[31mred"}},
+    {
+        "event": "epoch",
+        "epoch": 1,
+        "epochs": 2,
+        "logs": {"loss\x1b]52;c;cm0gLXJmIH4=\x07": 0.5, "acc\u202eur": "\x1b[31mred"},
+    },
 ]
 
 

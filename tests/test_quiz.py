@@ -94,7 +94,7 @@ def test_reference_answers_get_full_marks(spec: ExerciseSpec) -> None:
     items = validate_quiz_spec(spec)
     assert [c.id for c in result.checks] == [item.id for item in items]
     assert [c.name for c in result.checks] == [item.title for item in items]
-    for item, c in zip(items, result.checks):
+    for item, c in zip(items, result.checks, strict=False):
         assert c.status == ("passed" if item.scored else "skipped")
         assert c.max_score == item.points
     # The model free-text answer mentions every rubric idea and is flagged for a person.
@@ -188,7 +188,9 @@ def test_keras_case_sensitivity_is_taught(tmp_path: Path) -> None:
 
 def test_free_text_is_advisory_and_lists_rubric_terms(tmp_path: Path) -> None:
     result = grade_with(
-        tmp_path, "exercise3", explain_layers="The hidden layer learns features. The output gives one probability per class."
+        tmp_path,
+        "exercise3",
+        explain_layers="The hidden layer learns features. The output gives one probability per class.",
     )
     c = check(result, "explain_layers")
     assert c.status == "skipped" and c.score == 0 and c.max_score == 0
@@ -263,7 +265,7 @@ def test_missing_file_is_submission_not_found(tmp_path: Path) -> None:
 
 def test_unquoted_letter_names_the_line_and_the_fix(tmp_path: Path) -> None:
     path = tmp_path / "answers.toml"
-    path.write_text('# my answers\nnonlinearity = b\n', encoding="utf-8")
+    path.write_text("# my answers\nnonlinearity = b\n", encoding="utf-8")
     with pytest.raises(AnswersFileError) as caught:
         grade_quiz(load_exercise("exercise1"), path)
     message = str(caught.value)
@@ -281,7 +283,7 @@ def test_unquoted_grouped_number_suggests_quotes(tmp_path: Path) -> None:
 
 def test_other_toml_errors_explain_the_format(tmp_path: Path) -> None:
     path = tmp_path / "answers.toml"
-    path.write_text('flatten_size == 784\n', encoding="utf-8")
+    path.write_text("flatten_size == 784\n", encoding="utf-8")
     with pytest.raises(AnswersFileError, match=r"line 1.*several letters in brackets"):
         grade_quiz(load_exercise("exercise3"), path)
 
@@ -296,7 +298,7 @@ def test_unclosed_bracket_points_at_its_line_not_the_end(tmp_path: Path) -> None
 
 def test_unknown_item_id_lists_the_known_ones(tmp_path: Path) -> None:
     path = write_answers(tmp_path, "exercise3", dense_64_params=50240)
-    with pytest.raises(AnswersFileError, match="dense_64_params.*Check the spelling.*dense64_params"):
+    with pytest.raises(AnswersFileError, match=r"dense_64_params.*Check the spelling.*dense64_params"):
         grade_quiz(load_exercise("exercise3"), path)
 
 
@@ -385,7 +387,7 @@ def _edit(index: int, **fields: Any):
         (_edit(7, points=2), "advisory only"),
         (_edit(7, rubric=[]), "non-empty 'rubric'"),
         (_edit(7, rubric=[["features", 3]]), "items[7].rubric[0]"),
-        (lambda items: items + [items[0]], "two items with the id 'input_layer_role'"),
+        (lambda items: [*items, items[0]], "two items with the id 'input_layer_role'"),
         (lambda items: [], "items: found [] (an array)"),
     ],
 )
@@ -399,7 +401,7 @@ def test_malformed_items_raise_spec_error(change, expected: str) -> None:
 
 def test_spec_level_mistakes_raise_spec_error() -> None:
     spec = load_exercise("exercise3")
-    with pytest.raises(SpecError, match="kind = \"quiz\""):
+    with pytest.raises(SpecError, match='kind = "quiz"'):
         validate_quiz_spec(dataclasses.replace(spec, kind="model"))
     with pytest.raises(SpecError, match="pass_mark = 99"):
         validate_quiz_spec(dataclasses.replace(spec, pass_mark=99.0))

@@ -24,8 +24,9 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,7 @@ CASES: list[dict[str, Any]] = MANIFEST["cases"]
 STYLES = {"module", "certificate", "script", "notebook", "saved_model"}
 FAILING = ("failed", "error")  # a check that "fails"; passed and skipped do not
 # Quote marks an instructor's words may be written with: 'acc', "acc", `acc`, ‘acc’ match alike.
-QUOTES = re.compile("[\"`\u2018\u2019\u201c\u201d]")
+QUOTES = re.compile('["`\u2018\u2019\u201c\u201d]')
 
 
 def check_ids(exercise: str) -> list[str]:
@@ -136,5 +137,7 @@ def _summary(result: dict[str, Any]) -> str:
         f"test accuracy {result.get('metrics', {}).get('test_accuracy')}, "
         f"not passed: {[c['id'] + ':' + c['status'] for c in failing]}"
     ]
-    lines += [f"  {c['id']}: {c['status']} {c['score']}/{c['max_score']}: {c['message']} | {c['hint']}" for c in failing]
+    lines += [
+        f"  {c['id']}: {c['status']} {c['score']}/{c['max_score']}: {c['message']} | {c['hint']}" for c in failing
+    ]
     return "\n".join(lines)

@@ -32,7 +32,9 @@ from grader.render.report import (
 from grader.result import CheckResult, GradeResult
 
 FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
-HOSTILE = "<script>alert(1)</script></textarea></pre><img src=x onerror=alert(1)> **bold** [link](http://x) ``` # heading"
+HOSTILE = (
+    "<script>alert(1)</script></textarea></pre><img src=x onerror=alert(1)> **bold** [link](http://x) ``` # heading"
+)
 
 
 class SyntheticDataset:
@@ -67,7 +69,9 @@ def _evaluation(names: tuple[str, ...] = FASHION) -> dict[str, Any]:
         }
         for label in range(len(names))
     ]
-    samples = [{"index": i * 11, "predicted": (i * 3) % 10 if i % 4 == 0 else i % 10, "true": i % 10} for i in range(16)]
+    samples = [
+        {"index": i * 11, "predicted": (i * 3) % 10 if i % 4 == 0 else i % 10, "true": i % 10} for i in range(16)
+    ]
     return {
         "status": "ok",
         "error": "",
@@ -87,10 +91,20 @@ def _evaluation(names: tuple[str, ...] = FASHION) -> dict[str, Any]:
 def _model(layer_name: str = "dense") -> dict[str, Any]:
     layers = [
         {"name": "flatten", "class_name": "Flatten", "params": 0, "output_shape": [784], "config": {"name": "flatten"}},
-        {"name": layer_name, "class_name": "Dense", "params": 50240, "output_shape": [64],
-         "config": {"name": layer_name, "units": 64, "activation": "relu", "use_bias": True}},
-        {"name": "dense_1", "class_name": "Dense", "params": 650, "output_shape": [10],
-         "config": {"name": "dense_1", "units": 10, "activation": "softmax", "use_bias": True}},
+        {
+            "name": layer_name,
+            "class_name": "Dense",
+            "params": 50240,
+            "output_shape": [64],
+            "config": {"name": layer_name, "units": 64, "activation": "relu", "use_bias": True},
+        },
+        {
+            "name": "dense_1",
+            "class_name": "Dense",
+            "params": 650,
+            "output_shape": [10],
+            "config": {"name": "dense_1", "units": 10, "activation": "softmax", "use_bias": True},
+        },
     ]
     return {
         "returned_type": "keras.src.models.sequential.Sequential",
@@ -102,7 +116,11 @@ def _model(layer_name: str = "dense") -> dict[str, Any]:
         "layers": layers,
         "total_params": 50890,
         "compile_config": {
-            "optimizer": {"module": "keras.optimizers", "class_name": "Adam", "config": {"name": "adam", "learning_rate": 0.001}},
+            "optimizer": {
+                "module": "keras.optimizers",
+                "class_name": "Adam",
+                "config": {"name": "adam", "learning_rate": 0.001},
+            },
             "loss": "sparse_categorical_crossentropy",
             "metrics": ["accuracy"],
         },
@@ -112,10 +130,33 @@ def _model(layer_name: str = "dense") -> dict[str, Any]:
 
 ALL_STATUSES = [
     CheckResult("loads", "Module imports", "passed", 10, 10, "Your file imports without errors."),
-    CheckResult("output_layer", "Output layer: 10 units, softmax", "failed", 0, 15, "The last layer has 12 units.", "Use Dense(10, activation=\"softmax\")."),
-    CheckResult("accuracy", "Test accuracy at least 0.85", "skipped", 0, 40, "Not measured: there was no trained model.", "Fix the error above first."),
+    CheckResult(
+        "output_layer",
+        "Output layer: 10 units, softmax",
+        "failed",
+        0,
+        15,
+        "The last layer has 12 units.",
+        'Use Dense(10, activation="softmax").',
+    ),
+    CheckResult(
+        "accuracy",
+        "Test accuracy at least 0.85",
+        "skipped",
+        0,
+        40,
+        "Not measured: there was no trained model.",
+        "Fix the error above first.",
+    ),
     CheckResult("train", "train() runs", "error", 0, 20, "train() raised ValueError.", "Read the traceback below."),
-    CheckResult("compile", "Compiled for integer labels", "passed", 15, 15, "sparse_categorical_crossentropy fits integer labels."),
+    CheckResult(
+        "compile",
+        "Compiled for integer labels",
+        "passed",
+        15,
+        15,
+        "sparse_categorical_crossentropy fits integer labels.",
+    ),
 ]
 
 
@@ -177,12 +218,30 @@ def error_result() -> GradeResult:
         passed=False,
         score=0.0,
         metrics={"test_accuracy": None},
-        checks=[CheckResult("build", "build_model() returns a model", "error", 0, 20, "build_model() raised ValueError: Could not interpret activation function identifier: softMax", "Activation names are case-sensitive: use \"softmax\".")],
+        checks=[
+            CheckResult(
+                "build",
+                "build_model() returns a model",
+                "error",
+                0,
+                20,
+                "build_model() raised ValueError: Could not interpret activation function identifier: softMax",
+                'Activation names are case-sensitive: use "softmax".',
+            )
+        ],
         details={
             "model": None,
             "history": {},
             "evaluation": {"status": "not_run", "error": "build_model() failed, so there was no trained model to test"},
-            "errors": [{"step": "build_model", "type": "ValueError", "message": "Could not interpret activation function identifier: softMax <script>alert(2)</script>", "frames": [], "traceback": traceback}],
+            "errors": [
+                {
+                    "step": "build_model",
+                    "type": "ValueError",
+                    "message": "Could not interpret activation function identifier: softMax <script>alert(2)</script>",
+                    "frames": [],
+                    "traceback": traceback,
+                }
+            ],
             "output": "",
         },
     )
@@ -200,15 +259,41 @@ def quiz_result() -> GradeResult:
         grader_version="0.1.0",
         elapsed_s=0.012,
         checks=[
-            CheckResult("nonlinearity", "Why a nonlinear activation", "passed", 2, 2, "Correct. Each Dense layer is linear."),
-            CheckResult("relu_negative", "ReLU of a negative input", "failed", 0, 2, "You answered -3.5. ReLU outputs max(0, x).", "Draw the ReLU curve."),
-            CheckResult("explain", "Explain softmax", "skipped", 0, 0, "Advisory, not scored. Answer flagged for an instructor to read."),
+            CheckResult(
+                "nonlinearity", "Why a nonlinear activation", "passed", 2, 2, "Correct. Each Dense layer is linear."
+            ),
+            CheckResult(
+                "relu_negative",
+                "ReLU of a negative input",
+                "failed",
+                0,
+                2,
+                "You answered -3.5. ReLU outputs max(0, x).",
+                "Draw the ReLU curve.",
+            ),
+            CheckResult(
+                "explain",
+                "Explain softmax",
+                "skipped",
+                0,
+                0,
+                "Advisory, not scored. Answer flagged for an instructor to read.",
+            ),
         ],
         metrics={"items_correct": 5, "items_total": 6, "items_flagged": 1},
         style="quiz",
         isolation="none",
         details={
-            "flagged_for_review": [{"id": "explain", "title": "Explain softmax", "prompt": "What does softmax do?", "answer": "It makes <b>probabilities</b>", "rubric_found": ["probabilities"], "rubric_missing": ["sum to one"]}],
+            "flagged_for_review": [
+                {
+                    "id": "explain",
+                    "title": "Explain softmax",
+                    "prompt": "What does softmax do?",
+                    "answer": "It makes <b>probabilities</b>",
+                    "rubric_found": ["probabilities"],
+                    "rubric_missing": ["sum to one"],
+                }
+            ],
             "answers": {"nonlinearity": "b", "relu_negative": -3.5, "explain": "It makes <b>probabilities</b>"},
         },
     )
@@ -236,7 +321,17 @@ def test_model_report_has_every_section_with_computed_figures(tmp_path: Path) ->
     assert set(files) == {"html", "md", "accuracy_curve", "loss_curve", "confusion_matrix", "predictions"}
     text = visible_text(page)
     # Header
-    for expected in ("fashion_mnist", "/home/learner/fashion_mnist.py", "2025-01-02 03:04 UTC", "0.1.0", "TensorFlow 2.21.0", "Seed", "42", "23.5 s", "NOT PASSED"):
+    for expected in (
+        "fashion_mnist",
+        "/home/learner/fashion_mnist.py",
+        "2025-01-02 03:04 UTC",
+        "0.1.0",
+        "TensorFlow 2.21.0",
+        "Seed",
+        "42",
+        "23.5 s",
+        "NOT PASSED",
+    ):
         assert expected in text, expected
     assert 'id="score" data-value="25.0">25<' in page
     assert 'id="max-score" data-value="100.0">100<' in page
@@ -266,7 +361,14 @@ def test_checks_are_in_fix_order(tmp_path: Path) -> None:
     cascade = [
         CheckResult("present", "Functions defined", "failed", 0, 5, "load_data() still raises NotImplementedError."),
         CheckResult("load_data", "load_data() works", "error", 0, 10, "load_data() is not written yet."),
-        CheckResult("model", "build_model() returns a model", "error", 0, 5, "Not checked, because load_data() is not written yet."),
+        CheckResult(
+            "model",
+            "build_model() returns a model",
+            "error",
+            0,
+            5,
+            "Not checked, because load_data() is not written yet.",
+        ),
     ]
     assert [c.id for c in ordered_checks(cascade)] == ["present", "load_data", "model"]
     page, markdown, _ = render(model_result(), tmp_path, dataset=SyntheticDataset())
@@ -277,7 +379,7 @@ def test_checks_are_in_fix_order(tmp_path: Path) -> None:
     # Within a status, the exercise's order is kept.
     assert markdown.index("Module imports") < markdown.index("Compiled for integer labels")
     # Hints are shown for what needs fixing, not for what passed.
-    assert "Use Dense(10, activation=\"softmax\")." in html.unescape(page)
+    assert 'Use Dense(10, activation="softmax").' in html.unescape(page)
 
 
 def test_markdown_has_the_same_figures_as_the_json(tmp_path: Path) -> None:
@@ -286,7 +388,14 @@ def test_markdown_has_the_same_figures_as_the_json(tmp_path: Path) -> None:
     _, markdown, files = render(result, tmp_path, dataset=SyntheticDataset())
     assert f"**{data['score']:g} / {data['max_score']:g}** points (pass mark {data['pass_mark']:g})" in markdown
     assert f"**{data['metrics']['test_accuracy']:.4f}**" in markdown
-    rows = {m.group(1): m.groups() for m in re.finditer(r"^\| (\d+) ([^|]+?) \| ([\d,]+) \| ([\d,]+) \(([\d.]+)%\) \| ([\d.]+) \| ([\d.]+) \|$", markdown, flags=re.M)}
+    rows = {
+        m.group(1): m.groups()
+        for m in re.finditer(
+            r"^\| (\d+) ([^|]+?) \| ([\d,]+) \| ([\d,]+) \(([\d.]+)%\) \| ([\d.]+) \| ([\d.]+) \|$",
+            markdown,
+            flags=re.M,
+        )
+    }
     assert len(rows) == 10
     for figures in data["details"]["evaluation"]["per_class"]:
         _label, name, support, correct, _percent, precision, recall = rows[str(figures["label"])]
@@ -331,7 +440,15 @@ def test_learner_text_is_escaped_everywhere(tmp_path: Path) -> None:
         checks=[CheckResult("x", "Check <i>name</i>", "failed", 0, 10, f"message {HOSTILE}", f"hint {HOSTILE}")],
         details={
             "model": model,
-            "errors": [{"step": "train", "type": "ValueError", "message": HOSTILE, "frames": [], "traceback": f"Traceback\nValueError: {HOSTILE}"}],
+            "errors": [
+                {
+                    "step": "train",
+                    "type": "ValueError",
+                    "message": HOSTILE,
+                    "frames": [],
+                    "traceback": f"Traceback\nValueError: {HOSTILE}",
+                }
+            ],
             "notes": [f"note {HOSTILE}"],
         },
     )
@@ -359,7 +476,10 @@ def test_markdown_escape_and_fence() -> None:
     assert markdown_escape("x_y *z* [a](b) `c` | d") == "x\\_y \\*z\\* \\[a\\](b) \\`c\\` \\| d"
     # Block markers are neutralised on every line the text starts, not mid-sentence.
     assert markdown_escape("0.8734") == "0.8734"
-    assert markdown_escape("ok\n# not a heading\n1. not a list\n- nor this") == "ok\n\\# not a heading\n1\\. not a list\n\\- nor this"
+    assert (
+        markdown_escape("ok\n# not a heading\n1. not a list\n- nor this")
+        == "ok\n\\# not a heading\n1\\. not a list\n\\- nor this"
+    )
     assert report_module.markdown_block("# top") == "\\# top"
     assert markdown_fence("a ``` b ````` c").startswith("``````text\n")
     assert markdown_fence("plain") == "```text\nplain\n```"
@@ -388,10 +508,18 @@ def test_error_result_shows_traceback_and_notes_for_missing_parts(tmp_path: Path
 def test_missing_history_and_no_validation(tmp_path: Path) -> None:
     page, _markdown, files = render(model_result(details={"history": {}}), tmp_path, dataset=SyntheticDataset())
     assert "train() did not return the History" in visible_text(page)
-    page, _, _ = render(model_result(details={"history": {}, "errors": [{"step": "train", "type": "KeyError", "message": "x"}]}), tmp_path, dataset=SyntheticDataset())
+    page, _, _ = render(
+        model_result(details={"history": {}, "errors": [{"step": "train", "type": "KeyError", "message": "x"}]}),
+        tmp_path,
+        dataset=SyntheticDataset(),
+    )
     assert "train() raised an error before it returned" in visible_text(page)
     assert "accuracy_curve" not in files and "loss_curve" not in files
-    page, _, files = render(model_result(details={"history": {"loss": [0.5, 0.4], "accuracy": [0.8, 0.85]}}), tmp_path, dataset=SyntheticDataset())
+    page, _, files = render(
+        model_result(details={"history": {"loss": [0.5, 0.4], "accuracy": [0.8, 0.85]}}),
+        tmp_path,
+        dataset=SyntheticDataset(),
+    )
     assert "no validation data was used" in visible_text(page)
     assert "accuracy_curve" in files and "loss_curve" in files
 
@@ -424,7 +552,10 @@ def test_missing_test_images_leave_out_the_grid_with_a_note(tmp_path: Path, monk
     page, markdown, files = render(model_result(), tmp_path)
     assert "predictions" not in files
     text = visible_text(page)
-    assert "The image grid is left out: the fashion_mnist test images are not available here (No fashion_mnist data found)" in text
+    assert (
+        "The image grid is left out: the fashion_mnist test images are not available here (No fashion_mnist data found)"
+        in text
+    )
     assert "The predictions were: T-shirt/top (T-shirt/top), " in text  # still listed, as text
     assert "| 0 | T-shirt/top | T-shirt/top | ✓ right |" in markdown
 
@@ -444,7 +575,14 @@ def test_dataset_is_loaded_lazily_by_name(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_limit_notes_and_truncated_output(tmp_path: Path) -> None:
     lines = "\n".join(f"line {i}" for i in range(1000))
-    result = model_result(output=lines, details={"limit_hit": "time", "output_truncated_bytes": 12345, "notes": ["Skipped the notebook magic %matplotlib"]})
+    result = model_result(
+        output=lines,
+        details={
+            "limit_hit": "time",
+            "output_truncated_bytes": 12345,
+            "notes": ["Skipped the notebook magic %matplotlib"],
+        },
+    )
     text = visible_text(render(result, tmp_path, dataset=SyntheticDataset())[0])
     assert "stopped by the grader's time limit" in text
     assert "Skipped the notebook magic %matplotlib" in text
@@ -461,7 +599,10 @@ def test_limit_notes_and_truncated_output(tmp_path: Path) -> None:
 def test_parameter_arithmetic() -> None:
     assert parameter_formula("Dense", {"units": 64}, [784]) == ("784 × 64 + 64", 50240)
     assert parameter_formula("Dense", {"units": 64, "use_bias": False}, [784]) == ("784 × 64", 50176)
-    assert parameter_formula("Conv2D", {"filters": 32, "kernel_size": [3, 3]}, [28, 28, 1]) == ("3 × 3 × 1 × 32 + 32", 320)
+    assert parameter_formula("Conv2D", {"filters": 32, "kernel_size": [3, 3]}, [28, 28, 1]) == (
+        "3 × 3 × 1 × 32 + 32",
+        320,
+    )
     assert parameter_formula("BatchNormalization", {}, [64]) == ("4 × 64", 256)
     assert parameter_formula("Flatten", {}, [28, 28]) is None
     assert parameter_formula("Dense", {"units": 64}, None) is None
@@ -471,10 +612,22 @@ def test_layer_rows_show_arithmetic_only_when_it_matches() -> None:
     conv_model = {
         "input_shape": [28, 28, 1],
         "layers": [
-            {"name": "conv", "class_name": "Conv2D", "params": 320, "output_shape": [26, 26, 32], "config": {"filters": 32, "kernel_size": [3, 3], "activation": "relu"}},
+            {
+                "name": "conv",
+                "class_name": "Conv2D",
+                "params": 320,
+                "output_shape": [26, 26, 32],
+                "config": {"filters": 32, "kernel_size": [3, 3], "activation": "relu"},
+            },
             {"name": "pool", "class_name": "MaxPooling2D", "params": 0, "output_shape": [13, 13, 32], "config": {}},
             {"name": "flat", "class_name": "Flatten", "params": 0, "output_shape": [5408], "config": {}},
-            {"name": "out", "class_name": "Dense", "params": 54090, "output_shape": [10], "config": {"units": 10, "activation": "softmax"}},
+            {
+                "name": "out",
+                "class_name": "Dense",
+                "params": 54090,
+                "output_shape": [10],
+                "config": {"units": 10, "activation": "softmax"},
+            },
             {"name": "custom", "class_name": "MyLayer", "params": 7, "output_shape": [10], "config": {}},
             {"name": "odd", "class_name": "Dense", "params": 999, "output_shape": [10], "config": {"units": 10}},
         ],
@@ -488,7 +641,10 @@ def test_layer_rows_show_arithmetic_only_when_it_matches() -> None:
 def test_most_confused_pairs() -> None:
     confusion = [[8, 2, 0], [5, 5, 0], [0, 2, 8]]
     pairs = most_confused(confusion, ["a", "b", "c"], top=2)
-    assert [(p.true_name, p.predicted_name, p.count, p.share) for p in pairs] == [("b", "a", 5, 0.5), ("a", "b", 2, 0.2)]
+    assert [(p.true_name, p.predicted_name, p.count, p.share) for p in pairs] == [
+        ("b", "a", 5, 0.5),
+        ("a", "b", 2, 0.2),
+    ]
 
 
 def test_clean_output() -> None:
@@ -505,12 +661,20 @@ def test_default_report_dir_is_next_to_the_submission_but_never_in_the_grader(tm
     from grader.spec import solutions_root
 
     learner = tmp_path / "alice" / "fashion_mnist.py"
-    assert default_report_dir("fashion_mnist", learner, cwd=tmp_path / "here") == tmp_path / "alice" / "grade-reports" / "fashion_mnist"
+    assert (
+        default_report_dir("fashion_mnist", learner, cwd=tmp_path / "here")
+        == tmp_path / "alice" / "grade-reports" / "fashion_mnist"
+    )
     bundled = solutions_root() / "fashion_mnist" / "fashion_mnist.py"
-    assert default_report_dir("fashion_mnist", bundled, cwd=tmp_path / "here") == (tmp_path / "here").resolve() / "grade-reports" / "fashion_mnist"
+    assert (
+        default_report_dir("fashion_mnist", bundled, cwd=tmp_path / "here")
+        == (tmp_path / "here").resolve() / "grade-reports" / "fashion_mnist"
+    )
 
 
-def test_cli_writes_reports_and_names_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_writes_reports_and_names_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A quiz grades in milliseconds, so the whole command runs here: --report, the default
     location, and --no-report."""
     from grader.cli import main

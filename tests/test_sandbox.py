@@ -20,6 +20,7 @@ import pytest
 from grader.adapters import MAX_CODE_BYTES, SubmissionFormatError, SubmissionTooLargeError, check_submission_size
 from grader.evidence import RunInfo
 from grader.pipeline import GradeOptions, grade_submission
+from grader.result import GradeResult
 from grader.sandbox import cgroups, isolation
 from grader.sandbox.limits import SandboxLimits, memfd_bytes
 from grader.sandbox.runner import (
@@ -35,7 +36,6 @@ from grader.sandbox.runner import (
     read_evidence,
     validate_progress_event,
 )
-from grader.result import GradeResult
 from grader.spec import load_exercise
 
 CHAPTER_MODEL = """
@@ -65,7 +65,9 @@ def write(tmp_path: Path, name: str, source: str) -> Path:
     return path
 
 
-def chapter_submission(tmp_path: Path, *, activation: str = "relu", output: str = "softmax", train_body: str = GOOD_TRAIN) -> Path:
+def chapter_submission(
+    tmp_path: Path, *, activation: str = "relu", output: str = "softmax", train_body: str = GOOD_TRAIN
+) -> Path:
     source = CHAPTER_MODEL.format(activation=activation, output=output, train_body=train_body)
     return write(tmp_path, "fashion_mnist.py", source)
 
@@ -115,7 +117,8 @@ def test_exception_in_train_reports_learner_line(tiny_data_dir: Path, tmp_path: 
 
 
 def test_timeout_is_reported_as_one(tiny_data_dir: Path, tmp_path: Path) -> None:
-    path = chapter_submission(tmp_path, train_body="    while True:\n        pass\n")
+    # A sleeping hang, so the CPU is free for other tests (busy ones: the corpus' loop_in_*.py).
+    path = chapter_submission(tmp_path, train_body="    import time\n    while True:\n        time.sleep(1)\n")
     result = grade(path, timeout_s=12)
     assert not result.passed
     assert result.details["limit_hit"] == "time"
@@ -224,7 +227,10 @@ def test_progress_events_of_the_child_are_accepted_as_they_are() -> None:
 
 @pytest.mark.parametrize("event", FORGED_EVENTS, ids=range(len(FORGED_EVENTS)))
 def test_anything_else_on_the_progress_channel_is_rejected(event: object) -> None:
-    assert validate_progress_event(event, progress_stages(SandboxPlan(submission=Path("x.py"), functions={}, seed=1))) is None
+    assert (
+        validate_progress_event(event, progress_stages(SandboxPlan(submission=Path("x.py"), functions={}, seed=1)))
+        is None
+    )
 
 
 def read_progress(lines: list[bytes], limit: int | None = None) -> tuple[list[dict], _ProgressReader]:
@@ -283,7 +289,9 @@ def test_a_fifo_in_place_of_a_scratch_file_is_refused_at_once(tmp_path: Path) ->
     with pytest.raises(ScratchFileError, match="not a regular file"):
         open_scratch_file(fifo, 1024)
     assert time.monotonic() - started < 1  # opening a FIFO without O_NONBLOCK waits for a writer forever
-    evidence = read_evidence(fifo, SandboxPlan(submission=Path("x.py"), functions={}, seed=1), RunInfo(returncode=0), SandboxLimits())
+    evidence = read_evidence(
+        fifo, SandboxPlan(submission=Path("x.py"), functions={}, seed=1), RunInfo(returncode=0), SandboxLimits()
+    )
     step = evidence.steps["import"]
     assert step.status == "exception" and "record of the run could not be read" in step.exception.message
     assert any("replaced the grader's record" in item for item in evidence.tampering)
@@ -332,7 +340,9 @@ def test_a_notebook_with_too_much_code_is_refused(tmp_path: Path) -> None:
 
 
 def test_unattended_runs_never_fall_back_to_process_isolation(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(isolation, "bwrap_problem", lambda: "bubblewrap is not installed (Debian: apt-get install bubblewrap)")
+    monkeypatch.setattr(
+        isolation, "bwrap_problem", lambda: "bubblewrap is not installed (Debian: apt-get install bubblewrap)"
+    )
     with pytest.raises(isolation.IsolationUnavailableError) as caught:
         isolation.isolation_for_unattended_run("auto", "grade batch")
     message = str(caught.value)

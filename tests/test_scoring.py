@@ -10,19 +10,31 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_judges import EX4, FASHION, SOFTMAX_CASE, make_evidence, ok, raised
 
 from grader.evidence import EvaluationEvidence, Evidence, RunInfo, SandboxEvidence
 from grader.judges import JUDGES, Verdict
 from grader.scoring import required_check_ids, score_evidence
 from grader.spec import CheckSpec, ExerciseSpec
-from test_judges import EX4, FASHION, SOFTMAX_CASE, make_evidence, ok, raised
 
 
-def spec_with(checks: list[tuple[str, str, float]], pass_mark: float = 8, required: tuple[str, ...] = (), hints: dict[str, str] | None = None) -> ExerciseSpec:
+def spec_with(
+    checks: list[tuple[str, str, float]],
+    pass_mark: float = 8,
+    required: tuple[str, ...] = (),
+    hints: dict[str, str] | None = None,
+) -> ExerciseSpec:
     """A hand-made spec: ``checks`` as (id, judge, points)."""
     hints = hints or {}
-    check_specs = tuple(CheckSpec(id=i, name=f"Check {i}", judge=j, points=p, hint=hints.get(i, ""), required=i in required) for i, j, p in checks)
-    raw = {"checks": [{"id": i, "judge": j, "points": p, **({"required": True} if i in required else {})} for i, j, p in checks]}
+    check_specs = tuple(
+        CheckSpec(id=i, name=f"Check {i}", judge=j, points=p, hint=hints.get(i, ""), required=i in required)
+        for i, j, p in checks
+    )
+    raw = {
+        "checks": [
+            {"id": i, "judge": j, "points": p, **({"required": True} if i in required else {})} for i, j, p in checks
+        ]
+    }
     return ExerciseSpec(
         id="demo", title="Demo", summary="", kind="model", stub="demo.py", directory=Path("."),
         dataset=None, train_data="grader", seed=42, timeout_s=60, pass_mark=pass_mark,
@@ -65,7 +77,9 @@ def fake_judges(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("fake_judges")
 def test_points_total_and_order() -> None:
-    spec = spec_with([("a", "always_pass", 5), ("b", "third", 10), ("c", "half", 3), ("d", "always_fail", 2)], pass_mark=9)
+    spec = spec_with(
+        [("a", "always_pass", 5), ("b", "third", 10), ("c", "half", 3), ("d", "always_fail", 2)], pass_mark=9
+    )
     results, total, passed = score_evidence(spec, empty_evidence())
     assert [r.id for r in results] == ["a", "b", "c", "d"]
     assert [r.score for r in results] == [5.0, 3.33, 1.5, 0.0]
@@ -85,7 +99,7 @@ def test_pass_mark_is_inclusive() -> None:
 @pytest.mark.usefixtures("fake_judges")
 def test_required_check_failing_blocks_a_pass() -> None:
     spec = spec_with([("a", "always_pass", 9), ("acc", "half", 1)], pass_mark=5, required=("acc",))
-    results, total, passed = score_evidence(spec, empty_evidence())
+    _results, total, passed = score_evidence(spec, empty_evidence())
     assert total == 9.5 and not passed
     assert required_check_ids(spec) == {"acc"}
 
@@ -124,7 +138,7 @@ def test_error_and_skipped_never_earn_points() -> None:
 )
 def test_broken_judges_become_errors(judge: str, expected: str) -> None:
     spec = spec_with([("ok", "always_pass", 5), ("x", judge, 5)], pass_mark=1)
-    results, total, passed = score_evidence(spec, empty_evidence())
+    results, total, _passed = score_evidence(spec, empty_evidence())
     broken = results[1]
     assert broken.status == "error" and broken.score == 0
     assert broken.message == expected
@@ -134,7 +148,9 @@ def test_broken_judges_become_errors(judge: str, expected: str) -> None:
 @pytest.mark.usefixtures("fake_judges")
 def test_spec_hint_overrides_only_on_failure() -> None:
     hints = {"f": "spec hint", "h": "spec hint", "e": "spec hint", "p": "spec hint"}
-    spec = spec_with([("f", "always_fail", 1), ("h", "half", 1), ("e", "broken_evidence", 1), ("p", "always_pass", 1)], hints=hints)
+    spec = spec_with(
+        [("f", "always_fail", 1), ("h", "half", 1), ("e", "broken_evidence", 1), ("p", "always_pass", 1)], hints=hints
+    )
     results = {r.id: r for r in score_evidence(spec, empty_evidence())[0]}
     assert results["f"].hint == "spec hint"
     assert results["h"].hint == "spec hint"  # partial credit is still a failure
@@ -151,7 +167,9 @@ def test_no_spec_hint_keeps_the_judges() -> None:
 @pytest.mark.usefixtures("fake_judges")
 def test_params_reach_the_judge_as_a_copy() -> None:
     spec = spec_with([("a", "echo_params", 1)])
-    spec = ExerciseSpec(**{**spec.__dict__, "checks": (CheckSpec(id="a", name="A", judge="echo_params", points=1, params={"k": 1}),)})
+    spec = ExerciseSpec(
+        **{**spec.__dict__, "checks": (CheckSpec(id="a", name="A", judge="echo_params", points=1, params={"k": 1}),)}
+    )
     assert score_evidence(spec, empty_evidence())[0][0].message == "params [('k', 1)]"
 
 
@@ -191,7 +209,7 @@ def test_exercise4_stub_scores_zero() -> None:
 def test_softmax_case_is_not_passed_and_says_softmax() -> None:
     evidence = make_evidence(steps={"import": ok("import"), "build_model": SOFTMAX_CASE}, model=None, trained=None,
                              train=None, evaluation=EvaluationEvidence(status="not_run"))  # fmt: skip
-    results, total, passed = score_evidence(FASHION, evidence)
+    results, _total, passed = score_evidence(FASHION, evidence)
     assert not passed
     hints = [r.hint for r in results if r.hint]
     assert hints == ['Keras names are case-sensitive: write activation="softmax" instead of "softMax".']
@@ -199,7 +217,7 @@ def test_softmax_case_is_not_passed_and_says_softmax() -> None:
 
 def test_accuracy_below_threshold_fails_despite_points() -> None:
     evaluation = EvaluationEvidence(status="ok", test_accuracy=0.845, n_test=10000, input_scaling="unit")
-    results, total, passed = score_evidence(FASHION, make_evidence(evaluation=evaluation))
+    _results, total, passed = score_evidence(FASHION, make_evidence(evaluation=evaluation))
     assert total == 91.0  # 70 + 70% of 30
     assert not passed  # test_accuracy is required
 

@@ -162,7 +162,9 @@ def test_mistakes_catalogue_names_real_tests() -> None:
         assert source.is_file(), f"docs/mistakes.md cites {module}, which does not exist"
         haystack = source.read_text(encoding="utf-8")
         pattern = rf"def {test}" + ("" if wildcard else r"\(")
-        assert re.search(pattern, haystack), f"docs/mistakes.md cites {module or 'test_judges.py'}::{test}, which does not exist"
+        assert re.search(pattern, haystack), (
+            f"docs/mistakes.md cites {module or 'test_judges.py'}::{test}, which does not exist"
+        )
 
 
 # --- specs that validate themselves -------------------------------------------------------------
@@ -226,7 +228,7 @@ def test_the_three_typos_together_exit_2_from_the_cli(tmp_path: Path, monkeypatc
     assert main(["list"]) == 2
     error = " ".join(capfd.readouterr().err.split())  # the CLI's errors go to a copy of descriptor 2
     assert "has 4 problems" in error  # the three typos, and the threshold that is now missing
-    assert "checks[11].params.threshold (id = \"test_accuracy\"): missing" in error
+    assert 'checks[11].params.threshold (id = "test_accuracy"): missing' in error
     assert main(["validate", "--spec-only"]) == 2
     assert "unknown key 'treshold'" in " ".join(capfd.readouterr().out.split())
 
@@ -235,16 +237,37 @@ def test_the_three_typos_together_exit_2_from_the_cli(tmp_path: Path, monkeypatc
     ("change", "expected"),
     [
         (lambda d: d.update(kind="quizz"), "kind: found 'quizz', which is not an allowed kind (did you mean 'quiz'?)"),
-        (lambda d: d.update(train_data="loaddata"), "train_data: found 'loaddata' (did you mean 'load_data'?). Allowed: grader, load_data."),
-        (lambda d: d["checks"][0].update(points="5"), "checks[0].points (id = \"functions_present\"): found '5' (a string)"),
-        (lambda d: d["checks"][5]["params"].update(max_param=10), "unknown key 'max_param' (did you mean 'max_params'?)"),
-        (lambda d: d["checks"][1]["params"].update(classes=True), "checks[1].params.classes (id = \"load_data\"): found True (a boolean)"),
-        (lambda d: d["styles"].update(jupyter={}), "styles.jupyter: unknown key 'jupyter'. Allowed here: module, certificate, script, saved_model."),
-        (lambda d: d["styles"]["saved_model"].update(not_counted=["trainning"]), "names a check 'trainning' this exercise does not have (did you mean 'training'?)"),
-        (lambda d: d["functions"]["train"].update(params=[]), "functions.train.params: unknown key 'params' (did you mean 'parameters'?)"),
+        (
+            lambda d: d.update(train_data="loaddata"),
+            "train_data: found 'loaddata' (did you mean 'load_data'?). Allowed: grader, load_data.",
+        ),
+        (
+            lambda d: d["checks"][0].update(points="5"),
+            "checks[0].points (id = \"functions_present\"): found '5' (a string)",
+        ),
+        (
+            lambda d: d["checks"][5]["params"].update(max_param=10),
+            "unknown key 'max_param' (did you mean 'max_params'?)",
+        ),
+        (
+            lambda d: d["checks"][1]["params"].update(classes=True),
+            'checks[1].params.classes (id = "load_data"): found True (a boolean)',
+        ),
+        (
+            lambda d: d["styles"].update(jupyter={}),
+            "styles.jupyter: unknown key 'jupyter'. Allowed here: module, certificate, script, saved_model.",
+        ),
+        (
+            lambda d: d["styles"]["saved_model"].update(not_counted=["trainning"]),
+            "names a check 'trainning' this exercise does not have (did you mean 'training'?)",
+        ),
+        (
+            lambda d: d["functions"]["train"].update(params=[]),
+            "functions.train.params: unknown key 'params' (did you mean 'parameters'?)",
+        ),
         (lambda d: d["checks"].append(dict(d["checks"][0])), "two [[checks]] have the id 'functions_present'"),
         (lambda d: d.update(pass_mark=101), "pass_mark = 101 is more than the 100 points the checks carry"),
-        (lambda d: d["checks"][0].pop("judge"), "checks[0].judge (id = \"functions_present\"): missing; write one of"),
+        (lambda d: d["checks"][0].pop("judge"), 'checks[0].judge (id = "functions_present"): missing; write one of'),
         (lambda d: d.pop("dataset"), "dataset: missing"),
     ],
 )
@@ -261,7 +284,9 @@ def test_a_quiz_item_with_an_unknown_key_is_refused() -> None:
     spec = load_exercise("exercise1")
     document = json.loads(json.dumps(spec.raw))
     document["items"][0]["answr"] = "b"
-    with pytest.raises(SpecError, match=r"items\[0\]\.answr \(id = \"nonlinearity\"\): unknown key 'answr' \(did you mean 'answer'\?\)"):
+    with pytest.raises(
+        SpecError, match=r"items\[0\]\.answr \(id = \"nonlinearity\"\): unknown key 'answr' \(did you mean 'answer'\?\)"
+    ):
         spec_from_document(document, spec.directory / "exercise.toml")
 
 
@@ -315,7 +340,9 @@ def test_validate_spec_only_finds_a_missing_function_and_a_syntax_error(tmp_path
     shutil.copytree(exercises_root() / "fashion_mnist", exercises / "fashion_mnist")
     reference = solutions / "fashion_mnist" / "fashion_mnist.py"
     reference.parent.mkdir(parents=True)
-    reference.write_text('"""A reference that forgot train()."""\ndef build_model():\n    return None\n', encoding="utf-8")
+    reference.write_text(
+        '"""A reference that forgot train()."""\ndef build_model():\n    return None\n', encoding="utf-8"
+    )
     stub = exercises / "fashion_mnist" / "fashion_mnist.py"
     stub.write_text(stub.read_text(encoding="utf-8") + "\ndef broken(:\n", encoding="utf-8")
     monkeypatch.setenv("GRADER_EXERCISES_DIR", str(exercises))

@@ -67,7 +67,12 @@ def chapter_config(**compile_extra: Any) -> dict[str, Any]:
             "name": "sequential",
             "layers": [
                 {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [None, 28, 28]}},
-                {"module": "keras.layers", "class_name": "Flatten", "config": {"name": "flatten"}, "build_config": {"input_shape": [None, 28, 28]}},
+                {
+                    "module": "keras.layers",
+                    "class_name": "Flatten",
+                    "config": {"name": "flatten"},
+                    "build_config": {"input_shape": [None, 28, 28]},
+                },
                 dense_config("dense", 64, 784, "relu"),
                 dense_config("dense_1", 10, 64, "softmax"),
             ],
@@ -78,12 +83,18 @@ def chapter_config(**compile_extra: Any) -> dict[str, Any]:
 
 def functional_config(inputs: int = 1, applications: int = 1) -> dict[str, Any]:
     """A functional model; ``applications`` times one Dense(784) applied to its own output."""
+
     def tensor(layer_name: str, node: int) -> dict[str, Any]:
-        return {"class_name": "__keras_tensor__", "config": {"shape": [None, 784], "keras_history": [layer_name, node, 0]}}
+        return {
+            "class_name": "__keras_tensor__",
+            "config": {"shape": [None, 784], "keras_history": [layer_name, node, 0]},
+        }
 
     layers: list[dict[str, Any]] = []
     for i in range(inputs):
-        layers.append({"class_name": "InputLayer", "name": f"in{i}", "config": {"batch_shape": [None, 784]}, "inbound_nodes": []})
+        layers.append(
+            {"class_name": "InputLayer", "name": f"in{i}", "config": {"batch_shape": [None, 784]}, "inbound_nodes": []}
+        )
     repeat = dense_config("repeat", 784, 784, "relu")
     repeat["inbound_nodes"] = [{"args": [tensor("repeat" if i else "in0", max(i - 1, 0))]} for i in range(applications)]
     out = dense_config("out", 10, 784, "softmax")
@@ -93,7 +104,11 @@ def functional_config(inputs: int = 1, applications: int = 1) -> dict[str, Any]:
     return {
         "module": "keras.src.models.functional",
         "class_name": "Functional",
-        "config": {"layers": layers, "input_layers": ports[0] if inputs == 1 else ports, "output_layers": ["out", 0, 0]},
+        "config": {
+            "layers": layers,
+            "input_layers": ports[0] if inputs == 1 else ports,
+            "output_layers": ["out", 0, 0],
+        },
     }
 
 
@@ -106,7 +121,11 @@ def test_chapter_model_passes_and_its_parameters_are_counted_from_the_config() -
 
 def test_a_cnn_is_counted_too() -> None:
     config = chapter_config()
-    conv = {"class_name": "Conv2D", "config": {"filters": 32, "kernel_size": [3, 3], "use_bias": True}, "build_config": {"input_shape": [None, 28, 28, 1]}}
+    conv = {
+        "class_name": "Conv2D",
+        "config": {"filters": 32, "kernel_size": [3, 3], "use_bias": True},
+        "build_config": {"input_shape": [None, 28, 28, 1]},
+    }
     config["config"]["layers"].insert(1, conv)
     # Keras: Conv2D(32, 3) on one channel has 3*3*1*32 + 32 = 320 parameters.
     assert check_config(config, max_params=None).estimated_params == 50_890 + 320
@@ -190,7 +209,10 @@ CLAIMED = model_info()
 # What the trusted evaluation measured in the file: tanh hidden layer, logits, SGD.
 MEASURED = model_info(
     layers=[flatten(), dense(64, "tanh", name="dense"), dense(10, "linear", inputs=64, name="dense_1")],
-    compile_config=compile_config(optimizer=SGD, loss={"module": "keras.losses", "class_name": "SparseCategoricalCrossentropy", "config": {"from_logits": True}}),
+    compile_config=compile_config(
+        optimizer=SGD,
+        loss={"module": "keras.losses", "class_name": "SparseCategoricalCrossentropy", "config": {"from_logits": True}},
+    ),
 )
 
 
@@ -227,14 +249,25 @@ def test_trusted_facts_need_no_model_from_the_run() -> None:
 
 
 def test_fashion_mnist_asks_for_the_chapters_network() -> None:
-    cnn = model_info(layers=[
-        layer("Conv2D", [26, 26, 32], 320, filters=32, kernel_size=[3, 3], activation="relu"),
-        flatten(21632), dense(64, "relu", inputs=21632), dense(10, "softmax", inputs=64, name="out"),
-    ])
+    cnn = model_info(
+        layers=[
+            layer("Conv2D", [26, 26, 32], 320, filters=32, kernel_size=[3, 3], activation="relu"),
+            flatten(21632),
+            dense(64, "relu", inputs=21632),
+            dense(10, "softmax", inputs=64, name="out"),
+        ]
+    )
     verdict = judge("hidden_layers", trusted_evidence(measured=cnn))
     assert verdict.status == "failed" and verdict.fraction == 0.0
     assert "different architecture" in verdict.message and "Dense(64, relu)" in verdict.message
-    deeper = model_info(layers=[flatten(), dense(64, "relu"), dense(64, "relu", inputs=64, name="d2"), dense(10, "softmax", inputs=64, name="out")])
+    deeper = model_info(
+        layers=[
+            flatten(),
+            dense(64, "relu"),
+            dense(64, "relu", inputs=64, name="d2"),
+            dense(10, "softmax", inputs=64, name="out"),
+        ]
+    )
     assert judge("hidden_layers", trusted_evidence(measured=deeper)).fraction == 0.0
     # The same layer with another size keeps the share for its activation.
     wider = model_info(layers=[flatten(), dense(128, "relu"), dense(10, "softmax", inputs=128, name="out")])
@@ -253,14 +286,21 @@ def test_a_model_better_on_the_test_split_than_on_training_images_fails() -> Non
     evidence = trusted_evidence(measured=copy.deepcopy(CLAIMED), test_accuracy=0.9216, train_accuracy=0.8394)
     verdict = judge("integrity", evidence)
     assert verdict.status == "failed"
-    assert "0.9216" in verdict.message and "0.8394" in verdict.message and "trained on the test split" in verdict.message
+    assert (
+        "0.9216" in verdict.message and "0.8394" in verdict.message and "trained on the test split" in verdict.message
+    )
     accuracy = judge("test_accuracy", evidence)
     assert accuracy.status == "failed" and accuracy.fraction == 0.0 and "Not counted" in accuracy.message
 
 
 @pytest.mark.parametrize(
     "test, train, n_test, n_train",
-    [(0.8647, 0.8905, 10_000, 10_000), (0.9750, 0.9880, 10_000, 10_000), (0.87, 0.85, 10_000, 10_000), (0.34, 0.285, 50, 200)],
+    [
+        (0.8647, 0.8905, 10_000, 10_000),
+        (0.9750, 0.9880, 10_000, 10_000),
+        (0.87, 0.85, 10_000, 10_000),
+        (0.34, 0.285, 50, 200),
+    ],
 )
 def test_honest_gaps_pass(test: float, train: float, n_test: int, n_train: int) -> None:
     """Honest models measured here do better on training images; a small excess is noise, and
@@ -337,11 +377,17 @@ def test_a_saved_model_has_no_fit_to_compare() -> None:
 
 def test_a_refused_model_fails_the_integrity_check() -> None:
     reason = "the model has 2 inputs and 1 outputs; this exercise's model takes one input"
-    evidence = make_evidence(evaluation=EvaluationEvidence(status="error", error=f"not tested: {reason}", refused=reason))
+    evidence = make_evidence(
+        evaluation=EvaluationEvidence(status="error", error=f"not tested: {reason}", refused=reason)
+    )
     verdict = judge("integrity", evidence)
     assert verdict.status == "failed" and "2 inputs" in verdict.message
     accuracy = judge("test_accuracy", evidence)
-    assert accuracy.status == "failed" and accuracy.fraction == 0 and "Not tested: the model has 2 inputs" in accuracy.message
+    assert (
+        accuracy.status == "failed"
+        and accuracy.fraction == 0
+        and "Not tested: the model has 2 inputs" in accuracy.message
+    )
 
 
 # =================================================================================================
@@ -362,8 +408,15 @@ def test_wrong_types_are_reset_and_reported() -> None:
 
 
 def test_unknown_keys_and_forged_notes_are_dropped() -> None:
-    sandbox = SandboxEvidence(submission="x.py", seed=1, notes=["Skipped 1 shell line", "Full marks were confirmed by hand."])
-    raw = {"submission": "x.py", "seed": 1, "verdict": "passed", "model": {"returned_type": "x", "is_keras_model": True, "score": 100}}
+    sandbox = SandboxEvidence(
+        submission="x.py", seed=1, notes=["Skipped 1 shell line", "Full marks were confirmed by hand."]
+    )
+    raw = {
+        "submission": "x.py",
+        "seed": 1,
+        "verdict": "passed",
+        "model": {"returned_type": "x", "is_keras_model": True, "score": 100},
+    }
     problems = validate_sandbox_evidence(sandbox, trusted_notes=["Skipped 1 shell line"], raw=raw)
     assert "unknown field verdict" in problems and "unknown field model.score" in problems
     assert "Full marks were confirmed by hand." not in sandbox.notes
@@ -383,8 +436,20 @@ def test_a_clean_record_is_left_alone() -> None:
 
 
 def test_accuracy_however_it_is_named_or_wrapped() -> None:
-    wrapped = {"module": "keras.metrics", "class_name": "MeanMetricWrapper", "config": {"name": "acc2", "dtype": "float32",
-               "fn": {"module": "builtins", "class_name": "function", "config": "sparse_categorical_accuracy", "registered_name": "function"}}}
+    wrapped = {
+        "module": "keras.metrics",
+        "class_name": "MeanMetricWrapper",
+        "config": {
+            "name": "acc2",
+            "dtype": "float32",
+            "fn": {
+                "module": "builtins",
+                "class_name": "function",
+                "config": "sparse_categorical_accuracy",
+                "registered_name": "function",
+            },
+        },
+    }
     legacy = {"class_name": "MeanMetricWrapper", "config": {"name": "accuracy", "dtype": "float32"}}
     names = [m.name for m in canonical_metrics({"metrics": [wrapped, [legacy], "acc"]})]
     assert names == ["sparse_categorical_accuracy", "accuracy", "accuracy"]
@@ -393,7 +458,12 @@ def test_accuracy_however_it_is_named_or_wrapped() -> None:
 
 
 def test_tf_functions_as_loss_and_activations() -> None:
-    tf_loss = {"module": "builtins", "class_name": "function", "config": "sparse_categorical_crossentropy", "registered_name": "function"}
+    tf_loss = {
+        "module": "builtins",
+        "class_name": "function",
+        "config": "sparse_categorical_crossentropy",
+        "registered_name": "function",
+    }
     assert canonical_loss({"loss": tf_loss}).name == "sparse_categorical_crossentropy"  # type: ignore[union-attr]
     assert canonical_activation({"module": "builtins", "class_name": "function", "config": "softmax_v2"}) == "softmax"
     assert canonical_activation("relu") == "relu"
@@ -405,7 +475,9 @@ def test_a_history_that_does_not_describe_the_model_loses_half_the_training_poin
     assert verdict.status == "failed" and verdict.fraction == 0.5
     assert "0.8846" in verdict.message and "0.6200" in verdict.message
     # An honest History a little below the grader's own figure is fine.
-    assert judge("training", trusted_evidence(measured=copy.deepcopy(CLAIMED), train_accuracy=0.8905)).status == "passed"
+    assert (
+        judge("training", trusted_evidence(measured=copy.deepcopy(CLAIMED), train_accuracy=0.8905)).status == "passed"
+    )
 
 
 # =================================================================================================
@@ -419,7 +491,9 @@ def tiny_dataset(tiny_data_dir: Path) -> Any:
     return load_dataset("fashion_mnist", tiny_data_dir)
 
 
-def test_a_model_too_big_to_load_is_stopped_by_the_evaluations_memory_limit(tiny_data_dir: Path, tmp_path: Path) -> None:
+def test_a_model_too_big_to_load_is_stopped_by_the_evaluations_memory_limit(
+    tiny_data_dir: Path, tmp_path: Path
+) -> None:
     """With no parameter limit to refuse it, Dense(1,440,000) reaches the evaluation process,
     which its memory limit stops; the grader's own process never loads it."""
     import resource
@@ -431,7 +505,9 @@ def test_a_model_too_big_to_load_is_stopped_by_the_evaluations_memory_limit(tiny
     config["config"]["layers"][3] = dense_config("dense_1", 10, 1_440_000, "softmax")
     path = write_keras(tmp_path / "giant.keras", config)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    evaluator = TrustedEvaluator(tiny_dataset(tiny_data_dir), max_params=None, wait_s=0, memory_bytes=1536 * 1024 * 1024)
+    evaluator = TrustedEvaluator(
+        tiny_dataset(tiny_data_dir), max_params=None, wait_s=0, memory_bytes=1536 * 1024 * 1024
+    )
     result = evaluator.evaluate(path, seed=1)
     assert result.status == "error" and result.limit_hit == "memory", result
     assert "needed more than 1.5 GB of memory" in result.refused

@@ -87,7 +87,9 @@ def test_shipped_quizzes_validate(tmp_path: Path, capfd: pytest.CaptureFixture) 
     assert "6 of 6 validation cases hold" in capfd.readouterr().out
 
 
-def test_manifest_mistakes_are_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture) -> None:
+def test_manifest_mistakes_are_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture
+) -> None:
     solutions = quiz_solutions(
         tmp_path,
         """
@@ -114,7 +116,14 @@ def test_shipped_bad_variants_name_real_checks_and_files() -> None:
 
 
 def test_junit_xml_escapes_learner_text() -> None:
-    text = junit_xml([JUnitSuite("x", [JUnitCase("a <b> & \"c\"", "grade.validate.x", 1.5, failure="bad ]]> <tag>", details="\x1b[31m red")])])
+    text = junit_xml(
+        [
+            JUnitSuite(
+                "x",
+                [JUnitCase('a <b> & "c"', "grade.validate.x", 1.5, failure="bad ]]> <tag>", details="\x1b[31m red")],
+            )
+        ]
+    )
     root = ET.fromstring(text.encode())
     case = root.find("testsuite/testcase")
     assert case is not None and case.get("name") == 'a <b> & "c"'
@@ -131,16 +140,17 @@ def test_validate_shipped_model_exercises_on_real_data(
     session's shared ones (``reference_grading``: the same grader, the same real data), so each
     trains once a session rather than once more here."""
     from grader.batch import executor
+    from grader.batch.task import TaskOutcome
 
     shared = {str(load_exercise(e).solution_path): reference_grading(e) for e in ("fashion_mnist", "exercise4")}
     for graded in shared.values():
         assert graded.result, graded.output
 
     class SharingReferenceGradings(executor.LocalExecutor):
-        def grade(self, tasks):  # noqa: ANN001, ANN202 - the executor's own signature
+        def grade(self, tasks):
             for task in tasks:
                 if task.submission in shared:
-                    yield task, {"result": shared[task.submission].result}
+                    yield task, TaskOutcome.from_json({"result": shared[task.submission].result})
             yield from super().grade([task for task in tasks if task.submission not in shared])
 
     monkeypatch.setattr(executor, "LocalExecutor", SharingReferenceGradings)
@@ -213,7 +223,9 @@ def course_folder(root: Path, with_solutions: bool = True) -> Path:
     return course
 
 
-def test_validate_reads_a_course_folder(tmp_path: Path, capfd: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_validate_reads_a_course_folder(
+    tmp_path: Path, capfd: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     course = course_folder(tmp_path)
     # --course sets GRADER_COURSE_DIR for this process (workers inherit it); monkeypatch restores it.
     monkeypatch.setenv("GRADER_COURSE_DIR", str(tmp_path / "elsewhere"))

@@ -11,11 +11,15 @@ The key of a submission's result is a SHA-256 over everything that decides it:
   version string was not bumped;
 - the checksums of the dataset the exercise trains and tests on (none for a quiz);
 - the options that change a result: the seed, the time limit and the sandbox asked for (a
-  submission that reads files it should not can score differently without bubblewrap).
+  submission that reads files it should not can score differently without bubblewrap);
+- the language of the feedback (``--lang``): an outcome holds its messages as sentences, so a
+  ``grade batch --lang zh`` after an English run grades again rather than show English.
 
 An entry is one JSON file, ``<cache dir>/<key>.json``, written atomically (temporary file, then
 rename), so a batch killed at any moment leaves either the whole entry or none; a corrupt or
-foreign file reads as a miss.
+foreign file, or one whose outcome is not a ``TaskOutcome`` (``grader.batch.task``), reads as a
+miss. Entries written by an earlier grader are never read at all: the key holds the digest of
+the grader's code, so a new grader regrades (the entry layout itself is unchanged).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from typing import Any
 
 from grader import __version__
 from grader.atomic import write_atomically
+from grader.batch.task import TaskOutcome
+from grader.messages import current_language
 from grader.spec import ExerciseSpec
 
 CACHE_FORMAT = 2  # bumped when an entry's layout changes, which invalidates older entries
@@ -42,7 +48,7 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def grader_code_digest() -> str:
     """SHA-256 over the grader package's source files and templates (relative path and bytes, in
     a fixed order): what decides a result besides the submission, the spec and the data."""
@@ -90,7 +96,9 @@ def cache_key(
     sandbox: str = "auto",
     grader_version: str = __version__,
     grader_code: str | None = None,
+    language: str | None = None,
 ) -> str:
+    """The key of one submission's result; ``language`` defaults to the current one."""
     material = {
         "grader_code": grader_code if grader_code is not None else grader_code_digest(),
         "format": CACHE_FORMAT,
@@ -101,6 +109,7 @@ def cache_key(
         "seed": seed,
         "timeout_s": timeout_s,
         "sandbox": sandbox,
+        "language": language if language is not None else current_language(),
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode("utf-8")).hexdigest()
 
@@ -114,7 +123,7 @@ class ResultCache:
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
 
-    def get(self, key: str, *, since: float | None = None) -> dict[str, Any] | None:
+    def get(self, key: str, *, since: float | None = None) -> TaskOutcome | None:
         """The outcome cached under ``key``; with ``since`` (a ``--regrade`` in progress) only an
         entry written at or after that time."""
         try:
@@ -127,11 +136,14 @@ class ResultCache:
             written = entry.get("written_at")
             if not isinstance(written, (int, float)) or written < since:
                 return None
-        return entry.get("outcome")
+        try:
+            return TaskOutcome.from_json(entry.get("outcome"))
+        except ValueError:
+            return None
 
-    def put(self, key: str, outcome: dict[str, Any]) -> Path:
+    def put(self, key: str, outcome: TaskOutcome) -> Path:
         path = self.path(key)
-        write_json_atomically(path, {"key": key, "written_at": time.time(), "outcome": outcome})
+        write_json_atomically(path, {"key": key, "written_at": time.time(), "outcome": outcome.to_json()})
         return path
 
 

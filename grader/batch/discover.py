@@ -32,8 +32,9 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypedDict
 
 from grader.errors import UsageError
 from grader.safe_text import printable
@@ -50,7 +51,9 @@ IGNORED_DIRS = {"__pycache__", "__MACOSX", ".ipynb_checkpoints", ".git", ".venv"
 ID_LIMIT = 80  # characters of a student id: enough for any name, short enough for a table
 
 # Canvas: "<sortable name, lower case, no spaces>[_late]_<user id>_<submission id>_<file name>".
-CANVAS_NAME = re.compile(r"^(?P<name>[^_]+?)(?P<late>_late)?_(?P<user>\d+)_(?P<submission>\d+)_(?P<file>.+)$", re.IGNORECASE)
+CANVAS_NAME = re.compile(
+    r"^(?P<name>[^_]+?)(?P<late>_late)?_(?P<user>\d+)_(?P<submission>\d+)_(?P<file>.+)$", re.IGNORECASE
+)
 # Moodle: "<Full Name>_<participant id>_assignsubmission_<plugin>_" + (a folder, or the file name).
 MOODLE_NAME = re.compile(r"^(?P<name>.+?)_(?P<user>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.*)$")
 
@@ -69,6 +72,15 @@ class Student:
     roster: dict[str, str] = field(default_factory=dict)  # the roster's row, when there is one
     on_roster: bool | None = None  # None: no roster given
     missing: bool = False  # on the roster, nothing handed in
+
+
+class _Identity(TypedDict):
+    """What the LMS layout says about a student (``Student``'s fields of the same names)."""
+
+    name: str
+    lms: str
+    lms_user_id: str
+    lms_entry: str
 
 
 @dataclass(frozen=True)
@@ -133,26 +145,30 @@ def discover_students(folder: Path, spec: ExerciseSpec) -> Discovery:
             entries = [e for e in entries if not e.lms or e.lms_entry.endswith("_file_")]
         first = entries[0]
         student_id = first.id
-        known = dict(name=first.name, lms=first.lms, lms_user_id=first.lms_user_id, lms_entry=first.lms_entry)
-        if first.lms == "moodle" and len(entries) > 1 and all(not e.path.is_dir() and not e.path.is_symlink() for e in entries):
+        known = _Identity(name=first.name, lms=first.lms, lms_user_id=first.lms_user_id, lms_entry=first.lms_entry)
+        if (
+            first.lms == "moodle"
+            and len(entries) > 1
+            and all(not e.path.is_dir() and not e.path.is_symlink() for e in entries)
+        ):
             # Moodle without folders: one student's several files share the prefix.
-            path, problem = _pick_among([e.path for e in entries], folder, spec, f"{first.name}'s files")
-            students.append(_student(student_id, path, problem, known, entries))
+            picked, problem = _pick_among([e.path for e in entries], folder, spec, f"{first.name}'s files")
+            students.append(_student(student_id, picked, problem, known, entries))
             continue
         if len(entries) > 1:
             names = ", ".join(printable(e.path.name, keep_newlines=False) for e in entries)
             problem = f"{student_id} has {len(entries)} submissions ({names}); keep one."
             students.append(Student(student_id, None, problem, **known))
             continue
-        path = first.path
-        if path.is_symlink():
-            problem = f"{printable(path.name, keep_newlines=False)} is a symbolic link; the grader does not follow links. Hand in the file itself."
+        given = first.path
+        if given.is_symlink():
+            problem = f"{printable(given.name, keep_newlines=False)} is a symbolic link; the grader does not follow links. Hand in the file itself."
             students.append(Student(student_id, None, problem, **known))
-        elif path.is_dir():
-            picked, problem = pick_submission_file(path, spec)
+        elif given.is_dir():
+            picked, problem = pick_submission_file(given, spec)
             students.append(_student(student_id, picked, problem, known, entries))
         else:
-            students.append(_student(student_id, path, "", known, entries))
+            students.append(_student(student_id, given, "", known, entries))
     layout = "+".join(sorted(layouts)) if layouts else "folder"
     return with_unique_ids(Discovery(students=students, ignored=ignored, layout=layout))
 
@@ -168,7 +184,9 @@ def _read_entry(path: Path, suffixes: tuple[str, ...]) -> _Entry | None:
     canvas = CANVAS_NAME.match(path.name)
     if canvas and not is_dir and Path(canvas["file"]).suffix.lower() in suffixes:
         name = canvas["name"]
-        return _Entry(safe_id(name), path, name, "canvas", canvas["user"], path.name[: -len(canvas["file"])], bool(canvas["late"]))
+        return _Entry(
+            safe_id(name), path, name, "canvas", canvas["user"], path.name[: -len(canvas["file"])], bool(canvas["late"])
+        )
     if is_dir:
         return _Entry(safe_id(path.name), path)
     if path.is_symlink():  # a link is somebody's entry (an error row), never silently skipped
@@ -178,11 +196,11 @@ def _read_entry(path: Path, suffixes: tuple[str, ...]) -> _Entry | None:
     return None
 
 
-def _student(student_id: str, path: Path | None, problem: str, known: dict[str, str], entries: list[_Entry]) -> Student:
+def _student(student_id: str, path: Path | None, problem: str, known: _Identity, entries: list[_Entry]) -> Student:
     submitted_at = None
     if path is not None:
         try:
-            submitted_at = datetime.fromtimestamp(path.lstat().st_mtime, tz=timezone.utc)
+            submitted_at = datetime.fromtimestamp(path.lstat().st_mtime, tz=UTC)
         except OSError:
             pass
     late = any(e.late for e in entries)
@@ -233,7 +251,10 @@ def _pick_among(
         return None, f"{where} holds several possible submissions ({names}); name the one to grade {spec.stub}."
     if links:
         names = ", ".join(printable(str(p.relative_to(folder)), keep_newlines=False) for p in links)
-        return None, f"{where} holds only symbolic links ({names}); the grader does not follow links. Hand in the file itself."
+        return (
+            None,
+            f"{where} holds only symbolic links ({names}); the grader does not follow links. Hand in the file itself.",
+        )
     kinds = ", ".join(accepted_suffixes(spec))
     return None, f"{where} holds no submission file ({kinds}); expected {spec.stub}."
 

@@ -1,6 +1,6 @@
 """Where the per-submission tasks run: here (``LocalExecutor``) or on a Dask cluster (``DaskExecutor``).
 
-Both take a list of ``GradeTask`` and yield ``(task, outcome)`` pairs as tasks finish, in
+Both take a list of ``GradeTask`` and yield ``(task, TaskOutcome)`` pairs as tasks finish, in
 whatever order they finish; the batch writes each result the moment it arrives. Neither raises
 for one task's failure: a worker that crashes, hangs or is lost becomes an error outcome.
 
@@ -12,6 +12,7 @@ for one task's failure: a worker that crashes, hangs or is lost becomes an error
 from __future__ import annotations
 
 import collections
+import contextvars
 import json
 import os
 import signal
@@ -21,14 +22,15 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import grader
-from grader.batch.task import GradeTask, error_outcome, run_grade_task, usable_cores
+from grader.batch.task import GradeTask, TaskError, TaskOutcome, error_outcome, run_grade_task, usable_cores
 from grader.errors import UsageError
+from grader.messages import interface as msg
 
 # Room beyond the learner's time limit for the grader's own work in a worker: loading the data,
 # preparing TFDS once, the trusted evaluation, saving the result.
@@ -37,7 +39,7 @@ WORKER_GRACE_S = 300.0
 # rows (a cluster restarting its workers comes back well within this).
 CLUSTER_LOST_WAIT_S = 120.0
 WORKER_DIR_PREFIX = "grade-worker-"
-OWNER_FILE = "batch.pid"  # in each worker folder: the batch process that made it
+OWNER_FILE = "batch.pid"  # in each worker folder: "PID START" of the batch process that made it
 WORKER_LOG_TAIL = 2000  # characters of a crashed worker's log kept in its error row
 PACKAGE_ROOT = Path(grader.__file__).resolve().parent.parent
 
@@ -49,7 +51,7 @@ class Executor(Protocol):
     description: str
     on_start: StartCallback | None  # told when a task starts running (the live display)
 
-    def grade(self, tasks: Sequence[GradeTask]) -> Iterator[tuple[GradeTask, dict[str, Any]]]: ...
+    def grade(self, tasks: Sequence[GradeTask]) -> Generator[tuple[GradeTask, TaskOutcome], None, None]: ...
 
     def close(self) -> None: ...
 
@@ -75,18 +77,20 @@ class LocalExecutor:
             raise UsageError("--jobs must be 1 or more.")
         self.jobs = jobs
         self.default_timeout_s = default_timeout_s  # for tasks that leave the limit to the exercise
-        self.description = f"{jobs} local job{'s' if jobs != 1 else ''}"
+        self.description = msg.local_jobs(jobs)
         self._workers: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.on_start: StartCallback | None = None
 
-    def grade(self, tasks: Sequence[GradeTask]) -> Iterator[tuple[GradeTask, dict[str, Any]]]:
+    def grade(self, tasks: Sequence[GradeTask]) -> Generator[tuple[GradeTask, TaskOutcome], None, None]:
         if not tasks:
             return
         self._stopping.clear()
         pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="grade-job")
-        futures = {pool.submit(self._run, task): task for task in tasks}
+        # Each job runs in a copy of this thread's context: the command's language (grader.messages)
+        # reaches the quizzes graded in the pool's threads.
+        futures = {pool.submit(contextvars.copy_context().run, self._run, task): task for task in tasks}
         try:
             for future in as_completed(futures):
                 yield futures[future], future.result()
@@ -102,7 +106,7 @@ class LocalExecutor:
     def close(self) -> None:
         self._stop_workers()
 
-    def _run(self, task: GradeTask) -> dict[str, Any]:
+    def _run(self, task: GradeTask) -> TaskOutcome:
         if self._stopping.is_set():
             return error_outcome(WorkerFailed("the batch was stopped before this submission was graded"))
         if self.on_start is not None:
@@ -112,15 +116,17 @@ class LocalExecutor:
         try:
             return self._run_in_worker(task)
         except WorkerFailed as exc:
-            return {"error": {"type": "WorkerFailed", "message": str(exc), "cacheable": False, "traceback": ""}}
+            return TaskOutcome(error=TaskError("WorkerFailed", str(exc)))
 
-    def _run_in_worker(self, task: GradeTask) -> dict[str, Any]:
+    def _run_in_worker(self, task: GradeTask) -> TaskOutcome:
         limit_s = (task.timeout_s or self.default_timeout_s) + WORKER_GRACE_S
         with tempfile.TemporaryDirectory(prefix=WORKER_DIR_PREFIX) as tmp:
-            task_path, outcome_path, log_path = (Path(tmp) / name for name in ("task.json", "outcome.json", "worker.log"))
+            task_path, outcome_path, log_path = (
+                Path(tmp) / name for name in ("task.json", "outcome.json", "worker.log")
+            )
             task_path.write_text(json.dumps(task.to_json()), encoding="utf-8")
             # The batch that owns this folder: a later batch removes it if this one was killed.
-            (Path(tmp) / OWNER_FILE).write_text(str(os.getpid()), encoding="ascii")
+            (Path(tmp) / OWNER_FILE).write_text(f"{os.getpid()} {process_start(os.getpid()) or ''}", encoding="ascii")
             # Everything the worker and its sandbox write goes below this folder (TMPDIR); the
             # worker removes it itself on every exit, SIGTERM from a dying batch included.
             worker_tmp = Path(tmp) / "tmp"
@@ -148,12 +154,15 @@ class LocalExecutor:
                     with self._lock:
                         self._workers.discard(process)
             try:
-                return json.loads(outcome_path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                return TaskOutcome.from_json(json.loads(outcome_path.read_text(encoding="utf-8")))
+            except (OSError, ValueError):  # none written, or not an outcome (pydantic's errors are ValueErrors)
                 pass
             if self._stopping.is_set():
                 raise WorkerFailed("the batch was stopped while this submission was being graded")
-            tail = log_path.read_text(encoding="utf-8", errors="replace")[-WORKER_LOG_TAIL:].strip()
+            try:
+                tail = log_path.read_text(encoding="utf-8", errors="replace")[-WORKER_LOG_TAIL:].strip()
+            except OSError:  # the folder went away with the worker's own cleanup
+                tail = ""
             raise WorkerFailed(
                 f"The grader's worker process ended with {_exit_text(process.returncode)} before it reported a result"
                 + (f"; its last output:\n{tail}" if tail else ".")
@@ -195,7 +204,12 @@ class DaskExecutor:
     so workers need no shared disk; results come back to this process, which writes every file."""
 
     def __init__(
-        self, scheduler: str, *, connect_timeout_s: float = 30.0, lost_wait_s: float = CLUSTER_LOST_WAIT_S, poll_s: float = 0.5
+        self,
+        scheduler: str,
+        *,
+        connect_timeout_s: float = 30.0,
+        lost_wait_s: float = CLUSTER_LOST_WAIT_S,
+        poll_s: float = 0.5,
     ) -> None:
         self.lost_wait_s = lost_wait_s
         self.poll_s = poll_s
@@ -203,15 +217,13 @@ class DaskExecutor:
         try:
             from distributed import Client
         except ImportError:
-            raise UsageError(
-                "--executor dask needs Dask distributed: pip install 'exercise-grader[dask]'."
-            ) from None
+            raise UsageError("--executor dask needs Dask distributed: pip install 'exercise-grader[dask]'.") from None
         try:
             self.client = Client(scheduler, timeout=connect_timeout_s)
         except (OSError, TimeoutError, ValueError) as exc:
             raise UsageError(f"Cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         workers = self._workers()
-        self.description = f"Dask cluster at {scheduler} ({len(workers)} workers)"
+        self.description = msg.dask_cluster(scheduler, len(workers))
 
     def _workers(self) -> dict[str, dict[str, Any]]:
         return dict(self.client.scheduler_info(n_workers=-1).get("workers", {}))
@@ -229,7 +241,7 @@ class DaskExecutor:
             for address, info in workers.items()
         }
 
-    def grade(self, tasks: Sequence[GradeTask]) -> Iterator[tuple[GradeTask, dict[str, Any]]]:
+    def grade(self, tasks: Sequence[GradeTask]) -> Generator[tuple[GradeTask, TaskOutcome], None, None]:
         if not tasks:
             return
         from distributed import as_completed as dask_as_completed
@@ -241,7 +253,9 @@ class DaskExecutor:
             task.threads_by_worker = threads
             # A unique key: two batches grading the same bytes must not share a future that
             # reports the other batch's submission path.
-            future = self.client.submit(run_grade_task, task, key=f"grade-{task.key[:16]}-{uuid.uuid4().hex[:8]}", pure=False)
+            future = self.client.submit(
+                run_grade_task, task, key=f"grade-{task.key[:16]}-{uuid.uuid4().hex[:8]}", pure=False
+            )
             futures[future] = task
         pending = set(futures)
         finished = dask_as_completed(list(futures))
@@ -274,11 +288,11 @@ class DaskExecutor:
                     try:
                         outcome = future.result()
                     except Exception as exc:  # noqa: BLE001 - a lost worker (KilledWorker) is one error row
-                        outcome = error_outcome(exc)
-                        outcome["error"]["message"] = (
+                        message = (
                             "The grading machine running this submission was lost before it finished "
                             f"({type(exc).__name__}); run the batch again to grade it."
                         )
+                        outcome = TaskOutcome(error=TaskError(type(exc).__name__, message))
                     task.content = None  # keep memory flat in large classes
                     yield task, outcome
         finally:
@@ -288,13 +302,13 @@ class DaskExecutor:
         self.client.close()
 
 
-def _cluster_lost_outcome(waited_s: float) -> dict[str, Any]:
+def _cluster_lost_outcome(waited_s: float) -> TaskOutcome:
     """What a student sees when no machine was left to grade them: no cluster jargon."""
     message = (
         f"This submission was not graded: every grading machine of the batch was gone for over {waited_s:g} s. "
         "Nothing is wrong with the submission; the instructor will grade it again."
     )
-    return {"error": {"type": "GradingMachinesLost", "message": message, "cacheable": False, "traceback": ""}}
+    return TaskOutcome(error=TaskError("GradingMachinesLost", message))
 
 
 def remove_stale_worker_dirs(root: Path | None = None) -> int:
@@ -306,23 +320,41 @@ def remove_stale_worker_dirs(root: Path | None = None) -> int:
     removed = 0
     for folder in root.glob(f"{WORKER_DIR_PREFIX}*"):
         try:
-            owner = int((folder / OWNER_FILE).read_text(encoding="ascii").strip())
+            pid, _, started = (folder / OWNER_FILE).read_text(encoding="ascii").strip().partition(" ")
+            owner = int(pid)
         except (OSError, ValueError):
             continue
-        if owner != os.getpid() and not _is_running_batch(owner):
+        if owner != os.getpid() and not _is_running(owner, started or None):
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed
 
 
-def _is_running_batch(pid: int) -> bool:
+def _is_running(pid: int, started: str | None) -> bool:
+    """Whether the process that wrote an owner file still runs. A live pid with another start
+    time is a later process that reuses the number. (Any program may run a batch, a test runner
+    as well as ``grade``, so the command line tells nothing.) Without a start time to compare, a
+    live pid counts as running: a folder is never taken from under a batch that still runs."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
+        pass  # alive, another user's
+    if started is None:
         return True
-    try:  # a live pid may have been reused by an unrelated program
-        return b"grader" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    now = process_start(pid)
+    return now is None or now == started
+
+
+def process_start(pid: int) -> str | None:
+    """When process ``pid`` started (the kernel's clock ticks since boot, ``/proc/PID/stat``
+    field 22), which tells it from a later process with the same number; None off Linux or when
+    there is no such process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
     except OSError:
-        return True
+        return None
+    # Field 2, the command name, may hold spaces and parentheses: count from the last ")".
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return fields[19] if len(fields) > 19 else None

@@ -145,7 +145,9 @@ def moodle_feedback_zip(out_dir: Path, records: list[StudentRecord], path: Path)
     return count
 
 
-def write_exports(out_dir: Path, records: list[StudentRecord], spec: ExerciseSpec, kinds: list[str], *, assignment: str | None = None) -> dict[str, Path]:
+def write_exports(
+    out_dir: Path, records: list[StudentRecord], spec: ExerciseSpec, kinds: list[str], *, assignment: str | None = None
+) -> dict[str, Path]:
     folder = Path(out_dir) / "export"
     written: dict[str, Path] = {}
     name = assignment or spec.title

@@ -32,6 +32,7 @@ from typing import Any
 
 from grader.batch.cache import write_json_atomically, write_text_atomically
 from grader.batch.records import StudentRecord
+from grader.messages import interface as msg
 from grader.safe_text import printable, spreadsheet_cell
 from grader.spec import ExerciseSpec
 
@@ -56,6 +57,9 @@ def check_columns(spec: ExerciseSpec) -> dict[str, str]:
 
 
 def gradebook_columns(spec: ExerciseSpec) -> list[str]:
+    # Column names are machine-stable English ids in every language (--lang zh too): spreadsheets,
+    # LMS imports and scripts read them by name. The cells a person reads (``note``) and the class
+    # summary follow the language.
     return [*LEADING_COLUMNS, *check_columns(spec).values(), *TRAILING_COLUMNS]
 
 
@@ -63,7 +67,9 @@ def _points(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def gradebook_rows(records: list[StudentRecord], spec: ExerciseSpec, submissions_root: Path | None = None) -> list[dict[str, str]]:
+def gradebook_rows(
+    records: list[StudentRecord], spec: ExerciseSpec, submissions_root: Path | None = None
+) -> list[dict[str, str]]:
     columns = check_columns(spec)
     rows = []
     for record in sorted(records, key=lambda r: r.id):
@@ -80,7 +86,9 @@ def gradebook_rows(records: list[StudentRecord], spec: ExerciseSpec, submissions
             "score": _points(points),
             "max_score": _points(spec.max_score),
             "percent": f"{100 * points / spec.max_score:.1f}" if points is not None and spec.max_score else "",
-            "passed": "" if passed is None or not record.graded and points is None else ("true" if passed else "false"),
+            "passed": ""
+            if passed is None or (not record.graded and points is None)
+            else ("true" if passed else "false"),
             "integrity": record.integrity if record.graded else "",
             "isolation": record.isolation,
             "test_accuracy": f"{accuracy:.4f}" if accuracy is not None else "",
@@ -94,7 +102,7 @@ def gradebook_rows(records: list[StudentRecord], spec: ExerciseSpec, submissions
             # A check that does not apply to this style (0 points possible, skipped) is left
             # empty rather than written as a failed 0.
             applies = check is not None and record.graded and not (check.status == "skipped" and check.max_score == 0)
-            row[column] = _points(check.score) if applies else ""
+            row[column] = _points(check.score) if applies and check is not None else ""
         row["note"] = note(record)
         row["flags"] = "; ".join(record.flags)
         row["grading_seconds"] = f"{result.elapsed_s:.1f}" if record.graded else ""
@@ -109,17 +117,17 @@ def note(record: StudentRecord) -> str:
     if record.status in ("error", "missing"):
         parts.append(record.error)
     elif record.status == "timeout":
-        parts.append("stopped at the time limit")
+        parts.append(msg.note_time_limit())
     elif record.passed is False:
         missed = [check.id for check in record.result.checks if check.status in ("failed", "error")]
-        parts.append("not passed: " + ", ".join(missed) if missed else "below the pass mark")
+        parts.append(msg.note_not_passed(", ".join(missed)) if missed else msg.note_below_pass_mark())
     if record.integrity == "failed":
-        parts.append("integrity check failed")
+        parts.append(msg.note_integrity_failed())
     if record.student is not None and record.student.on_roster is False:
-        parts.append("not on the roster")
+        parts.append(msg.note_not_on_roster())
     if record.final is not None and record.final.override_comment:
-        parts.append(f"instructor: {record.final.override_comment}")
-    return printable("; ".join(p for p in parts if p), keep_newlines=False)
+        parts.append(msg.note_instructor(record.final.override_comment))
+    return printable(msg.note_separator().join(p for p in parts if p), keep_newlines=False)
 
 
 def gradebook_csv(records: list[StudentRecord], spec: ExerciseSpec, submissions_root: Path | None = None) -> str:
@@ -130,7 +138,9 @@ def gradebook_csv(records: list[StudentRecord], spec: ExerciseSpec, submissions_
     return buffer.getvalue()
 
 
-def grades_document(records: list[StudentRecord], spec: ExerciseSpec, submissions_root: Path | None = None) -> dict[str, Any]:
+def grades_document(
+    records: list[StudentRecord], spec: ExerciseSpec, submissions_root: Path | None = None
+) -> dict[str, Any]:
     """grades.json: the exercise, its checks, and per student the status, final score and
     per-check status and points. The full result of each student is in students/<id>/grade.json."""
     return {
@@ -177,7 +187,9 @@ def _relative(path: str | None, root: Path | None) -> str | None:
         return path
 
 
-def write_gradebook(out_dir: Path, records: list[StudentRecord], spec: ExerciseSpec, submissions_root: Path | None = None) -> dict[str, Path]:
+def write_gradebook(
+    out_dir: Path, records: list[StudentRecord], spec: ExerciseSpec, submissions_root: Path | None = None
+) -> dict[str, Path]:
     csv_path, json_path = Path(out_dir) / "gradebook.csv", Path(out_dir) / "grades.json"
     write_text_atomically(csv_path, gradebook_csv(records, spec, submissions_root))
     write_json_atomically(json_path, grades_document(records, spec, submissions_root))

@@ -35,7 +35,7 @@ import math
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ from grader.result import GradeResult
 from grader.spec import ExerciseSpec
 
 OVERRIDES_FILE = "overrides.toml"
-OVERRIDES_TEMPLATE = '''# Instructor's overrides for this class. `grade batch` reads this file on every run and applies
+OVERRIDES_TEMPLATE = """# Instructor's overrides for this class. `grade batch` reads this file on every run and applies
 # it; it never writes to it again. One table per student id (as in gradebook.csv):
 #
 # [students."alice"]
@@ -53,7 +53,7 @@ OVERRIDES_TEMPLATE = '''# Instructor's overrides for this class. `grade batch` r
 # waive_late = true           # no late penalty for this student
 # [students."alice".checks]
 # training = 10               # points for one check (0 .. its points)
-'''
+"""
 
 _UNITS = {"hour": 3600.0, "day": 86400.0, "week": 604800.0}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|hour|hours|d|day|days|w|week|weeks)\s*$")
@@ -90,7 +90,9 @@ def parse_due(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise UsageError(f"--due {text!r} is not a date and time: write it like 2026-03-01T23:59 (optionally +01:00).") from None
+        raise UsageError(
+            f"--due {text!r} is not a date and time: write it like 2026-03-01T23:59 (optionally +01:00)."
+        ) from None
     if value.tzinfo is None:
         value = value.astimezone()  # the local zone, as the instructor reads their clock
     return value
@@ -161,10 +163,12 @@ def load_overrides(path: Path, spec: ExerciseSpec) -> dict[str, Override]:
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"Cannot read {path}: {exc}. Fix the file (it is yours; the grader never rewrites it).") from None
+        raise UsageError(
+            f"Cannot read {path}: {exc}. Fix the file (it is yours; the grader never rewrites it)."
+        ) from None
     students = raw.get("students", {})
     if not isinstance(students, dict):
-        raise UsageError(f"{path}: write one [students.\"ID\"] table per student.")
+        raise UsageError(f'{path}: write one [students."ID"] table per student.')
     points = {check.id: check.points for check in spec.checks}
     overrides: dict[str, Override] = {}
     for student_id, body in students.items():
@@ -173,7 +177,9 @@ def load_overrides(path: Path, spec: ExerciseSpec) -> dict[str, Override]:
             raise UsageError(f"{where} must be a table.")
         unknown = set(body) - {"comment", "total", "checks", "waive_late"}
         if unknown:
-            raise UsageError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; known: comment, total, checks, waive_late.")
+            raise UsageError(
+                f"{where}: unknown key(s) {', '.join(sorted(unknown))}; known: comment, total, checks, waive_late."
+            )
         total = body.get("total")
         if total is not None and (not isinstance(total, (int, float)) or not 0 <= total <= spec.max_score):
             raise UsageError(f"{where}: total must be a number from 0 to {spec.max_score:g}.")
@@ -228,7 +234,7 @@ def final_grade(
     from grader.scoring import on_exercise_scale, required_check_ids
 
     exercise_max = spec.max_score
-    when = submitted_at.astimezone(timezone.utc).isoformat(timespec="seconds") if submitted_at else None
+    when = submitted_at.astimezone(UTC).isoformat(timespec="seconds") if submitted_at else None
     grade = FinalGrade(None, exercise_max, None, submitted_at=when)
     if policy is not None and submitted_at is not None:
         grade.late_s = max(0.0, (submitted_at - policy.due).total_seconds())
@@ -269,7 +275,12 @@ def final_grade(
             for cid in checks
         )
         passed = points >= spec.pass_mark and not required_failed
-        grade.adjustments.append("Instructor's adjustment: " + "; ".join(changed) + (f" ({override.comment})" if override and override.comment else "") + ".")
+        grade.adjustments.append(
+            "Instructor's adjustment: "
+            + "; ".join(changed)
+            + (f" ({override.comment})" if override and override.comment else "")
+            + "."
+        )
     if policy is not None and grade.late_s and not (override and override.waive_late):
         penalty = min(points, policy.penalty(grade.late_s, exercise_max))
         if penalty > 0:
@@ -281,7 +292,9 @@ def final_grade(
                 f"{penalty:g} points off ({policy.rule})."
             )
     elif late_by_lms and policy is None:
-        grade.adjustments.append("The LMS marked this submission late; no late policy was given, so no points were taken off.")
+        grade.adjustments.append(
+            "The LMS marked this submission late; no late policy was given, so no points were taken off."
+        )
     if override is not None and override.total is not None:
         points = override.total
         passed = points >= spec.pass_mark

@@ -15,10 +15,20 @@ import time
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 from grader.batch.records import StudentRecord
+from grader.messages import interface as msg
 from grader.safe_text import printable
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "timeout": "yellow", "error": "bold red", "missing": "magenta"}
@@ -45,7 +55,7 @@ class RunningColumn(ProgressColumn):
 
 
 def format_duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, round(seconds))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
@@ -89,36 +99,38 @@ class BatchProgress:
         items = self.running_now()
         if not items:
             return ""
-        shown = ", ".join(f"{name} {format_duration(seconds)}" for name, seconds in items[:RUNNING_SHOWN])
-        more = f" and {len(items) - RUNNING_SHOWN} more" if len(items) > RUNNING_SHOWN else ""
-        return f"running: {shown}{more}"
+        return msg.batch_running(*self._running_names(items))
+
+    @staticmethod
+    def _running_names(items: list[tuple[str, float]]) -> tuple[str, int]:
+        """The students named on a line (each with how long it has run), and how many more."""
+        shown = msg.list_separator().join(
+            f"{name} {format_duration(seconds)}" for name, seconds in items[:RUNNING_SHOWN]
+        )
+        return shown, max(0, len(items) - RUNNING_SHOWN)
 
     def still_running_note(self) -> None:
         """Without a live display, a line now and then naming what has been running long."""
         if self.live or time.monotonic() - self._last_still_running < STILL_RUNNING_EVERY_S:
             return
         self._last_still_running = time.monotonic()
-        text = self.running_text()
-        if text:
-            self.console.print(f"[dim]… still {escape(text)}[/]", highlight=False)
+        items = self.running_now()
+        if items:
+            text = msg.batch_running(*self._running_names(items), still=True)
+            self.console.print(f"[dim]{escape(text)}[/]", highlight=False)
 
     def start(self, to_grade: int, *, students: int, cached: int, problems: int, executor: str) -> None:
         self.total, self.done, self.started = to_grade, 0, time.monotonic()
-        parts = [f"{students} students"]
-        if cached:
-            parts.append(f"{cached} already graded (cached)")
-        if problems:
-            parts.append(f"{problems} without a gradable submission")
-        parts.append(f"{to_grade} to grade on {executor}")
-        self.console.print(", ".join(parts) + ".", highlight=False)
+        line = msg.batch_start(students, cached, problems, to_grade, executor)
+        self.console.print(line, markup=False, highlight=False)
         if self.live and to_grade:
             self._progress = Progress(
-                TextColumn("Grading"),
+                TextColumn(escape(msg.batch_bar_grading())),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("elapsed"),
+                TextColumn(escape(msg.batch_bar_elapsed())),
                 TimeElapsedColumn(),
-                TextColumn("ETA"),
+                TextColumn(escape(msg.batch_bar_eta())),
                 TimeRemainingColumn(),
                 RunningColumn(self),
                 console=self.console,
@@ -153,10 +165,12 @@ class BatchProgress:
         else:
             points = record.points if record.points is not None else result.score
             maximum = record.final.max_points if record.final is not None else result.max_score
-            what = f"{points:g}/{maximum:g} {record.status}, {result.elapsed_s:.1f} s"
-        where = "cached" if cached else f"{self.done}/{self.total}"
+            what = escape(
+                msg.batch_student_points(f"{points:g}", f"{maximum:g}", record.status, f"{result.elapsed_s:.1f}")
+            )
+        where = escape(msg.batch_cached()) if cached else f"{self.done}/{self.total}"
         eta = self.eta_seconds()
-        tail = f", ETA {format_duration(eta)}" if eta is not None and not self.live and not cached else ""
+        tail = escape(msg.batch_eta(format_duration(eta))) if eta is not None and not self.live and not cached else ""
         running = self.running_text() if not self.live and not cached else ""
         tail += f"; {escape(running)}" if running else ""
         self.console.print(f"[{style}]{mark}[/] {safe(record.id)}: {what} [dim]({where}{tail})[/]", highlight=False)

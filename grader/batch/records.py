@@ -18,13 +18,15 @@ ungradable submission still gets a ``GradeResult`` (``error_result``: no checks,
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from grader import __version__
 from grader.batch.discover import Student
 from grader.batch.policy import FinalGrade
-from grader.result import GradeResult
+from grader.batch.task import TaskOutcome
+from grader.result import GradeResult, ResultDetails
 from grader.spec import ExerciseSpec
 
 RowStatus = Literal["passed", "failed", "timeout", "error", "missing"]
@@ -72,7 +74,9 @@ class StudentRecord:
         return self.result.isolation if self.graded else ""
 
 
-def error_result(spec: ExerciseSpec, submission: str | None, message: str, error_type: str = "GradingError") -> GradeResult:
+def error_result(
+    spec: ExerciseSpec, submission: str | None, message: str, error_type: str = "GradingError"
+) -> GradeResult:
     """A result for a submission the grader could not grade (no file, a broken answers file,
     a grader fault): it has no checks and says why in the place reports show notes."""
     return GradeResult(
@@ -89,16 +93,16 @@ def error_result(spec: ExerciseSpec, submission: str | None, message: str, error
         metrics={"test_accuracy": None},
         style="quiz" if spec.kind == "quiz" else "unknown",
         isolation="none",
-        details={
-            "notes": [f"This submission could not be graded: {message}"],
-            "grading_error": {"type": error_type, "message": message},
-            "dataset": spec.dataset,
-        },
+        details=ResultDetails(
+            notes=[f"This submission could not be graded: {message}"],
+            grading_error={"type": error_type, "message": message},
+            dataset=spec.dataset,
+        ),
     )
 
 
 def is_error_result(result: GradeResult) -> bool:
-    return bool((result.details or {}).get("grading_error"))
+    return bool(result.details.get("grading_error"))
 
 
 def result_status(result: GradeResult) -> RowStatus:
@@ -106,35 +110,41 @@ def result_status(result: GradeResult) -> RowStatus:
         return "error"
     if result.passed:
         return "passed"
-    if (result.details or {}).get("limit_hit") == "time":
+    if result.details.get("limit_hit") == "time":
         return "timeout"
     return "failed"
 
 
 def record_from_outcome(
-    spec: ExerciseSpec, student_id: str, submission: str, outcome: dict[str, Any], key: str | None
+    spec: ExerciseSpec, student_id: str, submission: str, outcome: TaskOutcome, key: str | None
 ) -> StudentRecord:
     """The record of one student from a task outcome (fresh, or read back from the cache).
     ``key`` is kept only for an outcome the cache holds: it names what the student's files show."""
-    from grader.batch.task import is_cacheable
-
-    key = key if is_cacheable(outcome) else None
-    if "result" in outcome:
-        result = GradeResult.from_json(outcome["result"])
-        # Two students with identical files share one outcome; each keeps their own path.
+    key = key if outcome.cacheable else None
+    if outcome.result is not None:
+        # Two students with identical files share one outcome: each gets a result of their own,
+        # with their own path (the batch adds each one's final grade to it).
+        result = copy.deepcopy(outcome.result)
         result.submission = submission
         return StudentRecord(student_id, submission, result_status(result), result, key)
-    error = outcome.get("error") or {}
-    message = str(error.get("message") or "unknown error")
-    if error.get("submission") and error["submission"] != submission:
-        message = message.replace(str(error["submission"]), submission)
-    result = error_result(spec, submission, message, str(error.get("type") or "GradingError"))
+    assert outcome.error is not None  # a TaskOutcome holds one of the two
+    message = outcome.error.message or "unknown error"
+    if outcome.error.submission and outcome.error.submission != submission:
+        message = message.replace(outcome.error.submission, submission)
+    result = error_result(spec, submission, message, outcome.error.type or "GradingError")
     return StudentRecord(student_id, submission, "error", result, key, error=message)
 
 
 def problem_record(spec: ExerciseSpec, student_id: str, submission: str | None, problem: str) -> StudentRecord:
     """A student whose submission could not even be picked (empty folder, two candidates, a link)."""
-    return StudentRecord(student_id, submission, "error", error_result(spec, submission, problem, "SubmissionProblem"), None, error=problem)
+    return StudentRecord(
+        student_id,
+        submission,
+        "error",
+        error_result(spec, submission, problem, "SubmissionProblem"),
+        None,
+        error=problem,
+    )
 
 
 def missing_record(spec: ExerciseSpec, student_id: str) -> StudentRecord:

@@ -27,7 +27,16 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "student_id", "studentid", "student", "username", "login", "login_id"),
     "name": ("name", "full_name", "fullname", "student_name"),
     "email": ("email", "email_address", "e_mail", "mail"),
-    "lms_user_id": ("lms_user_id", "lms_id", "user_id", "canvas_id", "canvas_user_id", "moodle_id", "participant", "participant_id"),
+    "lms_user_id": (
+        "lms_user_id",
+        "lms_id",
+        "user_id",
+        "canvas_id",
+        "canvas_user_id",
+        "moodle_id",
+        "participant",
+        "participant_id",
+    ),
     "sis_id": ("sis_id", "sis_user_id", "sis_login_id", "sis"),
     "section": ("section", "sections", "group"),
 }
@@ -126,7 +135,10 @@ def apply_roster(discovery: Discovery, roster: list[RosterStudent]) -> Discovery
         found = (
             (by_lms.get(student.lms_user_id) if student.lms_user_id else None)
             or by_id.get(student.id.lower())
-            or next((by_name[k] for k in _name_keys(student.name or student.id) | {_letters(student.id)} if k in by_name), None)
+            or next(
+                (by_name[k] for k in _name_keys(student.name or student.id) | {_letters(student.id)} if k in by_name),
+                None,
+            )
         )
         if found is None or found.id in matched:
             unmatched.append(replace(student, on_roster=False))
@@ -151,6 +163,4 @@ def apply_roster(discovery: Discovery, roster: list[RosterStudent]) -> Discovery
             student_id = safe_id(f"{student_id}_unmatched")
         taken.add(student_id)
         students.append(replace(student, id=student_id))
-    return replace(
-        discovery, students=sorted(students, key=lambda s: s.id), unmatched=sorted(s.id for s in unmatched)
-    )
+    return replace(discovery, students=sorted(students, key=lambda s: s.id), unmatched=sorted(s.id for s in unmatched))

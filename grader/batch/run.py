@@ -39,7 +39,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from grader.batch.cache import ResultCache, cache_key, dataset_checksums, file_digest, spec_digest, write_json_atomically, write_text_atomically
+from grader.batch.cache import (
+    ResultCache,
+    cache_key,
+    dataset_checksums,
+    file_digest,
+    spec_digest,
+    write_json_atomically,
+    write_text_atomically,
+)
 from grader.batch.discover import Discovery, Student, discover_students
 from grader.batch.executor import Executor, remove_stale_worker_dirs
 from grader.batch.gradebook import write_gradebook
@@ -47,7 +55,7 @@ from grader.batch.policy import LatePolicy, Override, ensure_overrides_file, fin
 from grader.batch.progress import BatchProgress
 from grader.batch.records import StudentRecord, missing_record, problem_record, record_from_outcome
 from grader.batch.summary import write_summary
-from grader.batch.task import GradeTask, is_cacheable
+from grader.batch.task import GradeTask
 from grader.errors import UsageError
 from grader.result import GradeResult
 from grader.spec import ExerciseSpec
@@ -142,9 +150,9 @@ def run_batch(
         )  # fmt: skip
         # The status follows the final grade: a late penalty can fail a pass, an override can
         # pass a failure (or a run stopped at the time limit).
-        if record.graded and record.final.passed is not None:
-            if record.status in ("passed", "failed") or (record.status == "timeout" and record.final.passed):
-                record.status = "passed" if record.final.passed else "failed"
+        follows = record.status in ("passed", "failed") or (record.status == "timeout" and record.final.passed)
+        if record.graded and record.final.passed is not None and follows:
+            record.status = "passed" if record.final.passed else "failed"
         return record
 
     # Students grouped by key: identical files are graded once and share the outcome.
@@ -182,13 +190,20 @@ def run_batch(
                 continue
         if outcome is None:
             student_id, submission = members[0]
-            tasks.append(
-                GradeTask(
-                    key=key, exercise=spec.id, submission=submission, kind=spec.kind, spec_digest=spec_hash,
-                    datasets=datasets, data_dir=str(options.data_dir) if options.data_dir else None,
-                    seed=options.seed, timeout_s=timeout_s, threads=options.threads, sandbox=options.sandbox,
-                )  # fmt: skip
+            task = GradeTask(
+                key=key,
+                exercise=spec.id,
+                submission=submission,
+                kind=spec.kind,
+                spec_digest=spec_hash,
+                datasets=datasets,
+                data_dir=str(options.data_dir) if options.data_dir else None,
+                seed=options.seed,
+                timeout_s=timeout_s,
+                threads=options.threads,
+                sandbox=options.sandbox,
             )
+            tasks.append(task)
             progress.label(submission, [m[0] for m in members])
             continue
         for student_id, submission in members:
@@ -213,7 +228,7 @@ def run_batch(
         with contextlib.closing(executor.grade(tasks)) as finished:
             for task, outcome in finished:
                 progress.finished(task.submission)
-                if is_cacheable(outcome):
+                if outcome.cacheable:
                     cache.put(task.key, outcome)  # first: from here on a restart regrades nothing
                 for index, (student_id, submission) in enumerate(groups[task.key]):
                     record = writer.write(finish(record_from_outcome(spec, student_id, submission, outcome, task.key)))
@@ -252,14 +267,20 @@ def _regrade_since(out_dir: Path, options: BatchOptions) -> float | None:
         since = None
     if since is None and options.regrade:
         since = time.time()
-        write_json_atomically(marker, {"since": since, "started": datetime.now().astimezone().isoformat(timespec="seconds")})
+        write_json_atomically(
+            marker, {"since": since, "started": datetime.now().astimezone().isoformat(timespec="seconds")}
+        )
     return since
 
 
 def _flag_similar(records: list[StudentRecord], spec: ExerciseSpec) -> list[Any]:
     from grader.batch.similarity import find_similar, flags_by_student
 
-    submissions = {r.id: Path(r.submission) for r in records if r.submission and r.status != "missing" and Path(r.submission).is_file()}
+    submissions = {
+        r.id: Path(r.submission)
+        for r in records
+        if r.submission and r.status != "missing" and Path(r.submission).is_file()
+    }
     stub = spec.stub_path if spec.kind != "quiz" else None
     pairs = find_similar(submissions, stub)
     flags = flags_by_student(pairs)
@@ -320,7 +341,7 @@ def presented_result(record: StudentRecord) -> GradeResult:
     """The result as the student's files show it: the final grade out of the exercise's points
     (scaled, late penalty, overrides), with the sentences that explain each adjustment. An
     ungraded student's result keeps its reason and no score."""
-    result = dataclasses.replace(record.result, details=dict(record.result.details or {}))
+    result = dataclasses.replace(record.result, details=record.result.details.copy())
     final = record.final
     if final is None:
         return result
@@ -428,7 +449,8 @@ def _read(path: Path) -> str | None:
 
 
 def read_run_statistics(out_dir: Path) -> dict[str, Any]:
-    return json.loads((Path(out_dir) / "run.json").read_text(encoding="utf-8"))
+    statistics: dict[str, Any] = json.loads((Path(out_dir) / "run.json").read_text(encoding="utf-8"))
+    return statistics
 
 
 __all__ = ["BatchOptions", "BatchRun", "Override", "Student", "StudentFiles", "find_class", "run_batch"]

@@ -55,7 +55,7 @@ def source_of(path: Path) -> str | None:
         if path.suffix.lower() == ".ipynb":
             notebook = json.loads(path.read_text(encoding="utf-8", errors="replace"))
             cells = notebook.get("cells", []) if isinstance(notebook, dict) else []
-            lines = []
+            lines: list[str] = []
             for cell in cells:
                 if isinstance(cell, dict) and cell.get("cell_type") == "code":
                     text = cell.get("source", "")

@@ -19,6 +19,7 @@ import jinja2
 from grader.batch.cache import write_text_atomically
 from grader.batch.gradebook import spec_check_ids
 from grader.batch.records import StudentRecord
+from grader.messages import interface as msg
 from grader.spec import ExerciseSpec, templates_root
 
 HISTOGRAM_BINS = 10
@@ -154,21 +155,21 @@ def summary_context(
         report_links=links,
         rows=[
             StudentRow(
-                id=r.id, status=r.status, score=r.points,
+                id=r.id,
+                status=r.status,
+                score=r.points,
                 accuracy=(r.result.metrics or {}).get("test_accuracy") if r.graded else None,
-                integrity=r.integrity if r.graded else "", seconds=r.result.elapsed_s if r.graded else None,
-                note=note(r), flags=list(r.flags),
-            )  # fmt: skip
+                integrity=r.integrity if r.graded else "",
+                seconds=r.result.elapsed_s if r.graded else None,
+                note=note(r),
+                flags=list(r.flags),
+            )
             for r in records
         ],
         similar=list(similar or []),
         unmatched=list(unmatched or []),
         integrity_failed=[r.id for r in graded if r.integrity == "failed"],
-        similarity_rule=(
-            f"Similarity is the Jaccard index of the sets of {SHINGLE}-node runs of each submission's syntax tree "
-            f"(names and literals abstracted, runs also in the exercise's stub left out); pairs at "
-            f"{NEAR_IDENTICAL:.2f} or above are listed (each needs {MIN_SHINGLES} runs of its own)."
-        ),
+        similarity_rule=msg.similarity_rule(SHINGLE, f"{NEAR_IDENTICAL:.2f}", MIN_SHINGLES),
     )
 
 
@@ -180,7 +181,9 @@ def score_histogram(scores: list[float], max_score: float, bins: int = HISTOGRAM
         counts[min(bins - 1, max(0, int(share * bins)))] += 1
     width = 100 / bins
     return [
-        HistogramBin(label=f"{i * width:g}–{(i + 1) * width:g} %", count=count, share=count / len(scores) if scores else 0.0)
+        HistogramBin(
+            label=f"{i * width:g}–{(i + 1) * width:g} %", count=count, share=count / len(scores) if scores else 0.0
+        )
         for i, count in enumerate(counts)
     ]
 
@@ -246,7 +249,11 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    from grader.render.report import install_html_gettext
+
+    install_html_gettext(env)  # the template's _("...") sentences: the interface catalogue
     env.filters["points"] = lambda value: f"{value:g}" if value is not None else "–"
     env.filters["percent"] = lambda value: f"{100 * value:.0f} %"
     env.filters["seconds"] = lambda value: f"{value:.1f} s" if value is not None else "–"

@@ -42,7 +42,11 @@ def die_with_batch() -> None:
 
 def _stop(signum: int, frame: object) -> None:
     # A watchdog: if the cleanup below hangs, leave anyway (after removing our folder).
-    threading.Thread(target=lambda: (time.sleep(STOP_GRACE_S), _leave(128 + signum)), daemon=True).start()
+    def leave_after_grace() -> None:
+        time.sleep(STOP_GRACE_S)
+        _leave(128 + signum)
+
+    threading.Thread(target=leave_after_grace, daemon=True).start()
     sys.exit(128 + signum)
 
 
@@ -68,10 +72,12 @@ def main(argv: list[str]) -> int:
 
     from grader.batch.cache import write_json_atomically
     from grader.batch.task import GradeTask, run_grade_task
+    from grader.messages import language_from_environment, set_language
 
+    set_language(language_from_environment())  # `grade batch --lang` exports LANGUAGE to its workers
     task = GradeTask.from_json(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
     outcome = run_grade_task(task)
-    write_json_atomically(Path(argv[1]), outcome)
+    write_json_atomically(Path(argv[1]), outcome.to_json())
     return 0
 
 

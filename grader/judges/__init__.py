@@ -5,6 +5,9 @@ exercise needs no new judge as long as these cover it. Every judge has the signa
 ``judge(evidence, params, spec) -> Verdict`` (see ``grader.judges.base``) and imports no
 TensorFlow. ``docs/mistakes.md`` lists the learner mistakes they recognise.
 
+What a judge says is never written in it: its sentences (messages and hints) are functions of
+``grader.messages.judges``, translated with gettext (``grader/locale/<lang>/LC_MESSAGES/judges.po``).
+
 ``JUDGE_PARAMS`` names, for each judge, the model of the ``[checks.params]`` it accepts (declared
 beside the judge, with its defaults); ``grader.spec`` validates every exercise.toml against it.
 A new judge goes into both tables.

@@ -12,7 +12,6 @@ from grader.judges.causes import find_cause
 from grader.judges.diagnose import (
     DIVERGENCE_HINT,
     MORE_EPOCHS_HINT,
-    OVERFITTING_HINT,
     RAW_PIXELS_HINT,
     overfitting_gap,
     still_improving,
@@ -20,6 +19,9 @@ from grader.judges.diagnose import (
     training_went_wrong,
 )
 from grader.judges.vocabulary import sentence_case, training_accuracy
+from grader.messages import _
+from grader.messages import judges as messages
+from grader.messages import sandbox as sandbox_messages
 from grader.spec import ExerciseSpec
 
 
@@ -34,7 +36,9 @@ class AccuracyParams(JudgeParams):
         "`fraction` of the points (the narrowest band that fits); further below earns 0.",
     )
     overfit_gap: float = Field(
-        default=0.05, ge=0, description="A training accuracy this far above the test accuracy is reported as overfitting."
+        default=0.05,
+        ge=0,
+        description="A training accuracy this far above the test accuracy is reported as overfitting.",
     )
     min_gain: float = Field(
         default=0.005, ge=0, description="A last-epoch gain above this means training stopped while still improving."
@@ -63,58 +67,42 @@ def judge_test_accuracy(evidence: Evidence, params: dict[str, Any], spec: Exerci
         cause = find_cause(evidence, spec, "train")
         if cause is not None:
             return cause.brief_verdict()
-        reason = (evaluation.error or "no trained model came back from the run").rstrip(".")
+        reason = messages.clause(evaluation.error or sandbox_messages.no_model_came_back())
         if evaluation.refused:
-            return Verdict.failed(f"Not tested: {evaluation.refused.rstrip('.')} (see the fair-run check).")
+            return Verdict.failed(messages.not_tested_refused(messages.clause(evaluation.refused)))
         if evaluation.status == "error":
-            return Verdict.error(
-                f"The trained model could not be tested: {reason}.",
-                "Build the model from Keras' built-in layers so it can be saved and reloaded.",
-            )
-        return Verdict.error(f"The trained model was not tested: {reason}.")
+            return Verdict.error(messages.could_not_test(reason), _(messages.BUILT_IN_LAYERS_HINT))
+        return Verdict.error(messages.not_tested(reason))
 
     accuracy = evaluation.test_accuracy
     settings = AccuracyParams.of(params)
     threshold = settings.threshold
     bands = sorted(settings.partial)
-    tested_on = f" on the {evaluation.n_test:,} test images" if evaluation.n_test else ""
-    raw_note = (
-        " (The model was tested on raw 0-255 pixels: it does clearly better on them than on pixels "
-        "scaled to [0, 1], so that is what it was trained on.)"
-        if trained_on_raw_pixels(evaluation)
-        else ""
-    )
+    raw_pixels = trained_on_raw_pixels(evaluation)
     if accuracy >= threshold:
-        return Verdict.passed(f"Test accuracy {accuracy:.4f}{tested_on} (full marks from {threshold:g}).{raw_note}")
+        return Verdict.passed(messages.accuracy_passed(accuracy, evaluation.n_test, threshold, raw_pixels))
 
     band = next(((below, fraction) for below, fraction in bands if threshold - accuracy <= below + 1e-12), None)
-    message = f"Test accuracy {accuracy:.4f}{tested_on}, below the {threshold:g} needed for full marks"
-    if band is not None:
-        message += f": {band[1]:.0%} of the points for being within {band[0]:g} of it."
-    else:
-        message += "."
-    return Verdict.failed(message + raw_note, _why_low(evidence, accuracy, settings), band[1] if band else 0.0)
+    message = messages.accuracy_below(accuracy, evaluation.n_test, threshold, band, raw_pixels)
+    return Verdict.failed(message, _why_low(evidence, accuracy, settings, spec), band[1] if band else 0.0)
 
 
-def _why_low(evidence: Evidence, accuracy: float, settings: AccuracyParams) -> str:
+def _why_low(evidence: Evidence, accuracy: float, settings: AccuracyParams, spec: ExerciseSpec) -> str:
     """The likeliest reason for a low test accuracy, as a hint."""
     if trained_on_raw_pixels(evidence.evaluation):
-        return RAW_PIXELS_HINT
+        return _(RAW_PIXELS_HINT)
     history = evidence.sandbox.train.history if evidence.sandbox.train else {}
-    divergence = training_went_wrong(history)
+    divergence = training_went_wrong(history, spec)
     if divergence:
-        return f"{_sentence(divergence)}. {DIVERGENCE_HINT}"
+        return messages.finding_then_hint(_sentence(divergence), _(DIVERGENCE_HINT))
     gap = overfitting_gap(history, accuracy)
     if gap is not None and gap > settings.overfit_gap:
         final = training_accuracy(history)[-1]
-        return f"Training accuracy {final:.4f} against test accuracy {accuracy:.4f}: {OVERFITTING_HINT}"
+        return messages.overfitting(final, accuracy)
     rising = still_improving(history, settings.min_gain)
     if rising:
-        return f"{_sentence(rising)}. {MORE_EPOCHS_HINT}"
-    return (
-        "Check the other checks first; then try more epochs or a somewhat larger hidden layer, and "
-        "make sure the images are scaled to [0, 1]."
-    )
+        return messages.finding_then_hint(_sentence(rising), _(MORE_EPOCHS_HINT))
+    return _(messages.LOW_ACCURACY_HINT)
 
 
 def _sentence(phrase: str) -> str:

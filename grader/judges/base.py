@@ -33,7 +33,9 @@ class Verdict:
     fraction between 0 and 1 gives partial credit), "error" (the check could not be made because
     something broke: the learner's code raised, the run was killed; always 0) or "skipped" (not
     applicable; 0 as well, so a skipped check never hands out points).
-    ``message`` says what was found, ``hint`` how to fix it; both are read by the learner.
+    ``message`` says what was found, ``hint`` how to fix it; both are read by the learner, in
+    their language: judges take every sentence from ``grader.messages.judges`` (never English
+    written inline), filling in the facts (the learner's names, Keras' own text) as they are.
     """
 
     status: VerdictStatus

@@ -13,13 +13,15 @@ the *first* real cause, in their own terms, once - not a cascade of follow-on er
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from grader.evidence import Evidence, ExceptionInfo
 from grader.judges.base import Verdict
 from grader.judges.diagnose import clean_message, diagnose_exception
 from grader.judges.vocabulary import sentence_case, short_type
+from grader.messages import _
+from grader.messages import judges as messages
+from grader.messages import sandbox as sandbox_messages
 from grader.spec import ExerciseSpec
 
 # What each step needs to have worked before it can run. build_model() does not need the data,
@@ -68,7 +70,7 @@ class Cause:
         return Verdict.error(self.message, self.hint)
 
     def brief_verdict(self) -> Verdict:
-        return Verdict.error(f"Not checked, because {self.brief}.")
+        return Verdict.error(messages.not_checked_because(self.brief))
 
 
 def _location(exc: ExceptionInfo) -> str:
@@ -76,14 +78,27 @@ def _location(exc: ExceptionInfo) -> str:
     if not exc.frames:
         return ""
     frame = exc.frames[-1]
-    return f"{frame.file}, line {frame.line}"
+    return messages.location(frame.file, frame.line)
 
 
 def step_label(evidence: Evidence, step: str) -> str:
     """How the learner knows a step: ``"build_model()"``, or the sandbox's label for styles
-    where it is not a function of theirs (``"your script"``, ``"solution_model()"``)."""
+    where it is not a function of theirs (``"your script"``, ``"solution_model()"``), said in
+    the current language from what the child recorded (``run_by``) when it can be."""
     recorded = evidence.sandbox.steps.get(step)
+    if recorded is not None and recorded.run_by:
+        return sandbox_messages.run_label(recorded.run_by)
     return (recorded.label if recorded is not None else "") or f"{step}()"
+
+
+def model_source(evidence: Evidence) -> str:
+    """Where the graded model came from, as a noun phrase ("the model solution_model()
+    returned"), in the current language when the child recorded its code; "" for a module's
+    build_model(), which needs no such phrase."""
+    origin = evidence.sandbox.model_origin
+    if origin is not None and origin.code:
+        return sandbox_messages.model_source(origin.code, origin.facts)
+    return evidence.sandbox.model_source
 
 
 def exception_cause(step: str, exc: ExceptionInfo, evidence: Evidence, spec: ExerciseSpec) -> Cause:
@@ -96,10 +111,10 @@ def exception_cause(step: str, exc: ExceptionInfo, evidence: Evidence, spec: Exe
     hint = diagnosis.hint if diagnosis else (exc.hint or _default_hint(step, evidence))
     name = step_label(evidence, step)
     location = _location(exc)
-    at = f" at {location}" if location else ""
-    in_parens = f" ({location})" if location else ""
     # The run's own failures; "no model to grade" is the model check's finding, not the run's.
-    run_failed = evidence.sandbox.graded_as in RUN_STYLES and step in ("build_model", "train") and exc.type != "ModelNotFound"
+    run_failed = (
+        evidence.sandbox.graded_as in RUN_STYLES and step in ("build_model", "train") and exc.type != "ModelNotFound"
+    )
     owner = RUN if run_failed else ""
     text = clean_message(exc.message)
     if not text and exc.frames and exc.frames[-1].code:
@@ -109,18 +124,17 @@ def exception_cause(step: str, exc: ExceptionInfo, evidence: Evidence, spec: Exe
     if exc.type in RUNNER_EXCEPTIONS:
         # "train() did not finish: ..." keeps the function's name as written.
         sentence = sentence_case(text)
-        brief = text.rstrip(".")
-        return Cause(step, sentence if sentence.endswith(".") else sentence + ".", brief, hint, owner)
+        return Cause(step, messages.full_stop(sentence), messages.clause(text), hint, owner)
     if step == "import":
-        message = f"Your file could not be run: {exc.type}{at}: {text}"
-        brief = f"the file could not be run ({exc.type}{at})"
+        message = messages.file_not_run(exc.type, text, location)
+        brief = messages.file_not_run_brief(exc.type, location)
     elif exc.type == "NotImplementedError":
         # The stub's own message only repeats this, so it is left out.
-        message = f"{name} is not written yet: it still raises NotImplementedError{at}."
-        brief = f"{name} is not written yet"
+        message = messages.not_written_yet(name, location)
+        brief = messages.not_written_yet_brief(name)
     else:
-        message = f"{name} raised {exc.type}{at}: {text}"
-        brief = f"{name} raised {exc.type}{in_parens}"
+        message = messages.function_raised(name, exc.type, text, location)
+        brief = messages.function_raised_brief(name, exc.type, location)
     return Cause(step, _sentence_case(message), brief, hint, owner)
 
 
@@ -136,24 +150,17 @@ def _default_hint(step: str, evidence: Evidence) -> str:
     sandbox = evidence.sandbox
     graded_as, style = sandbox.graded_as, sandbox.style
     if style == "notebook":
-        return (
-            "Restart your notebook's kernel and run all its cells in order (Restart & Run All): the "
-            "same error shows with its full traceback; fix the cell and line it names."
-        )
+        return _(messages.NOTEBOOK_TRACEBACK_HINT)
     if graded_as == "script":
-        return f"Run your script with `python {sandbox.submission}` to see the full traceback, and fix the line it names."
+        return messages.script_traceback(sandbox.submission)
     if graded_as == "saved_model":
-        return (
-            "Load the file yourself with keras.models.load_model(...) to see the full error; save the "
-            'model again with model.save("model.keras") if it does not load.'
-        )
+        return _(messages.SAVED_MODEL_LOAD_HINT)
     if step == "import":
-        return "Run your file with `python` to see the error, fix the line it names, and grade again."
+        return _(messages.IMPORT_TRACEBACK_HINT)
     if graded_as == "certificate":
         label = step_label(evidence, step)
-        call = label if label.endswith("()") else "solution_model()"
-        return f"Call {call} yourself (in a notebook or a script) to see the full traceback, and fix the line it names."
-    return f"Call {step}() yourself (in a notebook or a script) to see the full traceback, and fix the line it names."
+        return messages.call_traceback(label if label.endswith("()") else "solution_model()")
+    return messages.call_traceback(f"{step}()")
 
 
 def find_cause(evidence: Evidence, spec: ExerciseSpec, needs: str) -> Cause | None:
@@ -170,11 +177,15 @@ def find_cause(evidence: Evidence, spec: ExerciseSpec, needs: str) -> Cause | No
         function = sandbox.functions.get(step_name)
         if step_name != "import" and spec.function(step_name) is not None and function is not None:
             if not function.present:
-                message = f"{sandbox.submission} does not define {step_name}()."
-                return Cause(step_name, message, f"{step_name}() is not defined", _define_hint(spec, step_name))
+                message = messages.does_not_define(sandbox.submission, step_name)
+                return Cause(
+                    step_name, message, messages.does_not_define_brief(step_name), _define_hint(spec, step_name)
+                )
             if not function.callable:
-                message = f"{step_name} in {sandbox.submission} is not a function."
-                return Cause(step_name, message, f"{step_name} is not a function", _define_hint(spec, step_name))
+                message = messages.not_a_function(sandbox.submission, step_name)
+                return Cause(
+                    step_name, message, messages.not_a_function_brief(step_name), _define_hint(spec, step_name)
+                )
         step = sandbox.steps.get(step_name)
         if step is not None and step.status == "exception" and step.exception is not None:
             if _model_outlived_the_error(evidence, step_name, needs):
@@ -200,11 +211,7 @@ def _model_outlived_the_error(evidence: Evidence, step: str, needs: str) -> bool
     as it is (architecture; compile settings, if any), so the learner hears what was already
     right. The run's error still fails the first check, and training waits for a fit."""
     sandbox = evidence.sandbox
-    return (
-        step == needs == "build_model"
-        and sandbox.graded_as in RUN_STYLES
-        and evidence.graded_model is not None
-    )
+    return step == needs == "build_model" and sandbox.graded_as in RUN_STYLES and evidence.graded_model is not None
 
 
 def _produced(evidence: Evidence, step: str) -> bool:
@@ -221,7 +228,7 @@ def _produced(evidence: Evidence, step: str) -> bool:
 def _define_hint(spec: ExerciseSpec, name: str) -> str:
     function = spec.function(name)
     params = ", ".join(function.parameters) if function else ""
-    return f"Define the function `def {name}({params}):` at the top level of your file."
+    return messages.define_function(name, params)
 
 
 def _not_run_cause(evidence: Evidence, step: str) -> Cause:
@@ -233,25 +240,21 @@ def _not_run_cause(evidence: Evidence, step: str) -> Cause:
         if unusable is not None:
             return unusable
     if step == "train" and sandbox.data is not None and not sandbox.data.structure_ok:
-        return Cause(
-            "load_data",
-            "load_data() did not return ((train_images, train_labels), (test_images, test_labels)).",
-            "load_data() did not return usable data",
-        )
-    what = "your file was imported" if step == "import" else f"{step_label(evidence, step)} finished"
+        return Cause("load_data", _(messages.LOAD_DATA_STRUCTURE), _(messages.LOAD_DATA_STRUCTURE_BRIEF))
+    # Before what the run stopped: the import of the file (None), or a step the learner knows.
+    before = None if step == "import" else step_label(evidence, step)
     if run.limit_hit:
-        message = f"The run was stopped by the {run.limit_hit} limit before {what}."
-        return Cause(step, message, f"the run hit the {run.limit_hit} limit", TIME_LIMIT_OR_MEMORY_HINT)
+        message = messages.stopped_by_limit(run.limit_hit, before)
+        brief = messages.stopped_by_limit_brief(run.limit_hit)
+        return Cause(step, message, brief, _(TIME_LIMIT_OR_MEMORY_HINT))
     if run.returncode not in (None, 0):
-        message = f"The run ended unexpectedly (exit code {run.returncode}) before {what}."
-        return Cause(step, message, f"the run ended unexpectedly (exit code {run.returncode})")
+        message = messages.ended_unexpectedly(run.returncode, before)
+        return Cause(step, message, messages.ended_unexpectedly_brief(run.returncode))
     name = step_label(evidence, step)
-    return Cause(step, f"{name} was not run, so there is nothing to check.", f"{name} was not run")
+    return Cause(step, messages.step_not_run(name), messages.step_not_run_brief(name))
 
 
-TIME_LIMIT_OR_MEMORY_HINT = (
-    "Keep the run within the exercise's limits: fewer epochs or a smaller model, no endless loops."
-)
+TIME_LIMIT_OR_MEMORY_HINT = messages.TIME_LIMIT_OR_MEMORY_HINT
 
 
 def model_cause(evidence: Evidence, spec: ExerciseSpec) -> Cause | None:
@@ -263,7 +266,7 @@ def model_cause(evidence: Evidence, spec: ExerciseSpec) -> Cause | None:
         return cause
     if evidence.sandbox.final_model is None:
         who = step_label(evidence, "build_model")
-        return Cause("build_model", _sentence_case(f"{who} left no model to inspect."), "there is no model to inspect")
+        return Cause("build_model", _sentence_case(messages.left_no_model(who)), _(messages.NO_MODEL_BRIEF))
     return _not_a_keras_model(evidence)
 
 
@@ -272,21 +275,19 @@ def _not_a_keras_model(evidence: Evidence) -> Cause | None:
     model = evidence.sandbox.final_model
     if model is not None and not model.is_keras_model:
         returned = short_type(model.returned_type)
-        source = evidence.sandbox.model_source
+        source = model_source(evidence)
         if source:  # scripts, notebooks, solution_model(): "the model in your script's variable `model`"
             return Cause(
                 "build_model",
-                f"{source[:1].upper()}{source[1:]} is {returned}, not a Keras model.",
-                "there is no Keras model to inspect",
-                "Make sure it is the keras.Model you built and trained (keras.Sequential or keras.Model).",
+                messages.source_not_a_model(f"{source[:1].upper()}{source[1:]}", returned),
+                _(messages.NO_KERAS_MODEL_BRIEF),
+                _(messages.SOURCE_NOT_A_MODEL_HINT),
             )
-        hint = "End build_model() with `return model`." if returned == "None" else (
-            "build_model() must return the keras.Model it builds (keras.Sequential or keras.Model)."
-        )
+        hint = messages.RETURN_MODEL_HINT if returned == "None" else messages.RETURN_KERAS_MODEL_HINT
         return Cause(
             "build_model",
-            f"build_model() returned {returned} instead of a Keras model.",
-            "build_model() did not return a Keras model",
-            hint,
+            messages.returned_not_a_model(returned),
+            _(messages.NOT_A_KERAS_MODEL_BRIEF),
+            _(hint),
         )
     return None

@@ -10,10 +10,16 @@ from typing import Any
 
 from pydantic import Field
 
+from grader.datasets import dataset_info
 from grader.evidence import Evidence, ModelInfo
 from grader.judges.base import JudgeParams, Verdict
 from grader.judges.causes import model_cause
-from grader.judges.diagnose import BINARY_CROSSENTROPY_HINT, DIVERGENCE_HINT, METRICS_POSITIONAL_HINT, training_went_wrong
+from grader.judges.diagnose import (
+    BINARY_CROSSENTROPY_HINT,
+    DIVERGENCE_HINT,
+    METRICS_POSITIONAL_HINT,
+    training_went_wrong,
+)
 from grader.judges.model import output_block
 from grader.judges.vocabulary import (
     AUTO_ACCURACY,
@@ -25,9 +31,9 @@ from grader.judges.vocabulary import (
     canonical_optimizer,
     label_encoding,
 )
+from grader.messages import _
+from grader.messages import judges as messages
 from grader.spec import ExerciseSpec
-
-LABEL_WORDS = {"integer": "integer labels (0-9)", "one_hot": "one-hot labels"}
 
 
 def _compiled_model(evidence: Evidence, spec: ExerciseSpec) -> tuple[ModelInfo | None, Verdict | None]:
@@ -38,20 +44,13 @@ def _compiled_model(evidence: Evidence, spec: ExerciseSpec) -> tuple[ModelInfo |
     model = evidence.graded_model  # measured from the scored file (see Evidence.graded_model)
     assert model is not None  # model_cause checked it
     if not model.compiled or not model.compile_config:
-        return None, Verdict.failed("Not checked: the model is never compiled (see the compile check).")
+        return None, Verdict.failed(_(messages.NOT_CHECKED_NOT_COMPILED))
     if "error" in model.compile_config and "loss" not in model.compile_config:
-        return None, Verdict.error(f"Could not read the model's compile settings: {model.compile_config['error']}")
+        return None, Verdict.error(messages.compile_settings_unreadable(str(model.compile_config["error"])))
     return model, None
 
 
 # --- loss ----------------------------------------------------------------------------------------
-
-OTHER_LOSS_HINTS = {
-    "mean_squared_error": "mean squared error is for predicting numbers (regression), not for choosing one of 10 classes",
-    "mean_absolute_error": "mean absolute error is for predicting numbers (regression), not for choosing one of 10 classes",
-    "categorical_hinge": "hinge losses are for margin classifiers, not softmax outputs",
-    "hinge": "hinge losses are for margin classifiers, not softmax outputs",
-}
 
 
 class LossParams(JudgeParams):
@@ -87,60 +86,41 @@ def judge_loss(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -
     accepted = list(settings.accepted)
     partial = dict(settings.partial)
     loss = canonical_loss(model.compile_config)
-    wanted = " or ".join(f'"{name}"' for name in accepted)
+    wanted = messages.alternatives([f'"{name}"' for name in accepted])
     if loss is None:
-        return Verdict.failed("The model is compiled without a loss.", f'Pass loss="{accepted[0]}" to model.compile().')
+        return Verdict.failed(_(messages.NO_LOSS), messages.pass_loss(accepted[0]))
     written = loss.written
     if loss.name == "binary_crossentropy":
-        return Verdict.failed(f"The loss is {written}, which is for two classes, not 10.", BINARY_CROSSENTROPY_HINT)
+        classes = dataset_info(spec.dataset or "").num_classes
+        return Verdict.failed(messages.binary_loss(written, classes), _(BINARY_CROSSENTROPY_HINT))
     if loss.name not in accepted and loss.name not in partial:
-        why = OTHER_LOSS_HINTS.get(loss.name, "it is not a cross-entropy for one-of-10 classification")
-        return Verdict.failed(f"The loss is {written}: {why}.", f"Use loss={wanted}.")
+        why = messages.why_other_loss(loss.name, dataset_info(spec.dataset or "").num_classes)
+        return Verdict.failed(messages.loss_is_because(written, why), messages.use_loss(wanted))
 
     encoding = label_encoding(evidence, spec)
     mismatch = _label_mismatch(loss.name, encoding)
     if mismatch:
-        return Verdict.failed(f"The loss is {written}, but {mismatch[0]}.", mismatch[1])
+        return Verdict.failed(messages.loss_but(written, mismatch[0]), mismatch[1])
 
     block = output_block(model)
     activation = block.activation if block else None
     if loss.from_logits and activation == "softmax":
-        return Verdict.failed(
-            f"The loss is {written}, which says the model outputs raw scores (logits), but the output "
-            "layer applies softmax, so it outputs probabilities. (Keras 3 notices and warns; "
-            "elsewhere softmax would be applied twice.)",
-            "Remove from_logits=True from the loss (or remove the softmax from the output layer).",
-            0.5,
-        )
+        return Verdict.failed(messages.logits_and_softmax(written), _(messages.REMOVE_FROM_LOGITS_HINT), 0.5)
     if not loss.from_logits and activation == "linear":
-        return Verdict.failed(
-            f"The loss is {written} but the output layer has no activation: the loss treats the "
-            "raw scores (logits) as probabilities.",
-            'Add activation="softmax" to the output layer (or pass from_logits=True to the loss).',
-            0.5,
-        )
-    labels = f" for {LABEL_WORDS[encoding]}" if encoding else ""
+        return Verdict.failed(messages.probabilities_expected(written), _(messages.ADD_SOFTMAX_HINT), 0.5)
     if loss.name in partial:
         return Verdict.failed(
-            f"The loss is {written}{labels}: it works, but the exercise asks for {wanted}.",
-            f"Use loss={wanted}.",
-            partial[loss.name],
+            messages.loss_works_but(written, encoding, wanted), messages.use_loss(wanted), partial[loss.name]
         )
-    return Verdict.passed(f"The loss is {written}{labels}.")
+    return Verdict.passed(messages.loss_passed(written, encoding))
 
 
 def _label_mismatch(loss_name: str, encoding: LabelEncoding | None) -> tuple[str, str] | None:
     """(what is wrong, the fix) when the loss cannot read the labels, else None."""
     if loss_name == "categorical_crossentropy" and encoding == "integer":
-        return (
-            "the labels are integers (0-9) and categorical_crossentropy expects one-hot labels",
-            'Use loss="sparse_categorical_crossentropy" for integer labels (or one-hot encode them with keras.utils.to_categorical).',
-        )
+        return _(messages.INTEGER_LABELS_CATEGORICAL), _(messages.INTEGER_LABELS_CATEGORICAL_HINT)
     if loss_name == "sparse_categorical_crossentropy" and encoding == "one_hot":
-        return (
-            "the labels are one-hot vectors and sparse_categorical_crossentropy expects integer labels",
-            'Use loss="categorical_crossentropy" for one-hot labels (or keep the labels as integers).',
-        )
+        return _(messages.ONE_HOT_LABELS_SPARSE), _(messages.ONE_HOT_LABELS_SPARSE_HINT)
     return None
 
 
@@ -150,7 +130,9 @@ def _label_mismatch(loss_name: str, encoding: LabelEncoding | None) -> tuple[str
 class OptimizerParams(JudgeParams):
     """``[checks.params]`` of ``judge = "optimizer"``."""
 
-    accepted: list[str] = Field(default=[], description="Optimizer names for full marks (any case); empty: any optimizer.")
+    accepted: list[str] = Field(
+        default=[], description="Optimizer names for full marks (any case); empty: any optimizer."
+    )
 
 
 def judge_optimizer(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
@@ -167,27 +149,21 @@ def judge_optimizer(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
         return verdict
     optimizer = canonical_optimizer(model.compile_config)
     if optimizer is None:
-        return Verdict.error("The model's compile settings record no optimizer.")
+        return Verdict.error(_(messages.NO_OPTIMIZER))
     accepted = [name.lower() for name in OptimizerParams.of(params).accepted]
     rate = optimizer.learning_rate
-    rate_text = f" (learning rate {rate:g})" if rate is not None else ""
+    shown = messages.optimizer_shown(optimizer.written, rate)
     if accepted and optimizer.name not in accepted:
-        wanted = " or ".join(f'"{name}"' for name in accepted)
-        return Verdict.failed(
-            f"The optimizer is {optimizer.written}{rate_text}; the exercise asks for {wanted}.",
-            f"Compile with optimizer={wanted}.",
-        )
+        wanted = messages.alternatives([f'"{name}"' for name in accepted])
+        return Verdict.failed(messages.other_optimizer(shown, wanted), messages.compile_with_optimizer(wanted))
     train = evidence.sandbox.train
-    divergence = training_went_wrong(train.history) if train else None
+    divergence = training_went_wrong(train.history, spec) if train else None
     default = DEFAULT_LEARNING_RATES.get(optimizer.name, 0.01)
     if divergence and rate is not None and rate > default * 1.5:
         return Verdict.failed(
-            f"The optimizer is {optimizer.written} with learning rate {rate:g}, "
-            f"{rate / default:.0f} times its default of {default:g}, and {divergence}.",
-            DIVERGENCE_HINT,
-            0.5,
+            messages.learning_rate_too_high(optimizer.written, rate, default, divergence), _(DIVERGENCE_HINT), 0.5
         )
-    return Verdict.passed(f"The optimizer is {optimizer.written}{rate_text}.")
+    return Verdict.passed(messages.optimizer_passed(shown))
 
 
 # --- accuracy metric -----------------------------------------------------------------------------
@@ -219,44 +195,34 @@ def judge_accuracy_metric(evidence: Evidence, params: dict[str, Any], spec: Exer
     if not metrics:
         weights = model.compile_config.get("loss_weights")
         if isinstance(weights, (list, tuple)) and any(isinstance(w, str) for w in weights):
-            return Verdict.failed(
-                f"The metrics went to loss_weights instead ({weights}): the third positional argument of compile() is loss_weights.",
-                METRICS_POSITIONAL_HINT,
-            )
-        return Verdict.failed(
-            "The model is compiled without metrics, so training reports no accuracy.",
-            'Add metrics=["accuracy"] to model.compile(...).',
-        )
-    shown = ", ".join(m.written for m in metrics)
+            return Verdict.failed(messages.metrics_to_loss_weights(str(weights)), _(METRICS_POSITIONAL_HINT))
+        return Verdict.failed(_(messages.NO_METRICS), _(messages.ADD_METRICS_HINT))
+    shown = messages.listing([m.written for m in metrics])
     encoding = label_encoding(evidence, spec)
     candidates = [m for m in metrics if m.name in accepted]
     fitting = [m for m in candidates if not _metric_mismatch(m.name, encoding)]
     if fitting:
-        return Verdict.passed(f"Metrics: {shown}.")
+        return Verdict.passed(messages.metrics_passed(shown))
     if candidates:
         metric = candidates[0]
         return Verdict.failed(
-            f"The metric {metric.written} does not fit the {LABEL_WORDS.get(encoding or '', 'labels')}: {_metric_mismatch(metric.name, encoding)}.",
-            'Use metrics=["accuracy"]: Keras then picks the accuracy that fits your labels.',
+            messages.metric_does_not_fit(metric.written, encoding, _metric_mismatch(metric.name, encoding)),
+            _(messages.AUTO_ACCURACY_HINT),
         )
     names = {m.name for m in metrics}
     if ELEMENTWISE_ACCURACY in names:
-        return Verdict.failed(
-            f"Metrics: {shown}. keras.metrics.Accuracy compares outputs and labels value by value, "
-            "which for a softmax classifier measures nothing useful.",
-            'Use the string metrics=["accuracy"] (or keras.metrics.SparseCategoricalAccuracy()).',
-        )
+        return Verdict.failed(messages.elementwise_accuracy(shown), _(messages.STRING_ACCURACY_HINT))
     if "binary_accuracy" in names:
         return Verdict.failed(
-            f"Metrics: {shown}. binary_accuracy is for two classes, not 10.",
-            'Use metrics=["accuracy"].',
+            messages.binary_accuracy(shown, dataset_info(spec.dataset or "").num_classes),
+            _(messages.USE_ACCURACY_HINT),
         )
-    return Verdict.failed(f"Metrics: {shown}, but no accuracy.", 'Add "accuracy" to the metrics: metrics=["accuracy"].')
+    return Verdict.failed(messages.no_accuracy(shown), _(messages.ADD_ACCURACY_HINT))
 
 
 def _metric_mismatch(name: str, encoding: LabelEncoding | None) -> str:
     if name == "categorical_accuracy" and encoding == "integer":
-        return "categorical_accuracy expects one-hot labels"
+        return _(messages.CATEGORICAL_ACCURACY_NEEDS_ONE_HOT)
     if name == "sparse_categorical_accuracy" and encoding == "one_hot":
-        return "sparse_categorical_accuracy expects integer labels"
+        return _(messages.SPARSE_ACCURACY_NEEDS_INTEGERS)
     return ""

@@ -34,37 +34,21 @@ from typing import Any
 
 from pydantic import Field
 
+from grader.datasets import dataset_info
 from grader.evidence import Evidence
 from grader.judges.base import Judge, JudgeParams, Verdict
 from grader.judges.vocabulary import training_accuracy
-from grader.sandbox.limits import LIMIT_HINTS, describe_limit, size_text
+from grader.messages import _
+from grader.messages import judges as messages
+from grader.messages import sandbox as sandbox_messages
 from grader.spec import ExerciseSpec
 
-TEST_SPLIT_HINT = (
-    "Train only on the images the grader hands to train() (or, in load_data(), on the training "
-    "split): the test split is for measuring the model, and a model that has seen it says "
-    "nothing about new images."
-)
-TAMPERING_HINT = (
-    "Remove the code that replaces Keras' methods: the grader tests your saved model with its "
-    "own code, so it changes nothing in your grade."
-)
-
-
-MEMORISED_HINT = (
-    "Train the model in your code on the training images the grader serves, and let the grader "
-    "save the model that model.fit trained: a model trained on the test split (at home, or by "
-    "loading weights) says nothing about new images."
-)
-WEIGHTS_HINT = (
-    "Return (or keep in `model`) the model that model.fit trained, and do not change its weights "
-    "afterwards (set_weights, load_weights): the grader scores the model as training left it. To "
-    "keep the best epoch, use keras.callbacks.EarlyStopping(restore_best_weights=True)."
-)
-SAVE_HINT = (
-    "Remove the save() method from your model class (or the patch that replaces it): the grader "
-    "saves the trained model with Keras' own saving function."
-)
+# The hints of a run that was not fair (English message ids: translate with ``_``).
+TEST_SPLIT_HINT = messages.TEST_SPLIT_HINT
+TAMPERING_HINT = messages.TAMPERING_HINT
+MEMORISED_HINT = messages.MEMORISED_HINT
+WEIGHTS_HINT = messages.WEIGHTS_HINT
+SAVE_HINT = messages.SAVE_HINT
 
 
 class IntegrityParams(JudgeParams):
@@ -118,10 +102,7 @@ def weights_problem(evidence: Evidence) -> str:
     sandbox, evaluation = evidence.sandbox, evidence.evaluation
     record = sandbox.saved_weights
     if record is not None and record.save_overridden:
-        return (
-            f"the model's class replaces Keras' save() ({record.save_overridden}), so the file it would "
-            "save need not be the model that was trained"
-        )
+        return messages.save_overridden(record.save_overridden)
     if sandbox.graded_as == "saved_model" or evaluation.status != "ok":
         return ""
     if record is None:
@@ -130,14 +111,17 @@ def weights_problem(evidence: Evidence) -> str:
         return history_shortfall(evidence)
     if not record.fitted:
         if record.fit_calls_on_other_models:
-            return "the model graded is not the one model.fit trained: model.fit trained another model"
+            return _(messages.FIT_TRAINED_ANOTHER_MODEL)
         # No model.fit at all: a custom training loop (GradientTape) trains without one, so there
         # is no digest to compare; the training check says fit was not called, and the
         # train-versus-test gap still applies.
         return ""
-    if evaluation.weights_digest is not None and record.after_fit is not None:
-        if evaluation.weights_digest != record.after_fit:
-            return "the weights of the model graded are not the ones model.fit left: they were changed after training"
+    if (
+        evaluation.weights_digest is not None
+        and record.after_fit is not None
+        and evaluation.weights_digest != record.after_fit
+    ):
+        return _(messages.WEIGHTS_CHANGED)
     return history_shortfall(evidence)
 
 
@@ -166,10 +150,7 @@ def history_shortfall(evidence: Evidence) -> str:
     noise = 3 * math.sqrt(measured * (1 - measured) / n) if n else 0.0
     if measured - best <= HISTORY_SHORTFALL + noise:
         return ""
-    return (
-        f"it reaches {measured:.4f} on training images (measured by the grader), far above the best training "
-        f"accuracy its History ever recorded ({best:.4f}), so its weights were not learned by that model.fit"
-    )
+    return messages.history_shortfall(measured, best)
 
 
 def reproduction_problem(evidence: Evidence, margin: float) -> str:
@@ -180,12 +161,8 @@ def reproduction_problem(evidence: Evidence, margin: float) -> str:
         return ""
     if evaluation.test_accuracy is None or evaluation.test_accuracy - reproduction.test_accuracy <= margin:
         return ""
-    return (
-        f"The model scores {evaluation.test_accuracy:.4f} on the test images, but the same architecture, "
-        f"compiled the same way and trained again by the grader on the training images ({reproduction.epochs} "
-        f"epochs, batch size {reproduction.batch_size}), reaches {reproduction.test_accuracy:.4f}: more than "
-        f"{margin:g} better than its own recipe can explain, so its weights were not learned from the "
-        "training images alone. Its test accuracy does not count."
+    return messages.not_reproduced(
+        evaluation.test_accuracy, reproduction.epochs, reproduction.batch_size, reproduction.test_accuracy, margin
     )
 
 
@@ -208,78 +185,55 @@ def judge_integrity(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
     run = sandbox.run
     settings = IntegrityParams.of(params)
     if run.limit_hit:
-        return Verdict.failed(_limit_message(evidence), LIMIT_HINTS.get(run.limit_hit, ""))
+        return Verdict.failed(_limit_message(evidence), sandbox_messages.limit_hint(run.limit_hit))
     if not sandbox.steps:
-        return Verdict.error(
-            "The run left no record of your code: it ended before the grader could see anything.",
-            "Run your file with `python` to check that it starts, and grade again.",
-        )
+        return Verdict.error(_(messages.NO_RECORD_OF_CODE), _(messages.CHECK_IT_STARTS_HINT))
     refused = evidence.evaluation.refused
     if refused:
-        return Verdict.failed(
-            f"The grader did not test the saved model: {refused.rstrip('.')}.",
-            "Hand in a model with one 28x28 image input and one output of one score per class, built "
-            "from Keras' built-in layers and within the exercise's size.",
-        )
+        image = dataset_info(spec.dataset or "").shape_text  # the exercise's images: "28x28"
+        return Verdict.failed(messages.model_refused(messages.clause(refused)), messages.refused_hint(image))
     if looks_memorised(evidence, settings.memorised_margin):
         evaluation = evidence.evaluation
         return Verdict.failed(
-            f"The model does clearly better on the test images ({evaluation.test_accuracy:.4f}) than on the "
-            f"training images ({evaluation.train_accuracy:.4f}, measured by the grader on {evaluation.n_train:,} "
-            "of them): a model trained on the training images does not, so it was trained on the test split. "
-            "Its test accuracy does not count.",
-            MEMORISED_HINT,
+            messages.memorised(evaluation.test_accuracy or 0.0, evaluation.train_accuracy or 0.0, evaluation.n_train),
+            _(MEMORISED_HINT),
         )
     unreproduced = reproduction_problem(evidence, settings.retrain_margin)
     if unreproduced:
-        return Verdict.failed(unreproduced, MEMORISED_HINT)
+        return Verdict.failed(unreproduced, _(MEMORISED_HINT))
     problem = weights_problem(evidence)
     if problem:
-        hint = SAVE_HINT if sandbox.saved_weights is not None and sandbox.saved_weights.save_overridden else WEIGHTS_HINT
-        return Verdict.failed(f"The model graded may not be the model your code trained: {problem}.", hint)
-    if trained_on_test_split(evidence):
-        return Verdict.failed(
-            "Your code trained the model on the test split's images, which it found on disk: the "
-            "test accuracy of such a model does not count.",
-            TEST_SPLIT_HINT,
+        hint = (
+            SAVE_HINT if sandbox.saved_weights is not None and sandbox.saved_weights.save_overridden else WEIGHTS_HINT
         )
+        return Verdict.failed(messages.not_the_trained_model(problem), _(hint))
+    if trained_on_test_split(evidence):
+        return Verdict.failed(_(messages.TRAINED_ON_TEST_SPLIT), _(TEST_SPLIT_HINT))
     if sandbox.tampering:
-        places = "; ".join(sandbox.tampering[:5])
-        return Verdict.failed(f"Your code changes how Keras measures a model ({places}).", TAMPERING_HINT)
-    return Verdict.passed(f"Your code ran within the grader's limits ({run.isolation} isolation) and fairly.")
+        places = messages.clauses(sandbox.tampering[:5])
+        return Verdict.failed(messages.tampering(places), _(TAMPERING_HINT))
+    return Verdict.passed(messages.fair_run(run.isolation))
 
 
 def _limit_message(evidence: Evidence) -> str:
     """What the limit was and what the code did, in the learner's terms."""
     run = evidence.sandbox.run
     limit = run.limit_hit or ""
-    name = _limit_name(limit)
     refused = [
         step.exception
         for step in evidence.sandbox.steps.values()
         if step.exception is not None and step.exception.type in ("MemoryError", "OSError", "ResourceExhaustedError")
     ]
-    if limit == "memory" and refused and run.peak_memory_bytes <= run.limits.get("memory_bytes", float("inf")):
+    return sandbox_messages.limit_message(
+        limit,
+        run.limits,
+        peak_memory=run.peak_memory_bytes,
+        peak_processes=run.peak_processes,
         # The kernel refused one allocation (RLIMIT_DATA) before the watchdog saw it grow.
-        allowed = run.limits.get("memory_bytes")
-        shown = f" ({size_text(allowed)})" if allowed else ""
-        return f"Your code hit the grader's memory limit: it asked for more memory at once than the grader allows{shown}, and the allocation was refused (MemoryError)."
-    if limit == "file_size" and any("File too large" in exc.message or "Errno 27" in exc.message for exc in refused):
-        per_file = run.limits.get("file_bytes")
-        shown = f" of {size_text(per_file)}" if per_file else ""
-        return f"Your code hit the grader's file size limit: it wrote a file larger than the limit{shown}, and the write was refused."
-    # What it reached, when that says more than the limit itself (the watchdog samples ten
-    # times a second, so a fast-growing run is caught somewhat past the limit).
-    used = ""
-    if limit == "memory" and run.peak_memory_bytes > 1.1 * run.limits.get("memory_bytes", float("inf")):
-        used = f" (it reached {size_text(run.peak_memory_bytes)})"
-    elif limit == "processes" and run.peak_processes:
-        used = f" (it had {run.peak_processes} when it was stopped)"
-    return f"Your code was stopped by the grader's {name} limit: it used {describe_limit(limit, run.limits)}{used}."
-
-
-def _limit_name(limit: str) -> str:
-    return {"cpu": "CPU time", "file_size": "file size", "processes": "process"}.get(limit, limit)
+        allocation_refused=bool(refused) and run.peak_memory_bytes <= run.limits.get("memory_bytes", float("inf")),
+        # A write past the file-size limit failed.
+        write_refused=any("File too large" in exc.message or "Errno 27" in exc.message for exc in refused),
+    )
 
 
 def integrity_settings(spec: ExerciseSpec) -> IntegrityParams:
@@ -298,27 +252,18 @@ def counted_only_if_untouched(judge: Judge) -> Judge:
     @wraps(judge)
     def guarded(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
         if trained_on_test_split(evidence):
-            return Verdict.failed(
-                "Not counted: the model was trained on the test split's images, so its accuracy "
-                "on them says nothing about new images.",
-                TEST_SPLIT_HINT,
-            )
+            return Verdict.failed(_(messages.NOT_COUNTED_TEST_SPLIT), _(TEST_SPLIT_HINT))
         if looks_memorised(evidence, integrity_settings(spec).memorised_margin):
+            evaluation = evidence.evaluation
             return Verdict.failed(
-                f"Not counted: test accuracy {evidence.evaluation.test_accuracy:.4f}, clearly above the "
-                f"model's accuracy on training images ({evidence.evaluation.train_accuracy:.4f}): it was "
-                "trained on the test split (see the fair-run check).",
-                MEMORISED_HINT,
+                messages.not_counted_memorised(evaluation.test_accuracy or 0.0, evaluation.train_accuracy or 0.0),
+                _(MEMORISED_HINT),
             )
         problem = weights_problem(evidence)
         if problem:
-            return Verdict.failed(f"Not counted: {problem} (see the fair-run check).", WEIGHTS_HINT)
+            return Verdict.failed(messages.not_counted_weights(problem), _(WEIGHTS_HINT))
         if reproduction_problem(evidence, integrity_settings(spec).retrain_margin):
-            return Verdict.failed(
-                "Not counted: the grader's own training of this architecture and recipe reaches clearly less "
-                "(see the fair-run check).",
-                MEMORISED_HINT,
-            )
+            return Verdict.failed(_(messages.NOT_COUNTED_REPRODUCTION), _(MEMORISED_HINT))
         return judge(evidence, params, spec)
 
     return guarded

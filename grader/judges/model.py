@@ -13,9 +13,10 @@ from typing import Any
 
 from pydantic import Field
 
+from grader.datasets import DatasetInfo, dataset_info
 from grader.evidence import Evidence, ModelInfo
-from grader.judges.base import JudgeParams, Shape, Verdict
-from grader.judges.causes import find_cause, model_cause
+from grader.judges.base import JudgeParams, NumberPair, Shape, Verdict
+from grader.judges.causes import find_cause, model_cause, model_source
 from grader.judges.diagnose import NOT_COMPILED_HINT, missing_flatten_hint
 from grader.judges.vocabulary import (
     Block,
@@ -27,9 +28,9 @@ from grader.judges.vocabulary import (
     short_type,
     total_params,
 )
+from grader.messages import _
+from grader.messages import judges as messages
 from grader.spec import ExerciseSpec
-
-DEFAULT_INPUT_SHAPES = [[28, 28], [28, 28, 1], [784]]
 
 
 def judge_model_built(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
@@ -40,20 +41,21 @@ def judge_model_built(evidence: Evidence, params: dict[str, Any], spec: Exercise
     model = evidence.graded_model if evidence.facts_are_trusted else (evidence.sandbox.model or evidence.graded_model)
     assert model is not None  # model_cause checked it
     layers = [layer for layer in model.layers if layer.class_name != "InputLayer"]
-    params_count = total_params(model)
-    size = f", {params_count:,} parameters" if params_count is not None else ""
-    described = f"a {short_type(model.returned_type)} model with {len(layers)} layers{size}"
-    source = evidence.sandbox.model_source  # scripts, notebooks, solution_model(), saved models
+    described = messages.model_described(short_type(model.returned_type), len(layers), total_params(model))
+    source = model_source(evidence)  # scripts, notebooks, solution_model(), saved models
     if evidence.sandbox.graded_as != "module" and source:
-        return Verdict.passed(f"{source[:1].upper()}{source[1:]} is {described}.")
-    return Verdict.passed(f"build_model() returned {described}.")
+        return Verdict.passed(messages.source_is(f"{source[:1].upper()}{source[1:]}", described))
+    return Verdict.passed(messages.build_model_returned(described))
 
 
 class CompiledParams(JudgeParams):
     """``[checks.params]`` of ``judge = "compiled"``."""
 
     compiled_in_train: float = Field(
-        default=0.5, ge=0, le=1, description="Share of the points when the model is compiled in train(), not build_model()."
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Share of the points when the model is compiled in train(), not build_model().",
     )
 
 
@@ -70,33 +72,25 @@ def judge_compiled(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpe
     if sandbox.graded_as != "module":
         # Only the finished model is seen: whether it is compiled is all there is to judge.
         if evidence.graded_model is not None and evidence.graded_model.compiled:
-            return Verdict.passed("The model is compiled.")
+            return Verdict.passed(_(messages.MODEL_COMPILED))
         if sandbox.graded_as == "saved_model":
-            return Verdict.failed(
-                "The saved model has no compile settings: it was saved before model.compile(...), "
-                "or without its optimizer.",
-                'Compile and train the model, then save it with model.save("model.keras").',
-            )
-        return Verdict.failed(
-            "The model is never compiled, so Keras cannot train it.",
-            'Compile the model before training it: model.compile(optimizer="adam", '
-            'loss="sparse_categorical_crossentropy", metrics=["accuracy"]).',
-        )
+            return Verdict.failed(_(messages.SAVED_MODEL_NOT_COMPILED), _(messages.SAVED_MODEL_NOT_COMPILED_HINT))
+        return Verdict.failed(_(messages.NEVER_COMPILED), _(messages.COMPILE_BEFORE_TRAINING_HINT))
     graded = evidence.graded_model
     if evidence.facts_are_trusted and graded is not None and not graded.compiled:
-        return Verdict.failed("The model is never compiled, so Keras cannot train it.", NOT_COMPILED_HINT)
+        return Verdict.failed(_(messages.NEVER_COMPILED), _(NOT_COMPILED_HINT))
     # When it was compiled (in build_model() or later, in train()) only the run can tell.
     returned = sandbox.model
     if returned is not None and returned.compiled:
-        return Verdict.passed("build_model() returns a compiled model.")
+        return Verdict.passed(_(messages.RETURNS_COMPILED))
     trained = graded if evidence.facts_are_trusted else sandbox.trained_model
     if trained is not None and trained.compiled:
         return Verdict.failed(
-            "build_model() returns an uncompiled model; it is compiled later, in train().",
-            "Move model.compile(...) into build_model(), just before `return model`.",
+            _(messages.COMPILED_IN_TRAIN),
+            _(messages.COMPILED_IN_TRAIN_HINT),
             CompiledParams.of(params).compiled_in_train,
         )
-    return Verdict.failed("The model is never compiled, so Keras cannot train it.", NOT_COMPILED_HINT)
+    return Verdict.failed(_(messages.NEVER_COMPILED), _(NOT_COMPILED_HINT))
 
 
 def _model(evidence: Evidence) -> ModelInfo:
@@ -108,50 +102,55 @@ def _model(evidence: Evidence) -> ModelInfo:
 class InputShapeParams(JudgeParams):
     """``[checks.params]`` of ``judge = "input_shape"``."""
 
-    accepted: list[Shape] = Field(
-        default=DEFAULT_INPUT_SHAPES, min_length=1, description="Input shapes (without the batch size) for full marks."
+    accepted: list[Shape] | None = Field(
+        default=None,
+        min_length=1,
+        description="Input shapes (without the batch size) for full marks. Default: every shape that holds "
+        "one image of the exercise's dataset, as its registry entry lists them (grader.datasets).",
     )
 
 
+def input_hint(info: DatasetInfo) -> str:
+    """How to start a model on ``info``'s images: Input and Flatten (and the Conv2D shape)."""
+    shapes = info.input_shapes
+    with_channels = shape_text(shapes[1]) if info.channels == 1 else None
+    return messages.input_shape_hint(shape_text(shapes[0]), with_channels)
+
+
 def judge_input_shape(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
-    """The model takes 28x28 images: input (28, 28), (28, 28, 1) or (784,) (``accepted``)."""
+    """The model takes the dataset's images: for 28x28 images input (28, 28), (28, 28, 1) or
+    (784,); for 32x32x3 ones (32, 32, 3) or (3072,) (``accepted`` overrides)."""
     cause = model_cause(evidence, spec)
     if cause is not None:
         return cause.brief_verdict()
-    accepted = [list(shape) for shape in InputShapeParams.of(params).accepted]
+    info = dataset_info(spec.dataset or "")
+    accepted = [list(shape) for shape in (InputShapeParams.of(params).accepted or info.input_shapes)]
     model = _model(evidence)
     shape = model.input_shape
-    source = ""
+    as_trained = False
     if shape is None:
         # A Sequential model without Input is only built by fit(): use what fit() was given.
         train = evidence.sandbox.train
         calls = train.fit_calls if train else []
         if calls and calls[-1].x_shape:
             shape = list(calls[-1].x_shape[1:])
-            source = " (as trained: the model declares no input shape)"
-    allowed = ", ".join(shape_text(s) for s in accepted)
+            as_trained = True
+    allowed = messages.listing([shape_text(s) for s in accepted])
+    declare_hint = messages.declare_input_hint(shape_text(info.input_shapes[0]))
     if shape is None:
         if find_cause(evidence, spec, "train") is not None:
-            return Verdict.error(
-                "Could not tell the model's input shape: it declares none and was never trained.",
-                "Start the model with keras.Input(shape=(28, 28)) so its input shape is known.",
-            )
-        return Verdict.failed(
-            "The model declares no input shape.",
-            "Start the model with keras.Input(shape=(28, 28)) so its input shape is known.",
-        )
+            return Verdict.error(_(messages.NO_INPUT_SHAPE_UNTRAINED), declare_hint)
+        return Verdict.failed(_(messages.NO_INPUT_SHAPE), declare_hint)
     if any(_fits(shape, s) for s in accepted):
-        return Verdict.passed(f"The model takes images of shape {shape_text(shape)}{source}.")
+        return Verdict.passed(messages.takes_images(shape_text(shape), as_trained))
     return Verdict.failed(
-        f"The model takes inputs of shape {shape_text(shape)}{source}; 28x28 images need one of {allowed}.",
-        "Start the model with keras.Input(shape=(28, 28)) followed by keras.layers.Flatten() "
-        "(or Input(shape=(28, 28, 1)) for Conv2D layers).",
+        messages.wrong_input_shape(shape_text(shape), allowed, as_trained, info.shape_text), input_hint(info)
     )
 
 
 def _fits(shape: list[int | None], accepted: list[int]) -> bool:
     """Same rank, and every declared dimension equal (None accepts any size)."""
-    return len(shape) == len(accepted) and all(d is None or d == a for d, a in zip(shape, accepted))
+    return len(shape) == len(accepted) and all(d is None or d == a for d, a in zip(shape, accepted, strict=True))
 
 
 def output_block(model: ModelInfo) -> Block | None:
@@ -162,7 +161,9 @@ def output_block(model: ModelInfo) -> Block | None:
 class OutputLayerParams(JudgeParams):
     """``[checks.params]`` of ``judge = "output_layer"``."""
 
-    units: int = Field(default=10, gt=0, description="Units of the output layer: one per class.")
+    units: int | None = Field(
+        default=None, gt=0, description="Units of the output layer. Default: one per class of the exercise's dataset."
+    )
     activation: str = Field(default="softmax", description="The output activation, as Keras names it.")
     allow_logits: bool = Field(
         default=False, description="A linear output with from_logits=True in the loss also earns full marks."
@@ -170,7 +171,7 @@ class OutputLayerParams(JudgeParams):
 
 
 def judge_output_layer(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
-    """The output is one value per class (``units``, default 10) through a softmax.
+    """The output is one value per class (``units``, default the dataset's classes) through a softmax.
 
     The activation may be in the last Dense layer or a following Softmax/Activation layer. With
     ``allow_logits`` true, a linear output (logits) is also full marks when the loss is told
@@ -181,26 +182,18 @@ def judge_output_layer(evidence: Evidence, params: dict[str, Any], spec: Exercis
     if cause is not None:
         return cause.brief_verdict()
     settings = OutputLayerParams.of(params)
-    units_wanted = settings.units
+    units_wanted = settings.units or dataset_info(spec.dataset or "").num_classes
     activation_wanted = settings.activation
     model = _model(evidence)
     block = output_block(model)
     if block is None:
-        return Verdict.failed(
-            "The model has no Dense (or other trainable) layer to produce the output.",
-            f'End the model with Dense({units_wanted}, activation="{activation_wanted}").',
-        )
+        return Verdict.failed(_(messages.NO_OUTPUT_LAYER), messages.end_with_output(units_wanted, activation_wanted))
     output_shape = model.output_shape
     if output_shape is not None and len(output_shape) > 1:
+        not_vector = messages.output_not_vector(shape_text(output_shape), units_wanted)
         if not reduces_to_vector(model.layers):
-            return Verdict.failed(
-                f"The model outputs shape {shape_text(output_shape)} for each image, not ({units_wanted},).",
-                missing_flatten_hint(list(output_shape)),
-            )
-        return Verdict.failed(
-            f"The model outputs shape {shape_text(output_shape)} for each image, not ({units_wanted},).",
-            f"Flatten before the output layer so it gives one vector of {units_wanted} values per image.",
-        )
+            return Verdict.failed(not_vector, missing_flatten_hint(list(output_shape), spec))
+        return Verdict.failed(not_vector, messages.flatten_before_output(units_wanted))
     units = output_shape[-1] if output_shape else block.units
     problems: list[str] = []
     hints: list[str] = []
@@ -208,8 +201,8 @@ def judge_output_layer(evidence: Evidence, params: dict[str, Any], spec: Exercis
     if units == units_wanted:
         score += 0.5
     else:
-        problems.append(f"it has {units} units, but there are {units_wanted} classes")
-        hints.append(f"the output layer needs one unit per class: Dense({units_wanted}, ...)")
+        problems.append(messages.wrong_output_units(units, units_wanted))
+        hints.append(messages.one_unit_per_class(units_wanted))
 
     activation = block.activation
     loss = canonical_loss(model.compile_config)
@@ -220,29 +213,23 @@ def judge_output_layer(evidence: Evidence, params: dict[str, Any], spec: Exercis
         if logits_ok:
             score += 0.5
         else:
-            problems.append("it outputs logits (linear, with from_logits=True in the loss), which works, but the exercise asks for a softmax output")
-            hints.append(f'use activation="{activation_wanted}" in the output layer and a loss without from_logits=True')
+            problems.append(_(messages.LOGITS_NOT_ASKED))
+            hints.append(messages.use_activation_without_logits(activation_wanted))
     else:
         problems.append(_activation_problem(activation, activation_wanted))
-        hints.append(f'use activation="{activation_wanted}" in the output layer, so it gives one probability per class')
+        hints.append(messages.use_output_activation(activation_wanted))
     described = f"{block.kind}({units}, {activation})"
     if not problems:
-        note = " (logits, with from_logits=True in the loss)" if activation == "linear" else ""
-        return Verdict.passed(f"The output layer is {described}{note}.")
-    hint = "; ".join(hints)
-    return Verdict.failed(
-        f"The output layer is {described}: " + "; ".join(problems) + ".",
-        hint[:1].upper() + hint[1:] + ".",
-        score,
-    )
+        return Verdict.passed(messages.output_layer_passed(described, logits=activation == "linear"))
+    return Verdict.failed(messages.output_layer_failed(described, problems), messages.fixes(hints), score)
 
 
 def _activation_problem(activation: str, wanted: str) -> str:
     if activation == "sigmoid":
-        return "sigmoid scores each class independently (for yes/no or multi-label outputs), not one choice among the classes"
+        return _(messages.SIGMOID_OUTPUT)
     if activation == "linear":
-        return "it has no activation, so it outputs unnormalised scores (logits) while the loss expects probabilities"
-    return f"its activation is {activation}, not {wanted}"
+        return _(messages.LINEAR_OUTPUT)
+    return messages.other_activation(activation, wanted)
 
 
 class HiddenLayer(JudgeParams):
@@ -253,6 +240,19 @@ class HiddenLayer(JudgeParams):
     activation: str = Field(default="linear", description="Its activation, as Keras names it.")
 
 
+class RequiredLayer(JudgeParams):
+    """A layer ``required_layers`` asks for anywhere in the model: ``{ layer = "Dropout", rate = [0.2, 0.5] }``."""
+
+    layer: str = Field(description="The layer's class as Keras names it: Dropout, BatchNormalization, ...")
+    rate: NumberPair | None = Field(
+        default=None, description="[lowest, highest]: the rate it must have (Dropout and its kin); leave out for any."
+    )
+
+    def describe(self) -> str:
+        """``Dropout`` or ``Dropout (rate 0.2 to 0.5)``, as a hint names it."""
+        return messages.required_layer(self.layer, self.rate)
+
+
 class HiddenLayersParams(JudgeParams):
     """``[checks.params]`` of ``judge = "hidden_layers"``: ``exactly``, or the budget keys."""
 
@@ -260,10 +260,50 @@ class HiddenLayersParams(JudgeParams):
         default=None, description="Exactly these hidden layers, in order (the chapter's model); else any sensible one."
     )
     min_hidden: int = Field(default=1, ge=0, description="At least this many hidden layers.")
-    max_params: int | None = Field(default=None, gt=0, description="At most this many parameters in all; none: no budget.")
+    max_params: int | None = Field(
+        default=None, gt=0, description="At most this many parameters in all; none: no budget."
+    )
+    required_layers: list[RequiredLayer] = Field(
+        default=[],
+        description="Layers the model must also hold, anywhere (e.g. a Dropout); each one missing or "
+        "outside its range takes an equal share of the points.",
+    )
 
 
 def judge_hidden_layers(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
+    """The hidden layers as ``_hidden_layers_as_asked`` judges them, and then the
+    ``required_layers`` (layers that compute nothing themselves, such as Dropout, which the
+    hidden layers leave out): each one the model lacks, or holds with a rate outside the range
+    asked, takes an equal share of what the hidden layers earned."""
+    verdict = _hidden_layers_as_asked(evidence, params, spec)
+    required = HiddenLayersParams.of(params).required_layers
+    if not required or verdict.status in ("error", "skipped") or evidence.graded_model is None:
+        return verdict
+    problems = [problem for wanted in required if (problem := _required_layer_problem(evidence.graded_model, wanted))]
+    if not problems:
+        return verdict
+    fraction = verdict.fraction * (1 - len(problems) / (len(required) + 1))
+    message = messages.but_also(verdict.message, problems)
+    hint = verdict.hint or messages.add_required_layers(messages.and_list([wanted.describe() for wanted in required]))
+    return Verdict.failed(message, hint, fraction)
+
+
+def _required_layer_problem(model: ModelInfo, wanted: RequiredLayer) -> str:
+    """What is wrong about one required layer, or "" when the model has it as asked."""
+    found = [layer for layer in model.layers if layer.class_name == wanted.layer]
+    if not found:
+        return messages.missing_required_layer(wanted.layer)
+    if wanted.rate is None:
+        return ""
+    low, high = wanted.rate
+    rates = [layer.config.get("rate") for layer in found]
+    if any(isinstance(rate, (int, float)) and low <= rate <= high for rate in rates):
+        return ""
+    shown = [float(rate) if isinstance(rate, (int, float)) else None for rate in rates]
+    return messages.required_rate_wrong(wanted.layer, shown, low, high)
+
+
+def _hidden_layers_as_asked(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
     """The layers between input and output.
 
     Two modes, chosen by params:
@@ -285,7 +325,7 @@ def judge_hidden_layers(evidence: Evidence, params: dict[str, Any], spec: Exerci
     model = _model(evidence)
     found = blocks(model.layers)
     hidden = found[:-1]
-    shown = ", ".join(b.describe() for b in hidden) or "none"
+    shown = messages.listing([b.describe() for b in hidden]) or _(messages.NONE)
     settings = HiddenLayersParams.of(params)
     if settings.exactly is not None:
         return _exact_hidden(hidden, [layer.model_dump() for layer in settings.exactly], shown)
@@ -293,54 +333,35 @@ def judge_hidden_layers(evidence: Evidence, params: dict[str, Any], spec: Exerci
     min_hidden = settings.min_hidden
     max_params = settings.max_params
     if len(hidden) < min_hidden:
-        return Verdict.failed(
-            f"The model has {len(hidden)} hidden layers (between input and output); at least {min_hidden} needed.",
-            'Add a hidden layer with a nonlinear activation before the output, e.g. Dense(128, activation="relu").',
-        )
+        return Verdict.failed(messages.too_few_hidden(len(hidden), min_hidden), _(messages.ADD_HIDDEN_HINT))
     if not any(is_nonlinear(b.activation) for b in hidden):
-        return Verdict.failed(
-            f"Hidden layers: {shown}. None has a nonlinear activation, so the whole network is still a linear model.",
-            'Give the hidden layers an activation, e.g. activation="relu".',
-        )
+        return Verdict.failed(messages.hidden_all_linear(shown), _(messages.HIDDEN_ACTIVATION_HINT))
     count = total_params(model)
     if max_params is not None and count is not None and count > int(max_params):
-        return Verdict.failed(
-            f"Hidden layers: {shown}; but the model has {count:,} parameters, over the budget of {int(max_params):,}.",
-            "Use fewer or smaller layers (e.g. Dense(128) instead of Dense(1024), or a MaxPooling2D "
-            "before Flatten in a CNN): a model this size is slow to train and overfits easily.",
-            0.5,
-        )
-    size = f", {count:,} parameters" if count is not None else ""
-    budget = f" (budget {int(max_params):,})" if max_params is not None and count is not None else ""
-    return Verdict.passed(f"Hidden layers: {shown}{size}{budget}.")
+        return Verdict.failed(messages.over_budget(shown, count, int(max_params)), _(messages.OVER_BUDGET_HINT), 0.5)
+    budget = int(max_params) if max_params is not None else None
+    return Verdict.passed(messages.hidden_passed(shown, count, budget))
 
 
 def _exact_hidden(hidden: list[Block], expected: list[dict[str, Any]], shown: str) -> Verdict:
     """The exercise asks for one architecture (the chapter's network). A different architecture
     (other layer types such as Conv2D, or more or fewer hidden layers) earns none of the points;
     the same layers with another size or activation earn a share for each one that matches."""
-    wanted = ", ".join(
-        f"{e.get('layer', 'Dense')}({e.get('units')}, {e.get('activation', 'linear')})" for e in expected
+    wanted = messages.listing(
+        [f"{e.get('layer', 'Dense')}({e.get('units')}, {e.get('activation', 'linear')})" for e in expected]
     )
-    layers = "hidden layer" if len(expected) == 1 else "hidden layers"
-    asked = f"exactly {len(expected)} {layers}, {wanted}"
     kinds = [block.kind for block in hidden]
-    if len(hidden) != len(expected) or any(kind != e.get("layer", "Dense") for kind, e in zip(kinds, expected)):
+    if len(hidden) != len(expected) or any(
+        kind != e.get("layer", "Dense") for kind, e in zip(kinds, expected, strict=True)
+    ):
         return Verdict.failed(
-            f"Hidden layers: {shown}. This is a different architecture from the one the exercise asks for: "
-            f"the chapter's network has {asked} (between Flatten and the output layer), so the "
-            "architecture points are not given, however well the model does.",
-            f"Build the chapter's network: Flatten, then {wanted}, then the output layer.",
+            messages.other_architecture(shown, len(expected), wanted), messages.build_chapter_network(wanted)
         )
     shares = 2 * len(expected)
     earned = 0
-    for block, spec in zip(hidden, expected):
+    for block, spec in zip(hidden, expected, strict=True):
         earned += spec.get("units") is None or block.units == spec.get("units")
         earned += block.activation == spec.get("activation", "linear")
     if earned == shares:
-        return Verdict.passed(f"Hidden layers: {shown}, as the exercise asks.")
-    return Verdict.failed(
-        f"Hidden layers: {shown}; the exercise asks for exactly {wanted}.",
-        f"Between Flatten and the output layer, use exactly {wanted}.",
-        earned / shares,
-    )
+        return Verdict.passed(messages.hidden_as_asked(shown))
+    return Verdict.failed(messages.hidden_not_exactly(shown, wanted), messages.use_exactly(wanted), earned / shares)

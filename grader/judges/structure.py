@@ -6,11 +6,14 @@ from typing import Any
 
 from pydantic import Field
 
+from grader.datasets import dataset_info
 from grader.evidence import ArrayInfo, Evidence
 from grader.judges.base import JudgeParams, Shape, Verdict
-from grader.judges.causes import RUN, exception_cause, find_cause, model_cause
+from grader.judges.causes import RUN, exception_cause, find_cause, model_cause, model_source
 from grader.judges.diagnose import RAW_PIXELS_HINT
 from grader.judges.vocabulary import shape_text
+from grader.messages import _
+from grader.messages import judges as messages
 from grader.spec import ExerciseSpec, FunctionSpec
 
 
@@ -32,52 +35,44 @@ def judge_functions_present(evidence: Evidence, params: dict[str, Any], spec: Ex
     """
     sandbox = evidence.sandbox
     if sandbox.graded_as == "saved_model":
-        return Verdict.skipped("A saved model has no functions to check.")
+        return Verdict.skipped(_(messages.SAVED_MODEL_NO_FUNCTIONS))
     cause = find_cause(evidence, spec, "import")
     if cause is not None:
         return cause.full_verdict()
     if sandbox.graded_as != "module":
         return _ran_to_the_end(evidence, spec)
     if not spec.functions:
-        return Verdict.skipped("This exercise asks for no functions.")
+        return Verdict.skipped(_(messages.NO_FUNCTIONS_ASKED))
     problems: list[str] = []
     notes: list[str] = []
     for function in spec.functions:
         info = sandbox.functions.get(function.name)
         if info is None:
-            return Verdict.error(f"The run did not record whether {function.name}() is defined.")
+            return Verdict.error(messages.not_recorded_defined(function.name))
         if not info.present:
-            problems.append(f"{function.name}() is not defined")
+            problems.append(messages.does_not_define_brief(function.name))
             continue
         if not info.callable:
-            problems.append(f"{function.name} is not a function")
+            problems.append(messages.not_a_function_brief(function.name))
             continue
         expected = len(function.parameters)
         takes_enough = len(info.parameters) >= expected or info.accepts_varargs
         if not takes_enough or info.required_parameters > expected:
             problems.append(
-                f"{function.name}({', '.join(info.parameters)}) cannot be called as {_call(function)}"
+                messages.cannot_be_called_as(f"{function.name}({', '.join(info.parameters)})", _call(function))
             )
             continue
         step = sandbox.steps.get(function.name)
         if step is not None and step.exception is not None and step.exception.type == "NotImplementedError":
-            problems.append(f"{function.name}() still raises NotImplementedError (the stub's placeholder)")
+            problems.append(messages.still_raises_not_implemented(function.name))
             continue
         written = info.parameters[:expected]
         if not info.accepts_varargs and written != list(function.parameters):
-            notes.append(f"{function.name}({', '.join(written)}) names its parameters differently from {_call(function)}, which is fine")
+            notes.append(messages.named_differently(f"{function.name}({', '.join(written)})", _call(function)))
+    calls = messages.listing([_call(f) for f in spec.functions])
     if problems:
-        return Verdict.failed(
-            "; ".join(problems) + ".",
-            "Define each function the exercise asks for, with these parameters, and replace every "
-            "`raise NotImplementedError` with your code: "
-            + ", ".join(_call(f) for f in spec.functions)
-            + ".",
-        )
-    message = "Defined and implemented: " + ", ".join(_call(f) for f in spec.functions) + "."
-    if notes:
-        message += " (" + "; ".join(notes) + ".)"
-    return Verdict.passed(message)
+        return Verdict.failed(messages.problems_sentence(problems), messages.define_each_function(calls))
+    return Verdict.passed(messages.defined_and_implemented(calls, notes))
 
 
 def _ran_to_the_end(evidence: Evidence, spec: ExerciseSpec) -> Verdict:
@@ -91,23 +86,21 @@ def _ran_to_the_end(evidence: Evidence, spec: ExerciseSpec) -> Verdict:
     sandbox = evidence.sandbox
     function = next(iter(sandbox.functions.values()), None) if sandbox.graded_as == "certificate" else None
     if function is not None and not (function.present and function.callable):
-        what = "is not defined" if not function.present else "is not a function"
-        return Verdict.failed(
-            f"{function.name}() {what} in {sandbox.submission}.",
-            f"Define `def {function.name}():` that loads the data, builds, compiles and trains the model "
-            "and ends with `return model`.",
-        )
+        if not function.present:
+            message = messages.entry_not_defined(function.name, sandbox.submission)
+        else:
+            message = messages.entry_not_a_function(function.name, sandbox.submission)
+        return Verdict.failed(message, messages.define_solution_function(function.name))
     cause = find_cause(evidence, spec, "train") or model_cause(evidence, spec)
     if cause is not None:
         return cause.verdict(RUN)  # full when the run itself raised (grader.judges.causes.RUN)
     finish = sandbox.steps.get("finish")
     if finish is not None and finish.exception is not None:
         late = exception_cause("finish", finish.exception, evidence, spec)
-        after = "" if finish.exception.type == "ModelNotFound" else " This was after training, so the trained model was still graded."
-        sentence = late.message if late.message.endswith((".", "?", "!")) or not after else late.message + "."
-        return Verdict.failed(sentence + after, late.hint)
-    source = sandbox.model_source or "the model"
-    return Verdict.passed(f"The code ran to the end; {source} is a Keras model.")
+        if finish.exception.type == "ModelNotFound":  # no model came back: nothing was graded
+            return Verdict.failed(late.message, late.hint)
+        return Verdict.failed(messages.failed_after_training(messages.full_stop(late.message)), late.hint)
+    return Verdict.passed(messages.ran_to_the_end(model_source(evidence) or None))
 
 
 def _call(function: FunctionSpec) -> str:
@@ -117,21 +110,28 @@ def _call(function: FunctionSpec) -> str:
 class LoadDataParams(JudgeParams):
     """``[checks.params]`` of ``judge = "load_data"``."""
 
-    image_shapes: list[Shape] = Field(
-        default=[[28, 28], [28, 28, 1], [784]], min_length=1, description="Accepted shapes of one image."
+    image_shapes: list[Shape] | None = Field(
+        default=None,
+        min_length=1,
+        description="Accepted shapes of one image. Default: the shapes that hold one image of the exercise's "
+        "dataset (grader.datasets), e.g. (28, 28), (28, 28, 1), (784,).",
     )
-    classes: int = Field(default=10, gt=1, description="Labels must be integers 0..classes-1 (or one-hot of this width).")
+    classes: int | None = Field(
+        default=None,
+        gt=1,
+        description="Labels must be integers 0..classes-1 (or one-hot of this width). Default: the dataset's classes.",
+    )
 
 
 def judge_load_data(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
     """``load_data()`` returns ``((train_images, train_labels), (test_images, test_labels))``
-    of 28x28 images as floats in [0, 1] and integer (or one-hot) labels.
+    of the dataset's images as floats in [0, 1] and integer (or one-hot) labels.
 
     Five criteria, equal shares of the points: image shapes, float dtype, [0, 1] scaling,
     labels, and consistent counts. Wrong structure (no two pairs of arrays) scores 0.
 
-    params: ``image_shapes`` accepted per-image shapes (default (28, 28), (28, 28, 1), (784,)),
-    ``classes`` (default 10).
+    params: ``image_shapes`` accepted per-image shapes and ``classes``; both default to what the
+    exercise's dataset's registry entry says (for MNIST (28, 28), (28, 28, 1), (784,) and 10).
 
     Submissions in other styles have no ``load_data()``; for them the check is whether the model
     was trained on images scaled to [0, 1] (see ``_trained_on_unit_pixels``).
@@ -143,77 +143,69 @@ def judge_load_data(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
         return cause.verdict("load_data")
     data = evidence.sandbox.data
     if data is None:
-        return Verdict.error("The run did not record what load_data() returned.")
+        return Verdict.error(_(messages.LOAD_DATA_NOT_RECORDED))
     if not data.structure_ok:
-        returned = data.description or "something else"
-        return Verdict.failed(
-            f"load_data() returned {returned}; the exercise asks for "
-            "((train_images, train_labels), (test_images, test_labels)) of NumPy arrays.",
-            "Return the two pairs as NumPy arrays: `return (train_images, train_labels), (test_images, "
-            "test_labels)`. With tensorflow_datasets, load with batch_size=-1 and convert with "
-            "tfds.as_numpy(...), or use tf.keras.datasets.mnist.load_data().",
-        )
+        returned = data.description or _(messages.SOMETHING_ELSE)
+        return Verdict.failed(messages.load_data_structure(returned), _(messages.LOAD_DATA_STRUCTURE_HINT))
     settings = LoadDataParams.of(params)
-    image_shapes = [list(s) for s in settings.image_shapes]
-    classes = settings.classes
+    info = dataset_info(spec.dataset or "")
+    image_shapes = [list(s) for s in (settings.image_shapes or info.input_shapes)]
+    classes = settings.classes or info.num_classes
     arrays = data.arrays
     names = ("train_images", "train_labels", "test_images", "test_labels")
     if any(name not in arrays for name in names):
-        return Verdict.error("The run did not record all four arrays load_data() returned.")
+        return Verdict.error(_(messages.LOAD_DATA_ARRAYS_NOT_RECORDED))
 
     problems: list[tuple[str, str]] = []  # (what is wrong, how to fix it)
     passed = 0
 
     bad_shapes = [n for n in ("train_images", "test_images") if arrays[n].shape[1:] not in image_shapes]
     if bad_shapes:
-        shown = ", ".join(f"{n} {shape_text(arrays[n].shape)}" for n in bad_shapes)
-        allowed = " or ".join("(N, " + shape_text(s)[1:] for s in image_shapes)
-        problems.append((f"image shape {shown} is not one of {allowed}", "keep each image 28x28"))
+        shown = messages.listing([messages.array_shape(n, shape_text(arrays[n].shape)) for n in bad_shapes])
+        # One array of N images: (N, 28, 28), (N, 784).
+        allowed = messages.alternatives(["(" + ", ".join(["N", *map(str, s)]) + ")" for s in image_shapes])
+        problems.append((messages.image_shape_problem(shown, allowed), messages.keep_images_size(info.shape_text)))
     else:
         passed += 1
 
     not_float = [n for n in ("train_images", "test_images") if not _is_float(arrays[n])]
     if not_float:
-        shown = ", ".join(f"{n} is {arrays[n].dtype}" for n in not_float)
-        problems.append((shown, "convert the images to floats, e.g. images.astype(\"float32\") / 255.0"))
+        shown = messages.listing([messages.array_dtype(n, arrays[n].dtype) for n in not_float])
+        problems.append((shown, _(messages.CONVERT_TO_FLOAT)))
     else:
         passed += 1
 
     unscaled = [n for n in ("train_images", "test_images") if not _in_unit_range(arrays[n])]
     if unscaled:
-        shown = ", ".join(f"{n} ranges {_range(arrays[n])}" for n in unscaled)
-        problems.append((f"pixels are not scaled to [0, 1] ({shown})", "divide the images by 255.0"))
+        shown = messages.listing([messages.array_range(n, arrays[n].min, arrays[n].max) for n in unscaled])
+        problems.append((messages.not_scaled(shown), _(messages.DIVIDE_BY_255)))
     else:
         passed += 1
 
     bad_labels = [n for n in ("train_labels", "test_labels") if _label_problem(arrays[n], classes)]
     if bad_labels:
-        shown = "; ".join(f"{n}: {_label_problem(arrays[n], classes)}" for n in bad_labels)
-        problems.append((shown, f"return the labels as integers 0-{classes - 1}, shape (N,)"))
+        shown = messages.clauses([messages.labels_problem(n, _label_problem(arrays[n], classes)) for n in bad_labels])
+        problems.append((shown, messages.return_integer_labels(classes - 1)))
     else:
         passed += 1
 
     mismatched = [
-        f"{images} has {arrays[images].shape[0]} images but {labels} has {arrays[labels].shape[0]} labels"
+        messages.counts_mismatch(images, arrays[images].shape[0], labels, arrays[labels].shape[0])
         for images, labels in (("train_images", "train_labels"), ("test_images", "test_labels"))
         if arrays[images].shape[:1] != arrays[labels].shape[:1] or arrays[images].shape[0] == 0
     ]
     if mismatched:
-        problems.append(("; ".join(mismatched), "return each split's images and labels together, unshuffled against each other"))
+        problems.append((messages.clauses(mismatched), _(messages.KEEP_SPLITS_TOGETHER)))
     else:
         passed += 1
 
-    counts = f"{arrays['train_images'].shape[0]:,} training and {arrays['test_images'].shape[0]:,} test images"
+    counts = messages.load_data_counts(arrays["train_images"].shape[0], arrays["test_images"].shape[0])
     if not problems:
         images = arrays["train_images"]
-        labels = "one-hot" if _encoding(arrays["train_labels"]) == "one_hot" else "integer"
-        return Verdict.passed(
-            f"load_data() returned {counts} of shape {shape_text(images.shape[1:])}, "
-            f"{images.dtype} in [0, 1], with {labels} labels."
-        )
-    message = f"load_data() returned {counts}, but: " + "; ".join(p for p, _ in problems) + "."
-    hint = "; ".join(fix for _, fix in problems)
-    return Verdict.failed(message, hint[:1].upper() + hint[1:] + ".", passed / 5)
+        one_hot = _encoding(arrays["train_labels"]) == "one_hot"
+        return Verdict.passed(messages.load_data_passed(counts, shape_text(images.shape[1:]), images.dtype, one_hot))
+    message = messages.load_data_failed(counts, [problem for problem, _fix in problems])
+    return Verdict.failed(message, messages.fixes([fix for _problem, fix in problems]), passed / 5)
 
 
 def _is_float(array: ArrayInfo) -> bool:
@@ -224,12 +216,6 @@ def _in_unit_range(array: ArrayInfo) -> bool:
     if array.min is None or array.max is None:
         return False
     return array.min >= -1e-6 and array.max <= 1.0 + 1e-6
-
-
-def _range(array: ArrayInfo) -> str:
-    if array.min is None or array.max is None:
-        return "unknown"
-    return f"{array.min:g} to {array.max:g}"
 
 
 def _encoding(array: ArrayInfo) -> str:
@@ -246,11 +232,11 @@ def _label_problem(array: ArrayInfo, classes: int) -> str:
         return ""  # one-hot: Keras' categorical losses take these
     if len(shape) == 1 or (len(shape) == 2 and shape[1] == 1):
         if not array.dtype.startswith(("int", "uint")):
-            return f"{array.dtype} values instead of integers"
+            return messages.label_dtype_problem(array.dtype)
         if array.min is not None and array.max is not None and (array.min < 0 or array.max > classes - 1):
-            return f"values {array.min:g} to {array.max:g} instead of 0 to {classes - 1}"
+            return messages.label_values_problem(array.min, array.max, classes - 1)
         return ""
-    return f"shape {shape_text(shape)} instead of (N,) or (N, {classes})"
+    return messages.label_shape_problem(shape_text(shape), classes)
 
 
 def _trained_on_unit_pixels(evidence: Evidence, spec: ExerciseSpec) -> Verdict:
@@ -261,16 +247,17 @@ def _trained_on_unit_pixels(evidence: Evidence, spec: ExerciseSpec) -> Verdict:
     if calls:
         call = calls[-1]
         assert call.x_min is not None and call.x_max is not None
-        seen = f"model.fit() received pixels from {call.x_min:g} to {call.x_max:g}"
         if call.x_min >= -1e-6 and call.x_max <= 1.0 + 1e-6:
-            return Verdict.passed(f"{seen}: scaled to [0, 1].")
-        return Verdict.failed(f"{seen}: not scaled to [0, 1].", "Divide the images by 255.0 before training.")
+            return Verdict.passed(messages.fit_pixels_scaled(call.x_min, call.x_max))
+        return Verdict.failed(
+            messages.fit_pixels_not_scaled(call.x_min, call.x_max), _(messages.DIVIDE_BEFORE_TRAINING_HINT)
+        )
     evaluation = evidence.evaluation
     if evaluation.input_scaling == "unit":
-        return Verdict.passed("The model works on pixels scaled to [0, 1], so it was trained on them.")
+        return Verdict.passed(_(messages.WORKS_ON_UNIT_PIXELS))
     if evaluation.input_scaling == "raw":
-        return Verdict.failed("The model works best on raw 0-255 pixels, so it was trained on unscaled images.", RAW_PIXELS_HINT)
+        return Verdict.failed(_(messages.WORKS_ON_RAW_PIXELS), _(RAW_PIXELS_HINT))
     cause = find_cause(evidence, spec, "train")
     if cause is not None:
         return cause.brief_verdict()
-    return Verdict.error("Could not tell how the training images were scaled: the model was not tested.")
+    return Verdict.error(_(messages.SCALING_UNKNOWN))

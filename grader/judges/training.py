@@ -9,6 +9,8 @@ from grader.judges.base import Verdict
 from grader.judges.causes import find_cause
 from grader.judges.diagnose import DIVERGENCE_HINT, training_went_wrong
 from grader.judges.vocabulary import short_type, training_accuracy
+from grader.messages import _
+from grader.messages import judges as messages
 from grader.spec import ExerciseSpec
 
 # The History is the run's claim; the grader measures the trained model on training images
@@ -28,13 +30,10 @@ def history_mismatch(evidence: Evidence, accuracy: list[float]) -> str:
     claimed = float(accuracy[-1])
     if claimed - measured <= HISTORY_EXCESS:
         return ""
-    return (
-        f"The History reports a final training accuracy of {claimed:.4f}, but the model handed in reaches "
-        f"{measured:.4f} on training images (measured by the grader): the History does not describe this model."
-    )
+    return messages.history_not_this_model(claimed, measured)
 
 
-RETURN_HISTORY_HINT = "End train() with `history = model.fit(...)` and `return history`."
+RETURN_HISTORY_HINT = messages.RETURN_HISTORY_HINT
 
 
 def judge_training(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
@@ -45,66 +44,41 @@ def judge_training(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpe
     single epoch leaves nothing to show the loss falling.
     """
     if evidence.sandbox.graded_as == "saved_model":
-        return Verdict.skipped("A saved model keeps no record of its training.")
+        return Verdict.skipped(_(messages.SAVED_MODEL_NO_TRAINING))
     cause = find_cause(evidence, spec, "train")
     if cause is not None:
         return cause.verdict("train")
     train = evidence.sandbox.train
     if train is None:
-        return Verdict.error("The run did not record what train() returned.")
+        return Verdict.error(_(messages.TRAIN_NOT_RECORDED))
     # Scripts, notebooks and solution_model() call model.fit themselves: the grader observed
     # those calls and kept the History of the last one (SandboxEvidence.graded_as).
     module = evidence.sandbox.graded_as == "module"
     who = "train()" if module else "model.fit()"
     if not module and not train.fit_calls:
-        return Verdict.failed(
-            "The model was never trained: the code does not call model.fit().",
-            "Train the model after compiling it: model.fit(train_images, train_labels, epochs=5).",
-        )
+        return Verdict.failed(_(messages.NEVER_TRAINED), _(messages.TRAIN_AFTER_COMPILING_HINT))
     if module and not train.is_history:
         returned = short_type(train.returned_type)
         if train.fit_calls:
-            return Verdict.failed(
-                f"train() called model.fit(), but returned {returned} instead of the History that fit() returns.",
-                RETURN_HISTORY_HINT,
-                0.5,
-            )
-        return Verdict.failed(
-            f"train() returned {returned} and never called model.fit(), so the model was not trained.",
-            "Call model.fit(train_images, train_labels, epochs=5) in train() and return the History it gives.",
-        )
+            return Verdict.failed(messages.history_not_returned(returned), _(RETURN_HISTORY_HINT), 0.5)
+        return Verdict.failed(messages.train_never_fitted(returned), _(messages.CALL_FIT_IN_TRAIN_HINT))
     loss = train.history.get("loss") or []
     if not loss:
-        return Verdict.failed(
-            f"The History {who} returned holds no loss values: model.fit() ran no epochs.",
-            "Call model.fit(train_images, train_labels, epochs=5) and return its History.",
-        )
-    epochs = f"{len(loss)} epoch" + ("s" if len(loss) != 1 else "")
-    divergence = training_went_wrong(train.history)
+        return Verdict.failed(messages.history_without_loss(who), _(messages.CALL_FIT_HINT))
+    divergence = training_went_wrong(train.history, spec)
     if divergence:
-        return Verdict.failed(f"{who} ran {epochs}, but {divergence}.", DIVERGENCE_HINT)
+        return Verdict.failed(messages.ran_but(who, len(loss), divergence), _(DIVERGENCE_HINT))
     accuracy = training_accuracy(train.history)
-    reached = f", training accuracy {accuracy[-1]:.4f}" if accuracy else ""
+    reached = accuracy[-1] if accuracy else None
     mismatch = history_mismatch(evidence, accuracy)
     if mismatch:
-        return Verdict.failed(mismatch, "Return the History that model.fit returns for the model you hand in.", 0.5)
+        return Verdict.failed(mismatch, _(messages.RETURN_FITTED_HISTORY_HINT), 0.5)
     fitted_epochs = sum(call.epochs or 0 for call in train.fit_calls)
     if len(loss) == 1 and fitted_epochs > 1:
         # fit() called once per epoch in a loop: the History returned is only the last call's.
-        return Verdict.passed(
-            f"{'train()' if module else 'The code'} fitted {fitted_epochs} epochs in {len(train.fit_calls)} calls of "
-            f"model.fit(); the {'History returned' if module else 'last History'} holds the last (loss {loss[0]:.4f}{reached})."
-        )
+        return Verdict.passed(messages.fitted_in_a_loop(module, fitted_epochs, len(train.fit_calls), loss[0], reached))
     if len(loss) == 1:
-        return Verdict.failed(
-            f"{who} ran 1 epoch (loss {loss[0]:.4f}{reached}): a single epoch cannot show the loss falling.",
-            "Train for several epochs: the chapter uses epochs=5.",
-            0.5,
-        )
+        return Verdict.failed(messages.single_epoch_run(who, loss[0], reached), _(messages.SEVERAL_EPOCHS_HINT), 0.5)
     if loss[-1] >= loss[0]:
-        return Verdict.failed(
-            f"{who} ran {epochs}, but the training loss did not fall ({loss[0]:.4f} -> {loss[-1]:.4f}).",
-            DIVERGENCE_HINT,
-        )
-    ran = f"train() returned the History of {epochs}" if module else f"model.fit() ran {epochs}"
-    return Verdict.passed(f"{ran}: the loss fell from {loss[0]:.4f} to {loss[-1]:.4f}{reached}.")
+        return Verdict.failed(messages.loss_did_not_fall(who, len(loss), loss[0], loss[-1]), _(DIVERGENCE_HINT))
+    return Verdict.passed(messages.training_passed(module, len(loss), loss[0], loss[-1], reached))

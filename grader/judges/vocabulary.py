@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from grader.evidence import Evidence, LayerInfo, ModelInfo
+from grader.messages import judges as messages
 from grader.spec import ExerciseSpec
 
 # --- names -------------------------------------------------------------------------------------
@@ -226,9 +228,11 @@ def canonical_metrics(compile_config: dict[str, Any]) -> list[MetricChoice]:
 def _wrapped_metric(value: dict[str, Any]) -> MetricChoice | None:
     """The metric a ``MeanMetricWrapper`` computes: its ``fn`` (a name, or a serialised
     function), else its ``name`` ("accuracy", "acc": the accuracy Keras picked for the labels)."""
-    config = value.get("config") if isinstance(value.get("config"), dict) else {}
+    raw_config = value.get("config")
+    config: dict[str, Any] = raw_config if isinstance(raw_config, dict) else {}
     fn, _ = _serialised_name(config.get("fn"))
-    label = config.get("name") if isinstance(config.get("name"), str) else ""
+    raw_label = config.get("name")
+    label = raw_label if isinstance(raw_label, str) else ""
     if fn:
         canonical = snake_case(fn)
         if canonical in ("accuracy", "acc"):
@@ -324,7 +328,7 @@ class Block:
         """``Dense(64, relu)``, ``Conv2D(32 filters, relu)``."""
         if self.units is None:
             return f"{self.kind}({self.activation})"
-        size = f"{self.units} filters" if "filters" in self.layer.config else str(self.units)
+        size = messages.filters(self.units) if "filters" in self.layer.config else str(self.units)
         return f"{self.kind}({size}, {self.activation})"
 
 
@@ -355,10 +359,7 @@ def blocks(layers: list[LayerInfo]) -> list[Block]:
 
 def reduces_to_vector(layers: list[LayerInfo]) -> bool:
     """Whether some layer turns an image into a vector (Flatten, global pooling, Reshape)."""
-    return any(
-        layer.class_name in ("Flatten", "Reshape") or layer.class_name.startswith("Global")
-        for layer in layers
-    )
+    return any(layer.class_name in ("Flatten", "Reshape") or layer.class_name.startswith("Global") for layer in layers)
 
 
 def total_params(model: ModelInfo) -> int | None:
@@ -375,10 +376,10 @@ def short_type(qualified: str) -> str:
     return "None" if name == "NoneType" else name
 
 
-def shape_text(shape: list[int | None] | tuple[int | None, ...] | None) -> str:
+def shape_text(shape: Sequence[int | None] | None) -> str:
     """``[28, 28]`` -> ``"(28, 28)"``; ``[784]`` -> ``"(784,)"``."""
     if shape is None:
-        return "unknown"
+        return messages.unknown()
     parts = ["None" if d is None else str(d) for d in shape]
     return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 

@@ -43,6 +43,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from grader.messages import interface as msg
 from grader.result import CheckResult, GradeResult
 from grader.safe_text import printable
 
@@ -79,8 +80,12 @@ def gradescope_results(
         exercise_max = spec.max_score if spec is not None else result.max_score
     grading_error = (result.details or {}).get("grading_error")
     per_check = check_visibilities(spec)
-    applicable = [c for c in result.checks if not (c.status == "skipped" and c.max_score == 0 and _not_counted(c, spec))]
-    tests = [_test(number, check, per_check.get(check.id, visibility)) for number, check in enumerate(applicable, start=1)]
+    applicable = [
+        c for c in result.checks if not (c.status == "skipped" and c.max_score == 0 and _not_counted(c, spec))
+    ]
+    tests = [
+        _test(number, check, per_check.get(check.id, visibility)) for number, check in enumerate(applicable, start=1)
+    ]
     accuracy = (result.metrics or {}).get("test_accuracy")
     if grading_error:
         # Not graded: Gradescope's format needs a score (top level or per test), so it is 0 here,
@@ -89,27 +94,29 @@ def gradescope_results(
         return {
             "score": 0.0,
             "max_score": _number(exercise_max),
-            "execution_time": int(math.ceil(result.elapsed_s or 0)),
+            "execution_time": math.ceil(result.elapsed_s or 0),
             "output": overall_output(result),
             "output_format": "text",
             "visibility": visibility,
             "stdout_visibility": "hidden",
-            "tests": [{
-                "name": "Submission graded",
-                "number": "1",
-                "score": 0.0,
-                "max_score": _number(exercise_max),
-                "status": "failed",
-                "output": printable(str(grading_error.get("message", ""))),
-                "visibility": visibility,
-            }],  # fmt: skip
+            "tests": [
+                {
+                    "name": msg.gradescope_submission_graded(),
+                    "number": "1",
+                    "score": 0.0,
+                    "max_score": _number(exercise_max),
+                    "status": "failed",
+                    "output": printable(str(grading_error.get("message", ""))),
+                    "visibility": visibility,
+                }
+            ],
             "extra_data": {"exercise": result.exercise, "graded": False, "grader_version": result.grader_version},
         }
     score, scaled = on_exercise_scale(result.score, result.max_score, exercise_max)
     payload: dict[str, Any] = {
         "score": _number(score),
         "max_score": _number(exercise_max),
-        "execution_time": int(math.ceil(result.elapsed_s or 0)),
+        "execution_time": math.ceil(result.elapsed_s or 0),
         "output": overall_output(result, exercise_max=exercise_max),
         "output_format": "text",
         "visibility": visibility,
@@ -147,25 +154,24 @@ def overall_output(result: GradeResult, *, exercise_max: float | None = None) ->
     details = result.details or {}
     grading_error = details.get("grading_error")
     if grading_error:
-        return printable(f"This submission could not be graded: {grading_error.get('message', '')}")
-    verdict = "PASSED" if result.passed else "NOT PASSED"
+        return printable(msg.gradescope_not_graded(str(grading_error.get("message", ""))))
+    verdict = msg.verdict_word(bool(result.passed))
     exercise_max = result.max_score if exercise_max is None else exercise_max
     score, scaled = on_exercise_scale(result.score, result.max_score, exercise_max)
     pass_mark, _ = on_exercise_scale(result.pass_mark, result.max_score, exercise_max)
-    lines = [f"{verdict}: {score:g} / {exercise_max:g} points (pass mark {pass_mark:g})."]
+    lines = [msg.gradescope_verdict(verdict, f"{score:g}", f"{exercise_max:g}", f"{pass_mark:g}")]
     if scaled:
         lines.append(
-            f"Scaled to the exercise's points: {result.score:g} of the {result.max_score:g} points that apply "
-            f"to a {result.style.replace('_', ' ')} submission (checks that cannot apply to it are left out)."
+            msg.gradescope_scaled(f"{result.score:g}", f"{result.max_score:g}", result.style.replace("_", " "))
         )
     accuracy = (result.metrics or {}).get("test_accuracy")
     if accuracy is not None:
-        lines.append(f"Test accuracy: {accuracy:.4f}.")
+        lines.append(msg.gradescope_accuracy(f"{accuracy:.4f}"))
     if details.get("limit_hit"):
-        lines.append(f"Your code was stopped by the grader's {details['limit_hit']} limit.")
+        lines.append(msg.stopped_by_limit(str(details["limit_hit"])))
     first = next((c for c in result.checks if c.status in ("error", "failed")), None)
     if first is not None:
-        lines.append(f"Start with: {first.name}. {first.message}")
+        lines.append(msg.gradescope_start_with(first.name, first.message))
     for adjustment in details.get("adjustments") or []:
         lines.append(str(adjustment))
     return printable("\n".join(lines))
@@ -175,7 +181,7 @@ def _test(number: int, check: CheckResult, visibility: str) -> dict[str, Any]:
     lost_nothing = check.status == "skipped" and check.max_score == 0
     output = check.message
     if check.hint and check.status != "passed":
-        output += f"\n\nHint: {check.hint}"
+        output += f"\n\n{msg.hint_label()}{check.hint}"
     return {
         "name": printable(check.name, keep_newlines=False),
         "number": str(number),

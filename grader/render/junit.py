@@ -55,10 +55,10 @@ class JUnitSuite:
 
 
 def junit_xml(suites: list[JUnitSuite], name: str = "grade validate") -> str:
-    root = ET.Element("testsuites", name=xml_text(name), **_counts(c for s in suites for c in s.cases))
+    root = ET.Element("testsuites", {"name": xml_text(name), **_counts(c for s in suites for c in s.cases)})
     root.set("time", f"{sum(s.seconds for s in suites):.3f}")
     for suite in suites:
-        suite_element = ET.SubElement(root, "testsuite", name=xml_text(suite.name), **_counts(suite.cases))
+        suite_element = ET.SubElement(root, "testsuite", {"name": xml_text(suite.name), **_counts(suite.cases)})
         suite_element.set("time", f"{suite.seconds:.3f}")
         for case in suite.cases:
             case_element = ET.SubElement(
@@ -66,9 +66,13 @@ def junit_xml(suites: list[JUnitSuite], name: str = "grade validate") -> str:
                 time=f"{case.seconds:.3f}",
             )  # fmt: skip
             if case.error is not None:
-                ET.SubElement(case_element, "error", message=xml_text(case.error)).text = xml_text(case.details or case.error)
+                ET.SubElement(case_element, "error", message=xml_text(case.error)).text = xml_text(
+                    case.details or case.error
+                )
             elif case.failure is not None:
-                ET.SubElement(case_element, "failure", message=xml_text(case.failure)).text = xml_text(case.details or case.failure)
+                ET.SubElement(case_element, "failure", message=xml_text(case.failure)).text = xml_text(
+                    case.details or case.failure
+                )
             if case.output:
                 ET.SubElement(case_element, "system-out").text = xml_text(case.output)
     ET.indent(root)

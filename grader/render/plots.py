@@ -12,6 +12,7 @@ matplotlib's default style whatever the user's matplotlibrc says, a fixed DPI, a
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -25,6 +26,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+from grader.messages import DEFAULT_LANGUAGE, current_language
+from grader.messages import interface as msg
 
 DPI = 100
 RIGHT = "#1a7f37"  # GitHub's green and red: readable on white, distinct in greyscale print
@@ -42,7 +46,37 @@ def _png(fig: Figure) -> bytes:
 
 def _default_style() -> Any:
     # The learner's or instructor's matplotlibrc must not change what a report looks like.
-    return matplotlib.style.context("default")
+    # Chinese labels need a font with Chinese glyphs: matplotlib falls back to it, glyph by
+    # glyph, for what DejaVu Sans lacks (English figures stay byte for byte as they were).
+    style: dict[str, Any] = {}
+    family = _cjk_family() if current_language() != DEFAULT_LANGUAGE else None
+    if family:
+        style["font.family"] = ["DejaVu Sans", family]
+    return matplotlib.style.context(["default", style])
+
+
+CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Noto Sans CJK JP")
+"""Fonts with the Chinese glyphs, best first (Debian's fonts-noto-cjk gives the first)."""
+
+
+@functools.cache
+def _cjk_family() -> str | None:
+    """The first of CJK_FAMILIES matplotlib can use; None when none is installed (the figure is
+    then drawn anyway, with boxes for the Chinese characters, and matplotlib warns)."""
+    from matplotlib import font_manager
+
+    def known() -> set[str]:
+        return {font.name for font in font_manager.fontManager.ttflist}
+
+    if not set(CJK_FAMILIES) & known():
+        # Installed after matplotlib cached its font list: add the files it has not seen.
+        for path in font_manager.findSystemFonts():
+            if "CJK" in path or "WenQuanYi" in path or "SourceHan" in path:
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+    return next((family for family in CJK_FAMILIES if family in known()), None)
 
 
 def metric_keys(history: Mapping[str, Sequence[float]]) -> tuple[str | None, str | None]:
@@ -62,7 +96,10 @@ def training_curve(history: Mapping[str, Sequence[float]], key: str, title: str)
     validation data. One plot per metric, so a phone can stack them."""
     series = [
         (label, colour, [_finite_or_nan(v) for v in history.get(name) or []])
-        for name, label, colour in ((key, "training", TRAIN_COLOUR), (f"val_{key}", "validation", VALIDATION_COLOUR))
+        for name, label, colour in (
+            (key, msg.figure_training(), TRAIN_COLOUR),
+            (f"val_{key}", msg.figure_validation(), VALIDATION_COLOUR),
+        )
     ]
     if not series[0][2]:
         return None
@@ -74,7 +111,7 @@ def training_curve(history: Mapping[str, Sequence[float]], key: str, title: str)
                 # Markers keep a one-epoch run visible (a line needs two points).
                 ax.plot(range(1, len(values) + 1), values, marker="o", markersize=3, color=colour, label=label)
         ax.set_title(title)
-        ax.set_xlabel("epoch")
+        ax.set_xlabel(msg.figure_epoch())
         # Matplotlib's default locator, told that epochs are whole numbers.
         ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=True))
         ax.grid(alpha=0.3)
@@ -104,11 +141,11 @@ def confusion_heatmap(confusion: Sequence[Sequence[int]], class_names: Sequence[
         fig = Figure(figsize=(size, size * 0.84), layout="constrained")
         ax = fig.add_subplot()
         image = ax.imshow(matrix, cmap="Blues", vmin=0)
-        fig.colorbar(image, ax=ax, shrink=0.8, label="test images")
+        fig.colorbar(image, ax=ax, shrink=0.8, label=msg.figure_test_images())
         ax.set_xticks(range(n), names, rotation=45, ha="right", rotation_mode="anchor")
         ax.set_yticks(range(n), names)
-        ax.set_xlabel("predicted class")
-        ax.set_ylabel("true class")
+        ax.set_xlabel(msg.figure_predicted_class())
+        ax.set_ylabel(msg.figure_true_class())
         threshold = matrix.max() / 2 if matrix.max() else 1
         fontsize = 8 if n <= 10 else 6
         for true in range(n):

@@ -31,28 +31,21 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from grader.messages import current_language, use_language
+from grader.messages import interface as msg
 from grader.safe_text import printable
 
-STAGE_TEXT = {
-    "data": "Loading the dataset",
-    "tensorflow": "Starting TensorFlow",
-    "import": "Importing your code",
-    "load_data": "Running load_data()",
-    "build_model": "Running build_model()",
-    "train": "Running train()",
-    "evaluate": "Testing your model on the test split",
-    "model_facts": "Reading your model's architecture and settings (quick mode: no test)",
-}
+STAGE_TEXT = msg.STAGE_TEXT  # stage -> its line, in English; stage_text() translates
 
 
 MAX_NAME_CHARS = 64  # a stage or metric name longer than this is cut
 
 
 def stage_text(stage: Any) -> str:
-    known = STAGE_TEXT.get(str(stage))
+    known = msg.stage_text(str(stage))
     if known is not None:
         return known
-    return f"Running {printable(stage, keep_newlines=False, limit=MAX_NAME_CHARS)}"
+    return msg.running_stage(printable(stage, keep_newlines=False, limit=MAX_NAME_CHARS))
 
 
 def format_logs(logs: Mapping[str, Any]) -> str:
@@ -94,15 +87,14 @@ class ProgressState:
     @property
     def description(self) -> str:
         if self.training:
-            call = f" (fit call {self.fit_calls})" if self.fit_calls > 1 else ""
-            return f"Training{call}"
-        return stage_text(self.stage) if self.stage else "Starting"
+            return msg.training(self.fit_calls)
+        return stage_text(self.stage) if self.stage else msg.starting()
 
     @property
     def counter(self) -> str:
         if not self.training:
             return ""
-        return f"epoch {self.epoch}/{self.epochs or '?'}"
+        return msg.epoch_counter(self.epoch, str(self.epochs or "?"))
 
     def apply(self, event: Mapping[str, Any]) -> list[str]:
         kind = event.get("event")
@@ -125,7 +117,7 @@ class ProgressState:
             self.epochs = _positive_int(event.get("epochs")) or self.epochs
             logs = event.get("logs")
             self.logs = dict(logs) if isinstance(logs, Mapping) else {}
-            line = f"Epoch {self.epoch}/{self.epochs or '?'}"
+            line = msg.epoch_line(self.epoch, str(self.epochs or "?"))
             if self.logs:
                 line += f": {format_logs(self.logs)}"
             return [line]
@@ -152,6 +144,9 @@ class ProgressDisplay:
         self._lock = threading.Lock()
         self._progress: Progress | None = None
         self._task: TaskID | None = None
+        # Events arrive on the runner's reader thread, which does not share this thread's
+        # language (a context variable): the lines are written in the language of the command.
+        self.language = current_language()
 
     def __enter__(self) -> ProgressDisplay:
         self.started = self.clock()
@@ -179,7 +174,7 @@ class ProgressDisplay:
             self._progress = None
 
     def __call__(self, event: dict[str, Any]) -> None:
-        with self._lock:
+        with self._lock, use_language(self.language):
             lines = self.state.apply(event)
             if self._progress is None:
                 for line in lines:
@@ -210,7 +205,9 @@ class ProgressDisplay:
         # Elapsed time on every line: in a CI log it shows where the time went. The line went
         # through printable() piece by piece already; once more for the whole costs nothing.
         elapsed = self.clock() - self.started
-        self.console.print(Text(f"[{elapsed:6.1f} s] {printable(line, keep_newlines=False)}"), highlight=False, soft_wrap=True)
+        self.console.print(
+            Text(f"[{elapsed:6.1f} s] {printable(line, keep_newlines=False)}"), highlight=False, soft_wrap=True
+        )
 
 
 def _short_metrics(logs: Mapping[str, Any]) -> str:

@@ -32,9 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from grader.atomic import write_atomically
 from grader.judges.vocabulary import ACTIVATION_ALIASES, ACTIVATION_LAYERS, canonical_activation
+from grader.messages import DEFAULT_LANGUAGE, current_language, translations
+from grader.messages import _ as translate
+from grader.messages import interface as msg
 from grader.result import CheckResult, GradeResult
 from grader.safe_text import printable
 from grader.spec import templates_root
@@ -143,7 +147,7 @@ def report_context(result: GradeResult) -> ReportContext:
     rows = [(i + 1, [history[key][i] if i < len(history[key]) else None for key in columns]) for i in range(epochs)]
     notes = [printable(n) for n in _list(details.get("notes"))]
     if details.get("limit_hit"):
-        notes.insert(0, f"Your code was stopped by the grader's {printable(details['limit_hit'])} limit.")
+        notes.insert(0, msg.stopped_by_limit(printable(details["limit_hit"])))
     errors = [error_view(e) for e in _list(details.get("errors")) if isinstance(e, Mapping)]
     layers = layer_rows(model) if model else []
     return ReportContext(
@@ -165,13 +169,19 @@ def report_context(result: GradeResult) -> ReportContext:
         evaluation=evaluation,
         class_rows=class_rows_,
         confused=most_confused((evaluation or {}).get("confusion") or [], class_names),
-        samples=[sample_view(sample, class_names) for sample in _list((evaluation or {}).get("sample_predictions")) if isinstance(sample, Mapping)],
+        samples=[
+            sample_view(sample, class_names)
+            for sample in _list((evaluation or {}).get("sample_predictions"))
+            if isinstance(sample, Mapping)
+        ],
         errors=errors,
         output=clean_output(details.get("output") or "", _int(details.get("output_truncated_bytes"))),
         notes=notes,
         flagged=[flag_view(f) for f in _list(details.get("flagged_for_review")) if isinstance(f, Mapping)],
         submission=_text(result.submission, one_line=True),
-        model_facts_from=str(details.get("model_facts_from")) if details.get("model_facts_from") in ("evaluation", "run") else "",
+        model_facts_from=str(details.get("model_facts_from"))
+        if details.get("model_facts_from") in ("evaluation", "run")
+        else "",
     )
 
 
@@ -202,7 +212,11 @@ def _int(value: Any, default: int = 0) -> int:
 
 
 def _int_or_none(value: Any) -> int | None:
-    return _int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) else None
+    return (
+        _int(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        else None
+    )
 
 
 def _float_or_none(value: Any) -> float | None:
@@ -268,7 +282,9 @@ def model_view(data: Any) -> dict[str, Any] | None:
 def evaluation_view(data: Any) -> dict[str, Any] | None:
     if not isinstance(data, Mapping) or not data:
         return None
-    confusion = [[_int(count) for count in row] for row in _list(data.get("confusion")) if isinstance(row, (list, tuple))]
+    confusion = [
+        [_int(count) for count in row] for row in _list(data.get("confusion")) if isinstance(row, (list, tuple))
+    ]
     scaling = data.get("input_scaling")
     return {
         "status": str(data.get("status", "ok")),
@@ -342,10 +358,10 @@ def _check_view(check: CheckResult) -> CheckResult:
 def _why_no_history(errors: Sequence[Mapping[str, Any]]) -> str:
     steps = [str(error.get("step")) for error in errors]
     if "train" in steps:
-        return "train() raised an error before it returned (see the error above)."
+        return msg.no_history_train_raised()
     if steps:
-        return "training did not run because of the error above."
-    return "train() did not return the History that model.fit(...) returns."
+        return msg.no_history_after_error()
+    return msg.no_history_returned()
 
 
 def ordered_checks(checks: Sequence[CheckResult]) -> list[CheckResult]:
@@ -479,7 +495,7 @@ def _describe_setting(value: Any, depth: int = 0) -> str:
         if isinstance(rate, Mapping):  # a schedule: its starting rate
             rate = _mapping(rate.get("config")).get("initial_learning_rate")
         rate = _float_or_none(rate)
-        return f"{name} (learning rate {rate:g})" if rate is not None else name
+        return msg.with_learning_rate(name, f"{rate:g}") if rate is not None else name
     if isinstance(value, (list, tuple)):
         return ", ".join(_describe_setting(v, depth + 1) for v in value if v is not None)
     return _text(value, one_line=True)
@@ -531,12 +547,16 @@ def class_rows(evaluation: Mapping[str, Any]) -> list[ClassRow]:
             continue
         label = _int(figures.get("label", len(rows)), default=len(rows))
         correct = None
-        if 0 <= label < len(confusion) and isinstance(confusion[label], (list, tuple)) and label < len(confusion[label]):
+        if (
+            0 <= label < len(confusion)
+            and isinstance(confusion[label], (list, tuple))
+            and label < len(confusion[label])
+        ):
             correct = _int(confusion[label][label])
         rows.append(
             ClassRow(
                 label=label,
-                name=_text(figures.get("name", label), one_line=True),
+                name=msg.class_name(_text(figures.get("name", label), one_line=True)),
                 support=_int(figures.get("support")),
                 correct=correct,
                 precision=_float_or_none(figures.get("precision")) or 0.0,
@@ -596,7 +616,7 @@ def clean_output(text: Any, truncated_bytes: int = 0) -> OutputView:
     if len(lines) > OUTPUT_MAX_LINES:
         tail = OUTPUT_MAX_LINES - OUTPUT_HEAD_LINES
         omitted = len(lines) - OUTPUT_MAX_LINES
-        lines = [*lines[:OUTPUT_HEAD_LINES], f"\u2026 {omitted:,} lines left out \u2026", *lines[-tail:]]
+        lines = [*lines[:OUTPUT_HEAD_LINES], f"\u2026 {msg.lines_left_out(f'{omitted:,}')} \u2026", *lines[-tail:]]
     return OutputView(text="\n".join(lines), omitted_lines=omitted, truncated_bytes=max(0, _int(truncated_bytes)))
 
 
@@ -618,7 +638,9 @@ def _format_timestamp(value: Any) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def build_figures(context: ReportContext, dataset: Any, dataset_name: str | None, data_dir: Path | None) -> dict[str, bytes]:
+def build_figures(
+    context: ReportContext, dataset: Any, dataset_name: str | None, data_dir: Path | None
+) -> dict[str, bytes]:
     """PNG bytes by figure name; a figure that cannot be drawn gets a note instead.
 
     A figure illustrates numbers the report also writes out, so a figure that fails to draw
@@ -631,13 +653,14 @@ def build_figures(context: ReportContext, dataset: Any, dataset_name: str | None
         try:
             png = make()
         except Exception as exc:  # noqa: BLE001 - see above: the report goes on without it
-            context.figure_notes[name] = f"the figure could not be drawn ({type(exc).__name__})"
+            context.figure_notes[name] = msg.figure_not_drawn(type(exc).__name__)
             return
         if png:
             figures[name] = png
 
     accuracy_key, loss_key = plots.metric_keys(context.history)
-    for name, key, title in (("accuracy_curve", accuracy_key, "Accuracy"), ("loss_curve", loss_key, "Loss")):
+    curves = (("accuracy_curve", accuracy_key, msg.figure_accuracy()), ("loss_curve", loss_key, msg.figure_loss()))
+    for name, key, title in curves:
         if key:
             draw(name, lambda key=key, title=title: plots.training_curve(context.history, key, title))
     evaluation = context.evaluation or {}
@@ -647,9 +670,11 @@ def build_figures(context: ReportContext, dataset: Any, dataset_name: str | None
     if context.samples:
         images, why_not = _sample_images(context.samples, dataset, dataset_name, data_dir)
         if images:
-            draw("predictions", lambda: plots.prediction_grid(images, context.samples, names or _dataset_names(dataset)))
+            draw(
+                "predictions", lambda: plots.prediction_grid(images, context.samples, names or _dataset_names(dataset))
+            )
         if "predictions" not in figures:
-            context.figure_notes.setdefault("predictions", why_not or "the test images could not be drawn")
+            context.figure_notes.setdefault("predictions", why_not or msg.test_images_not_drawn())
     return figures
 
 
@@ -660,22 +685,22 @@ def _sample_images(
     the grid is still a report."""
     if dataset is None:
         if not name:
-            return [], "the result does not name its dataset"
+            return [], msg.no_dataset_named()
         try:
             from grader.datasets import load_dataset
 
             dataset = load_dataset(name, data_dir)
         except Exception as exc:  # noqa: BLE001 - missing data, or a datasets module in flux
-            return [], f"the {name} test images are not available here ({exc})"
+            return [], msg.test_images_unavailable(name, str(exc))
     try:
         test_images = dataset.test_images
         return [test_images[int(s["index"])] for s in samples], ""
     except Exception as exc:  # noqa: BLE001 - indices from another dataset version, etc.
-        return [], f"the test images could not be read ({type(exc).__name__}: {exc})"
+        return [], msg.test_images_unreadable(f"{type(exc).__name__}: {exc}")
 
 
 def _dataset_names(dataset: Any) -> list[str]:
-    return list(getattr(dataset, "class_names", None) or [])
+    return [msg.class_name(str(name)) for name in getattr(dataset, "class_names", None) or []]
 
 
 # --------------------------------------------------------------------------------------------
@@ -781,13 +806,61 @@ def _thousands(value: Any) -> str:
     return f"{int(number):,}" if number is not None else ("" if value is None else _text(value, one_line=True))
 
 
+def install_html_gettext(env: jinja2.Environment) -> None:
+    """Bind an HTML environment's ``_`` (jinja2.ext.i18n) to grader.messages, and give it the
+    helpers the templates use for the language (also used by grader.batch.summary)."""
+    install = env.install_gettext_callables  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
+    install(gettext=_html_text, ngettext=_html_plural, newstyle=False)
+    env.filters["status_word"] = msg.status_word
+    env.globals["html_lang"] = msg.html_lang
+
+
+def _html_text(message: str, /, **facts: Any) -> markupsafe.Markup:
+    """``_("...", name=value)`` in the HTML templates: the sentence in the current language,
+    escaped, with each value escaped as it goes in (a value the template already marked up,
+    such as ``<span class="mono">``, stays markup)."""
+    return markupsafe.Markup(markupsafe.escape(translate(message))).format(**facts)
+
+
+def _html_plural(singular: str, plural: str, count: int, /, **facts: Any) -> markupsafe.Markup:
+    return markupsafe.Markup(markupsafe.escape(_ngettext(singular, plural, count))).format(count=count, **facts)
+
+
+def _markdown_text(message: str, /, **facts: Any) -> MarkdownSafe:
+    """``_("...", name=value)`` in the Markdown template: our own sentence as Markdown, each value
+    escaped as ``finalize`` would (a value already escaped by a filter stays as it is)."""
+    return MarkdownSafe(translate(message).format(**{key: _markdown_value(value) for key, value in facts.items()}))
+
+
+def _markdown_plural(singular: str, plural: str, count: int, /, **facts: Any) -> MarkdownSafe:
+    chosen = _ngettext(singular, plural, count)
+    values = {key: _markdown_value(value) for key, value in facts.items()}
+    return MarkdownSafe(chosen.format(count=count, **values))
+
+
+def _markdown_value(value: Any) -> Any:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else markdown_escape(value)
+
+
+def _ngettext(singular: str, plural: str, count: int) -> str:
+    if current_language() == DEFAULT_LANGUAGE:
+        return singular if count == 1 else plural
+    return translations(current_language()).ngettext(singular, plural, count)
+
+
 def _common_filters(env: jinja2.Environment) -> None:
     env.filters["points"] = _points
     env.filters["fixed"] = _fixed
     env.filters["percent"] = _percent
     env.filters["thousands"] = _thousands
     env.filters["seconds"] = _seconds
+    env.filters["status_word"] = msg.status_word
+    env.filters["setting_word"] = msg.setting_word
     env.globals["STATUS_MARK"] = STATUS_MARK
+    # The language is read when a template runs, so one cached environment serves them all.
+    env.globals["html_lang"] = msg.html_lang
+    env.globals["verdict_word"] = msg.verdict_word
+    env.globals["readme_name"] = msg.readme_name
 
 
 @functools.lru_cache(maxsize=2)
@@ -796,23 +869,41 @@ def _environment(markdown: bool) -> jinja2.Environment:
     loader = jinja2.FileSystemLoader(str(templates_root()))
     if markdown:
         env = jinja2.Environment(
-            loader=loader, autoescape=False, finalize=_finalize_markdown,
-            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
+            loader=loader,
+            autoescape=False,
+            finalize=_finalize_markdown,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
         )
         env.filters["cell"] = markdown_cell
         env.filters["fence"] = markdown_fence
         env.filters["block"] = markdown_block
+        env.filters["markdown"] = MarkdownSafe  # Markdown the template itself writes (`--json`, **bold**)
+        # The templates' sentences are the interface catalogue's (grader.messages.interface).
+        install = env.install_gettext_callables  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
+        install(gettext=_markdown_text, ngettext=_markdown_plural, newstyle=False)
     else:
         env = jinja2.Environment(
-            loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+            loader=loader,
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
         )
+        install_html_gettext(env)
     _common_filters(env)
     return env
 
 
 def render_html(context: ReportContext, figures: Mapping[str, bytes]) -> str:
     uris = {name: "data:image/png;base64," + base64.b64encode(png).decode("ascii") for name, png in figures.items()}
-    return _environment(markdown=False).get_template("report.html.j2").render(ctx=context, r=context.result, figures=uris)
+    return (
+        _environment(markdown=False).get_template("report.html.j2").render(ctx=context, r=context.result, figures=uris)
+    )
 
 
 def render_markdown(context: ReportContext, figure_paths: Mapping[str, str]) -> str:
@@ -875,7 +966,7 @@ def render_reports(
         try:
             figures = build_figures(context, dataset, _mapping(result.details).get("dataset"), data_dir)
         except Exception as exc:  # noqa: BLE001 - the figures only illustrate the tables
-            context.figure_notes.setdefault("predictions", f"the figures could not be drawn ({type(exc).__name__})")
+            context.figure_notes.setdefault("predictions", msg.figures_not_drawn(type(exc).__name__))
 
     figure_dir = out_dir / "figures"
     relative: dict[str, str] = {}

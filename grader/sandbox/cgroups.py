@@ -42,7 +42,7 @@ def _write(path: Path, text: str) -> None:
         handle.write(text)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def problem(root: Path = CGROUP_ROOT) -> str | None:
     """Why runs get no cgroup here (a clause), or None when they do. Decided once per process."""
     if not (root / "cgroup.controllers").is_file():

@@ -1,7 +1,7 @@
 """The sandboxed child: the only process in which learner code runs.
 
 Started by ``grader.sandbox.runner`` as ``python -m grader.sandbox.child PLAN.json``. It runs
-the submission the way its style asks (``grader.adapters`` plans it; ``plan["adapter"]``):
+the submission the way its style asks (``grader.adapters`` plans it; ``ChildPlan.adapter``):
 
 * module: import it and call the functions the exercise names;
 * certificate: import it and call ``solution_model()``, which loads, builds and trains;
@@ -9,7 +9,8 @@ the submission the way its style asks (``grader.adapters`` plans it; ``plan["ada
 * saved_model: load the model file (here, because a legacy .h5 can carry code).
 
 It records *facts* as ``SandboxEvidence`` (written atomically after every step, so whatever
-happened before a crash or a kill survives). It judges nothing and prints nothing of its own:
+happened before a crash or a kill survives): codes and facts only, never a sentence (the parent
+puts them into words with ``grader.messages.sandbox``). It judges nothing and prints nothing of its own:
 learner output is the only thing on stdout/stderr, and progress events go to a separate pipe.
 
 The test split is never here: the training split comes from the served folder that holds only
@@ -36,6 +37,7 @@ from grader.evidence import (
     ArrayInfo,
     DataInfo,
     ExceptionInfo,
+    Finding,
     FitCall,
     Frame,
     FunctionInfo,
@@ -48,36 +50,37 @@ from grader.evidence import (
     image_fingerprint,
     to_json,
 )
+from grader.sandbox.plan import ChildPlan, TrialFit
 
 MAX_MESSAGE_CHARS = 2000
 
 # The exception type the child records for problems it finds itself (no model to grade, a
-# model file that does not load): its message is a complete sentence for the learner.
+# model file that does not load), with a code and facts (grader.messages.sandbox.PROBLEMS).
 MODEL_NOT_FOUND = "ModelNotFound"
 
 
 class ChildSession:
     """One run of one submission, driven by the plan the parent wrote."""
 
-    def __init__(self, plan: dict[str, Any]) -> None:
+    def __init__(self, plan: ChildPlan) -> None:
         self.plan = plan
-        self.submission = Path(plan["submission"])
-        self.display_name = plan.get("display_name", self.submission.name)
-        self.evidence_path = Path(plan["evidence_path"])
-        self.adapter: dict[str, Any] = plan.get("adapter") or {}
-        self.graded_as = str(self.adapter.get("graded_as", "module"))
+        self.submission = Path(plan.submission)
+        self.display_name = plan.display_name or self.submission.name
+        self.evidence_path = Path(plan.evidence_path)
+        self.adapter = plan.adapter
+        self.graded_as = self.adapter.graded_as
         self.evidence = SandboxEvidence(
             submission=self.display_name,
-            seed=int(plan["seed"]),
-            style=plan.get("style", "module"),
+            seed=plan.seed,
+            style=plan.style,
             graded_as=self.graded_as,
-            notes=[str(note) for note in self.adapter.get("notes", [])],
+            notes=list(self.adapter.notes),  # the grader's own notes, handed back unchanged
         )
-        self.progress = _open_progress(plan.get("progress_fd"))
+        self.progress = _open_progress(plan.progress_fd)
         self.keras: Any = None
         self.module: Any = None
-        # Quick mode (``grade --quick``): {"samples": N, "epochs": E}: every fit is a trial fit.
-        self.quick: dict[str, Any] | None = plan.get("quick") or None
+        # Quick mode (``grade --quick``): every fit is a trial fit.
+        self.quick = plan.quick
         # Code file names as Python knows them -> how the learner knows them (a notebook's
         # cells are compiled one by one, so a traceback can say "cell 5, line 3").
         self.sources: dict[str, str] = {str(self.submission): self.display_name}
@@ -98,8 +101,10 @@ class ChildSession:
         # Scripts and solution_model() build and train in one call; its phases are recorded as
         # the steps "build_model" (until the first fit), "train" (inside fit) and "finish"
         # (after the last fit), so evidence says where it stopped. None: not in such a call.
+        # ``run_by`` says what ran (StepResult.run_by: "script", "notebook", "saved_model",
+        # "solution_model()"); "" for the module style, whose functions are steps of their own.
         self.phase: str | None = None
-        self.phase_label = ""
+        self.run_by = ""
         self.phase_started = 0.0
 
     # --- recording -------------------------------------------------------------------------
@@ -167,7 +172,7 @@ class ChildSession:
         self.record_functions()
 
         train_x = train_y = None
-        if "load_data" in self.plan["functions"]:
+        if "load_data" in self.plan.functions:
             # A failing load_data() stops training but not build_model(): a learner who
             # writes the model first still gets feedback on it.
             ok, data = self.call_learner("load_data")
@@ -176,7 +181,7 @@ class ChildSession:
                 self.save()
                 if self.evidence.data.structure_ok:
                     (train_x, train_y), _ = data
-        if self.plan.get("train_data", "grader") == "grader":
+        if self.plan.train_data == "grader":
             train_x, train_y = self.grader_training_split()
 
         ok, model = self.call_learner("build_model")
@@ -184,7 +189,7 @@ class ChildSession:
             return
         self.evidence.model = describe_model(model, self.keras)
         self.save()
-        if not self.evidence.model.is_keras_model or "train" not in self.plan["functions"]:
+        if not self.evidence.model.is_keras_model or "train" not in self.plan.functions:
             self.save_model(model)
             return
         if train_x is None:
@@ -206,12 +211,12 @@ class ChildSession:
 
         import numpy as np
 
-        seed = int(self.plan["seed"])
+        seed = self.plan.seed
         random.seed(seed)
         np.random.seed(seed)
         import tensorflow as tf
 
-        threads = self.plan.get("threads")
+        threads = self.plan.threads
         if threads:
             # Batch grading runs several children at once: each gets its share of the cores so
             # they don't oversubscribe the machine.
@@ -225,16 +230,18 @@ class ChildSession:
         self.keras_weights_of = keras.layers.Layer.weights.fget
         self.keras_model_save = keras.Model.save
         quiet_plots()
-        served = {name: Path(path) for name, path in self.plan.get("served", {}).items()}
-        if served:
-            from grader.sandbox.offline_data import install_offline_loaders
+        from grader.sandbox.offline_data import SERVABLE, install_offline_loaders
 
-            tfds_dir = self.plan.get("tfds_dir")
+        # Keras's and TFDS's loaders exist for the built-in datasets only; a course's own
+        # dataset reaches learner code as the training split the grader passes to train().
+        served = {name: Path(path) for name, path in self.plan.served.items() if name in SERVABLE}
+        if served:
+            tfds_dir = self.plan.tfds_dir
             install_offline_loaders(served, tfds_dir=Path(tfds_dir) if tfds_dir else None)
 
     def import_submission(self) -> Any:
         module_name = self.submission.stem if self.submission.stem.isidentifier() else "submission"
-        if self.adapter.get("cells"):
+        if self.adapter.cells:
             # A notebook: its cells run in order in one namespace, as after "Run All".
             module = types.ModuleType(module_name)
             module.__dict__.update(notebook_globals())
@@ -245,7 +252,7 @@ class ChildSession:
             return module
         spec = importlib.util.spec_from_file_location(module_name, self.submission)
         if spec is None or spec.loader is None:
-            raise ImportError(f"cannot import {self.display_name}")
+            raise ImportError(self.display_name, path=str(self.submission))  # Python found no loader for it
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
         sys.argv = [self.display_name]
@@ -253,7 +260,7 @@ class ChildSession:
         return module
 
     def record_functions(self) -> None:
-        for name in self.plan["functions"]:
+        for name in self.plan.functions:
             self.evidence.functions[name] = describe_function(name, getattr(self.module, name, None))
         self.save()
 
@@ -267,15 +274,15 @@ class ChildSession:
         """The training split as the exercise promises it: float32 in [0, 1], integer labels."""
         import numpy as np
 
-        served = Path(self.plan["served"][self.plan["dataset"]])
-        quick = self.plan.get("quick")
+        served = Path(self.plan.served[str(self.plan.dataset)])
+        quick = self.plan.quick
         if quick:
             # Quick mode fits only the first images: the rest keep the promised shape and dtype
             # (code may write sizes by hand) but stay zero pages, so converting 60,000 images,
             # most of a second, is not paid for a preview.
             raw = np.load(served / "train_images.npy", mmap_mode="r")
             images = np.zeros(raw.shape, dtype="float32")
-            head = int(quick["samples"])
+            head = quick.samples
             images[:head] = raw[:head].astype("float32") / 255.0
         else:
             images = np.load(served / "train_images.npy").astype("float32") / 255.0
@@ -288,8 +295,9 @@ class ChildSession:
         keras = self.keras
         original_fit = keras.Model.fit
         session = self
+        callback_base: Any = keras.callbacks.Callback  # Keras is untyped (Any) to mypy
 
-        class _ProgressCallback(keras.callbacks.Callback):
+        class _ProgressCallback(callback_base):
             def __init__(self, epochs: int) -> None:
                 super().__init__()
                 self.epochs = epochs
@@ -305,7 +313,7 @@ class ChildSession:
             session.fit_calls.append(call)
             if not any(seen is model for seen in session.fitted_models):
                 session.fitted_models.append(model)
-            session.emit("fit", epochs=call.epochs, samples=(call.x_shape or [None])[0])
+            session.emit("fit", epochs=call.epochs, samples=call.x_shape[0] if call.x_shape else None)
             callbacks = list(kwargs.pop("callbacks", None) or [])
             callbacks.append(_ProgressCallback(int(epochs) if isinstance(epochs, int) else 0))
             session.note_model_in_training(model)
@@ -318,7 +326,7 @@ class ChildSession:
                     # callback errors. What was asked for is recorded above.
                     arguments = trial_fit_arguments(original_fit, model, x, y, args, kwargs, session.quick)
                     # Progress counts the trial's epochs, not the ones asked for.
-                    arguments["callbacks"] = [*callbacks[:-1], _ProgressCallback(int(session.quick.get("epochs", 1)))]
+                    arguments["callbacks"] = [*callbacks[:-1], _ProgressCallback(session.quick.epochs)]
                     history = original_fit(model, **arguments)
                 else:
                     history = original_fit(model, x, y, *args, callbacks=callbacks, **kwargs)
@@ -339,7 +347,7 @@ class ChildSession:
             # A script's own evaluate()/predict() on 10,000 images measures nothing in a
             # preview: they run on the same small slice.
             for name in ("evaluate", "predict"):
-                setattr(keras.Model, name, _on_a_slice(getattr(keras.Model, name), int(session.quick["samples"])))
+                setattr(keras.Model, name, _on_a_slice(getattr(keras.Model, name), session.quick.samples))
 
     # --- certificate style, scripts and notebooks -------------------------------------------
 
@@ -349,48 +357,48 @@ class ChildSession:
         if not ok:
             return
         self.module = module
-        name = str(self.adapter.get("function", "solution_model"))
+        name = self.adapter.function or "solution_model"
         func = getattr(module, name, None)
         self.evidence.functions[name] = describe_function(name, func)
         self.save()
         if not callable(func):
-            what = "is not a function" if func is not None else "is not defined"
             self.record_no_model(
-                f"{self.display_name} defines no {name}() to call ({name} {what})",
-                f"Define `def {name}():` that loads the data, builds, compiles and trains the model, "
-                "and ends with `return model`.",
+                Finding("no_function", {"file": self.display_name, "function": name, "defined": func is not None})
             )
             return
         self.watch_fit()
         ok, returned = self.run_phased(f"{name}()", func)
         if self.is_model(returned):
-            self.conclude(returned, f"the model {name}() returned")
+            self.conclude(returned, Finding("returned", {"function": name}))
             return
         # Not handed back (it returned something else, or raised after training): grade the
         # one model model.fit trained, if there is one, and say what was wrong.
         fallback = self.fitted_models[0] if len(self.fitted_models) == 1 else None
-        return_hint = f"End {name}() with `return model`: whoever calls it gets the trained model."
+        returned_type = type(returned).__name__
         if fallback is None:
-            self.conclude(None, "", f"{name}() returned {_type_name(returned)} instead of a trained Keras model", return_hint)
+            self.conclude(None, Finding("returned_no_model", {"function": name, "returned_type": returned_type}))
             return
         if ok:
             self.record_step_problem(
-                "finish",
-                f"{name}() returned {_type_name(returned)} instead of the trained model; "
-                "the model model.fit trained was graded instead",
-                return_hint,
+                "finish", Finding("returned_other_model", {"function": name, "returned_type": returned_type})
             )
-        self.conclude(fallback, f"the model model.fit trained in {name}()")
+        self.conclude(fallback, Finding("fit_in_function", {"function": name}))
 
     def run_script(self) -> None:
         """Run a script (or a notebook's cells) top to bottom, then take the model it leaves."""
-        kind = "notebook" if self.adapter.get("cells") else "script"
+        kind = "notebook" if self.adapter.cells else "script"
         ok, codes = self.run_step("import", self.compile_code)
         if not ok:
             return
-        namespace: dict[str, Any] = notebook_globals() if kind == "notebook" else {
-            "__name__": "__main__", "__file__": str(self.submission), "__builtins__": builtins,
-        }
+        namespace: dict[str, Any] = (
+            notebook_globals()
+            if kind == "notebook"
+            else {
+                "__name__": "__main__",
+                "__file__": str(self.submission),
+                "__builtins__": builtins,
+            }
+        )
         sys.argv = [self.display_name]
         self.watch_fit()
 
@@ -398,35 +406,39 @@ class ChildSession:
             for code in codes:
                 exec(code, namespace)  # noqa: S102 - learner code, in the sandbox
 
-        self.run_phased(f"your {kind}", run_all)
-        variable = str(self.adapter.get("model_variable", "model"))
-        model, source, problem, hint = choose_script_model(namespace, variable, self.fitted_models, self.keras, kind)
-        self.conclude(model, source, problem, hint)
+        self.run_phased(kind, run_all)
+        model, finding = choose_script_model(
+            namespace, self.adapter.model_variable, self.fitted_models, self.keras, kind
+        )
+        self.conclude(model, finding)
 
     def compile_code(self) -> list[Any]:
         """The submission's code objects: the file, or each notebook cell under a name of its
         own. All are compiled before any runs, so a syntax error stops the run at once."""
-        cells = self.adapter.get("cells") or []
+        cells = self.adapter.cells
         if not cells:
             text = self.submission.read_text(encoding="utf-8", errors="replace")
             return [compile(text, str(self.submission), "exec")]
         codes = []
         for cell in cells:
-            filename = f"<{self.display_name} cell {cell['number']}>"
-            source = str(cell["source"])
-            self.sources[filename] = f"{self.display_name}, cell {cell['number']}"
+            filename = f"<{self.display_name} cell {cell.number}>"
+            source = cell.source
+            # How a traceback names the cell: "analysis.ipynb, cell 5" (names and numbers only).
+            self.sources[filename] = f"{self.display_name}, cell {cell.number}"
             # Tracebacks read source lines through linecache; a cell has no file to read.
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             codes.append(compile(source, filename, "exec"))
         return codes
 
-    def run_phased(self, label: str, func: Any) -> tuple[bool, Any]:
+    def run_phased(self, run_by: str, func: Any) -> tuple[bool, Any]:
         """Call learner code that builds and trains in one go (a script, solution_model()),
         recording its phases as steps: "build_model" until the first model.fit, "train" while
         fitting, "finish" after the last fit. An exception is recorded on the phase it ended.
         Catches everything the learner raises; a script's ``sys.exit(0)`` is a normal end."""
-        self.emit("stage", stage=label)
-        self.phase_label = label
+        # The progress stage is a code the parent words in the learner's language
+        # (runner.PROGRESS_STAGES, grader.messages.interface.STAGE_TEXT); "name()" is shown as it is.
+        self.emit("stage", stage=run_by)
+        self.run_by = run_by
         self.enter_phase("build_model")
         try:
             value = func()
@@ -449,7 +461,7 @@ class ChildSession:
         A phase that already ended with an exception keeps it: a later fit after a failed one
         (the learner caught the error) does not hide the failure.
         """
-        if self.phase_label == "":
+        if self.run_by == "":
             return  # the module style: train() is a step of its own
         now = time.perf_counter()
         if self.phase is not None:
@@ -466,7 +478,7 @@ class ChildSession:
                     status="exception" if exception else "ok",
                     seconds=seconds,
                     exception=exception,
-                    label=self.phase_label,
+                    run_by=self.run_by,
                 )
         self.phase, self.phase_started = name, now
         if name is not None:
@@ -474,7 +486,7 @@ class ChildSession:
             if previous is None or previous.status == "ok":
                 # "started" marks the phase in flight, for the parent if the child dies now.
                 self.evidence.steps[name] = StepResult(
-                    name=name, status="started", seconds=previous.seconds if previous else 0.0, label=self.phase_label
+                    name=name, status="started", seconds=previous.seconds if previous else 0.0, run_by=self.run_by
                 )
         self.save()
 
@@ -482,32 +494,34 @@ class ChildSession:
         """Describe the first model a script or solution_model() trains, as it starts training:
         if the run is killed or fit fails, the model checks still have a model to judge (as
         build_model()'s model for the module style). The model chosen at the end replaces it."""
-        if self.phase_label and self.evidence.model is None:
+        if self.run_by and self.evidence.model is None:
             self.evidence.model = describe_model(model, self.keras)
-            self.evidence.model_source = "the model model.fit was training"
+            self.evidence.model_origin = Finding("in_training")
 
-    def record_step_problem(self, step: str, message: str, hint: str) -> None:
-        """A problem the grader found (not an exception the learner's code raised)."""
+    def record_step_problem(self, step: str, problem: Finding) -> None:
+        """A problem the grader found (not an exception the learner's code raised), as a code
+        and facts (grader.messages.sandbox.PROBLEMS); the parent says it in words."""
         self.evidence.steps[step] = StepResult(
             name=step,
             status="exception",
             seconds=self.evidence.steps[step].seconds if step in self.evidence.steps else 0.0,
-            exception=ExceptionInfo(type=MODEL_NOT_FOUND, message=message, traceback=message, hint=hint),
-            label=self.phase_label,
+            exception=ExceptionInfo(type=MODEL_NOT_FOUND, message="", code=problem.code, facts=problem.facts),
+            run_by=self.run_by,
         )
         self.save()
 
-    def record_no_model(self, message: str, hint: str) -> None:
+    def record_no_model(self, problem: Finding) -> None:
         """No model to grade: said on the "build_model" step, unless the learner's code had
         already failed before training, which is then the first real cause."""
         for step in ("build_model", "train"):
             current = self.evidence.steps.get(step)
             if current is not None and current.status == "exception":
                 return
-        self.record_step_problem("build_model", message, hint)
+        self.record_step_problem("build_model", problem)
 
-    def conclude(self, model: Any, source: str, problem: str = "", hint: str = "") -> None:
-        """Record the model that will be graded (or why there is none) and save it.
+    def conclude(self, model: Any, finding: Finding) -> None:
+        """Record the model that will be graded and where it came from (``finding``: a
+        ``MODEL_ORIGINS`` code), or, with no model, why there is none (a ``PROBLEMS`` code).
 
         A model is handed to the trusted evaluator only if the learner's code got through
         building and training, as for the module style: a run that failed before its model was
@@ -515,10 +529,10 @@ class ChildSession:
         """
         if model is None:
             # No model to grade: nothing noted while training stands in for one.
-            self.evidence.model, self.evidence.model_source = None, ""
-            self.record_no_model(problem, hint)
+            self.evidence.model, self.evidence.model_origin = None, None
+            self.record_no_model(finding)
             return
-        self.evidence.model_source = source
+        self.evidence.model_origin = finding
         info = describe_model(model, self.keras)
         self.evidence.model = info
         self.evidence.trained_model = info
@@ -540,21 +554,21 @@ class ChildSession:
         """Load the learner's model file. Here, not in the grader: a legacy .h5 file can carry
         code (a Lambda layer's bytecode), and this is the process that may run it. The model
         is saved again as .keras, which the trusted evaluator loads in safe mode."""
-        self.phase_label = "loading the saved model"
-        self.emit("stage", stage="keras.saving.load_model()")
-        self.evidence.steps["build_model"] = StepResult(name="build_model", status="started", label=self.phase_label)
+        self.run_by = "saved_model"
+        self.emit("stage", stage="saved_model")  # "Running keras.saving.load_model()"
+        self.evidence.steps["build_model"] = StepResult(name="build_model", status="started", run_by=self.run_by)
         self.save()
         started = time.perf_counter()
-        model, problem = load_learner_model(self.keras, self.submission, self.display_name)
+        model, failure = load_learner_model(self.keras, self.submission)
         if model is None:
-            self.record_step_problem("build_model", problem, SAVED_MODEL_HINT)
+            self.record_step_problem("build_model", Finding("model_not_loaded", {"file": self.display_name, **failure}))
             return
-        if problem:
-            self.evidence.notes.append(problem)
+        if failure:
+            self.evidence.compile_settings_lost = failure
         self.evidence.steps["build_model"] = StepResult(
-            name="build_model", status="ok", seconds=time.perf_counter() - started, label=self.phase_label
+            name="build_model", status="ok", seconds=time.perf_counter() - started, run_by=self.run_by
         )
-        self.evidence.model_source = f"the model in {self.display_name}"
+        self.evidence.model_origin = Finding("saved_file", {"file": self.display_name})
         info = describe_model(model, self.keras)
         self.evidence.model = info
         self.evidence.trained_model = info
@@ -575,7 +589,7 @@ class ChildSession:
             return
         from grader.trusted.weights import weights_digest
 
-        path = Path(self.plan["model_path"])
+        path = Path(self.plan.model_path)
         fitted = self.fit_digests.get(id(model))
         record = SavedWeights(
             after_fit=fitted[1] if fitted is not None and fitted[0] is model else None,
@@ -612,20 +626,34 @@ def describe_exception(
         if fs.filename in sources
     ]
     if isinstance(exc, SyntaxError) and exc.filename in sources:
-        frames.append(Frame(file=sources[exc.filename], line=exc.lineno or 0, function="<module>", code=(exc.text or "").strip()))
-    message = str(exc) if not isinstance(exc, SyntaxError) else (exc.msg or str(exc))
+        frames.append(
+            Frame(file=sources[exc.filename], line=exc.lineno or 0, function="<module>", code=(exc.text or "").strip())
+        )
     if isinstance(exc, SystemExit):
-        message = f"the code called sys.exit({exc.code!r})"
-    message = bound_message(tensorflow_root_cause(message) or message)
-    lines = ["Traceback (your code only):"]
+        # No text of its own: the parent says "the code called sys.exit(3)" from the code.
+        info = ExceptionInfo(
+            type="SystemExit", message="", frames=frames, code="sys_exit", facts={"exit_code": repr(exc.code)}
+        )
+    else:
+        message = str(exc) if not isinstance(exc, SyntaxError) else (exc.msg or str(exc))
+        info = ExceptionInfo(
+            type=type(exc).__name__, message=bound_message(tensorflow_root_cause(message) or message), frames=frames
+        )
+        facts = getattr(exc, "sandbox_facts", None)
+        if type(exc).__name__ == "DatasetNotServedError" and isinstance(facts, dict):
+            # The offline loaders' own refusal (grader.sandbox.offline_data): its code and facts.
+            info.code, info.facts = str(getattr(exc, "sandbox_code", "")), dict(facts)
+    # The learner's frames and Python's final line (facts); the parent adds its heading.
+    lines = []
     for frame in frames:
         # A notebook cell is no file to open: "analysis.ipynb, cell 5, line 3".
         where = f'File "{frame.file}"' if frame.file == display_name else frame.file
         lines.append(f"  {where}, line {frame.line}, in {frame.function}")
         if frame.code:
             lines.append(f"    {frame.code}")
-    lines.append(f"{type(exc).__name__}: {message}")
-    return ExceptionInfo(type=type(exc).__name__, message=message, frames=frames, traceback="\n".join(lines))
+    lines.append(f"{info.type}: {info.message}")
+    info.traceback = "\n".join(lines)
+    return info
 
 
 # TensorFlow's runtime errors (InvalidArgumentError, ...) put the cause last: "Graph execution
@@ -697,18 +725,21 @@ def describe_array(value: Any) -> ArrayInfo | None:
 
 
 def describe_data(data: Any) -> DataInfo:
-    """``load_data()`` must return ``((train_images, train_labels), (test_images, test_labels))``."""
+    """``load_data()`` must return ``((train_images, train_labels), (test_images, test_labels))``;
+    when it does not, what it returned instead (its type and length, or the item that is not an
+    array)."""
     names = (("train_images", "train_labels"), ("test_images", "test_labels"))
+    items = len(data) if isinstance(data, (tuple, list)) else None
     if not isinstance(data, (tuple, list)) or len(data) != 2:
-        return DataInfo(structure_ok=False, description=_shape_of(data))
+        return DataInfo(structure_ok=False, returned_type=type(data).__name__, items=items)
     arrays: dict[str, ArrayInfo] = {}
-    for pair, pair_names in zip(data, names):
+    for pair, pair_names in zip(data, names, strict=False):
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            return DataInfo(structure_ok=False, description=_shape_of(data))
-        for value, name in zip(pair, pair_names):
+            return DataInfo(structure_ok=False, returned_type=type(data).__name__, items=items)
+        for value, name in zip(pair, pair_names, strict=False):
             info = describe_array(value)
             if info is None:
-                return DataInfo(structure_ok=False, description=f"{name} is a {type(value).__name__}, not an array")
+                return DataInfo(structure_ok=False, bad_item=name, bad_item_type=type(value).__name__)
             arrays[name] = info
     return DataInfo(structure_ok=True, arrays=arrays)
 
@@ -777,7 +808,9 @@ def describe_layer(layer: Any, keras: Any) -> LayerInfo:
         output_shape = [None if d is None else int(d) for d in layer.output.shape[1:]]
     except Exception:  # noqa: BLE001 - unbuilt layers have no output yet
         pass
-    return LayerInfo(name=layer.name, class_name=type(layer).__name__, params=params, output_shape=output_shape, config=config)
+    return LayerInfo(
+        name=layer.name, class_name=type(layer).__name__, params=params, output_shape=output_shape, config=config
+    )
 
 
 def describe_fit_call(x: Any, y: Any, epochs: Any, kwargs: dict[str, Any]) -> FitCall:
@@ -804,8 +837,12 @@ def describe_training(history: Any, fit_calls: list[FitCall], seconds: float) ->
     epochs_run = max((len(v) for v in values.values()), default=0)
     returned_type = f"{type(history).__module__}.{type(history).__qualname__}"
     return TrainInfo(
-        returned_type=returned_type, is_history=is_history, history=values,
-        epochs_run=epochs_run, fit_calls=list(fit_calls), seconds=seconds,
+        returned_type=returned_type,
+        is_history=is_history,
+        history=values,
+        epochs_run=epochs_run,
+        fit_calls=list(fit_calls),
+        seconds=seconds,
     )
 
 
@@ -814,60 +851,48 @@ def describe_training(history: Any, fit_calls: list[FitCall], seconds: float) ->
 
 def choose_script_model(
     namespace: dict[str, Any], variable: str, fitted: list[Any], keras: Any, kind: str = "script"
-) -> tuple[Any, str, str, str]:
-    """The model a script or notebook leaves to grade: ``(model, source, problem, hint)``.
+) -> tuple[Any, Finding]:
+    """The model a script or notebook leaves to grade, and where it came from (a
+    ``MODEL_ORIGINS`` code); or None and the problem (a ``PROBLEMS`` code).
 
     In order: the variable the exercise names (``model``); else the one compiled Keras model
     among the script's variables (the only model, if none is compiled); else the one model
     ``model.fit`` trained (e.g. inside a ``main()`` function). Two candidates or none is a
     problem the learner fixes by naming the model ``variable``.
     """
+    facts: dict[str, Any] = {"kind": kind, "variable": variable}
     named = namespace.get(variable)
     if isinstance(named, keras.Model):
-        return named, f"the model in your {kind}'s variable `{variable}`", "", ""
+        return named, Finding("variable", facts)
     models: dict[int, tuple[Any, list[str]]] = {}
     for name, value in namespace.items():
         if not name.startswith("_") and isinstance(value, keras.Model):
             models.setdefault(id(value), (value, []))[1].append(name)
     compiled = [(m, names) for m, names in models.values() if _is_compiled(m)]
     candidates = compiled or list(models.values())
-    fix = f"Keep the model to grade in a variable named `{variable}`"
     if len(candidates) == 1:
         model, names = candidates[0]
-        return model, f"the model your {kind} left in `{names[0]}`", "", ""
+        return model, Finding("left_in", {**facts, "variable": names[0]})
     if len(candidates) > 1:
-        shown = ", ".join(f"`{names[0]}`" for _, names in candidates)
-        which = "compiled Keras models" if compiled else "Keras models"
-        return None, "", (
-            f"your {kind} leaves {len(candidates)} {which} ({shown}) and no variable `{variable}`, "
-            "so the grader cannot tell which one to grade"
-        ), f"{fix}, e.g. `{variable} = {candidates[0][1][0]}` at the end."
+        names = [names[0] for _, names in candidates]
+        return None, Finding(
+            "several_models", {**facts, "count": len(candidates), "names": names, "compiled": bool(compiled)}
+        )
     if len(fitted) == 1:
-        return fitted[0], f"the model model.fit trained in your {kind}", "", ""
+        return fitted[0], Finding("fit_in_kind", facts)
     if len(fitted) > 1:
-        return None, "", (
-            f"your {kind} trains {len(fitted)} models inside functions and keeps none in a variable "
-            f"`{variable}`, so the grader cannot tell which one to grade"
-        ), f"{fix} at the top level of the {kind}."
-    not_model = f" (`{variable}` holds {_type_name(named)})" if variable in namespace else ""
-    return None, "", (
-        f"no Keras model was found after your {kind} ran: no variable `{variable}` holds one{not_model}, "
-        "and model.fit was never called"
-    ), f"{fix}: `{variable} = keras.Sequential([...])`, then compile and fit it."
+        return None, Finding("several_fitted", {**facts, "count": len(fitted)})
+    holds = type(named).__name__ if variable in namespace else ""
+    return None, Finding("no_model", {**facts, "holds": holds})
 
 
-SAVED_MODEL_HINT = (
-    'Save the trained model with model.save("model.keras") (or model.save("model.h5")) and grade '
-    "that file; build it from Keras' built-in layers so it loads anywhere."
-)
+def load_learner_model(keras: Any, path: Path) -> tuple[Any, dict[str, Any]]:
+    """``(model, {})``; or ``(model, why its compile settings were lost)``; or ``(None, why it
+    could not be loaded)``: facts for ``grader.messages.sandbox.load_failure``.
 
-
-def load_learner_model(keras: Any, path: Path, display_name: str) -> tuple[Any, str]:
-    """``(model, note)``, or ``(None, why it could not be loaded)``.
-
-    Safe mode stays on even here: a Lambda layer is refused with a clear message, as the
-    trusted evaluator would refuse it. A model whose compile settings cannot be restored (a
-    custom loss) is loaded without them, with a note saying so.
+    Safe mode stays on even here: a Lambda layer is refused, as the trusted evaluator would
+    refuse it. A model whose compile settings cannot be restored (a custom loss) is loaded
+    without them, and the parent notes it.
     """
     # Keras 3 writes `activation=tf.nn.softmax` into a legacy .h5 under TensorFlow's own function
     # name, "softmax_v2", which it then cannot read back; these are Keras' own functions.
@@ -876,20 +901,21 @@ def load_learner_model(keras: Any, path: Path, display_name: str) -> tuple[Any, 
         "log_softmax_v2": keras.activations.log_softmax,
     }
     try:
-        return keras.saving.load_model(path, compile=True, safe_mode=True, custom_objects=tf_function_names), ""
+        return keras.saving.load_model(path, compile=True, safe_mode=True, custom_objects=tf_function_names), {}
     except Exception as first:  # noqa: BLE001 - every load failure is the file's
         try:
             model = keras.saving.load_model(path, compile=False, safe_mode=True, custom_objects=tf_function_names)
         except Exception:  # noqa: BLE001
-            return None, f"{display_name} could not be loaded as a Keras model: {_load_failure(first)}"
-        return model, f"{display_name} was loaded without its compile settings, which Keras could not restore: {_load_failure(first)}"
+            return None, load_failure_facts(first)
+        return model, load_failure_facts(first)
 
 
-def _load_failure(exc: Exception) -> str:
+def load_failure_facts(exc: Exception) -> dict[str, Any]:
+    """Why Keras refused a model file: its exception and the first line of its text (verbatim),
+    and whether it was a Lambda layer that safe mode refuses."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    if "Lambda" in str(exc) or "safe_mode" in str(exc):
-        return "it contains a Lambda layer (arbitrary code), which the grader does not load; use built-in layers such as Rescaling"
-    return f"{type(exc).__name__}: {text[:300]}"
+    lambda_layer = "Lambda" in str(exc) or "safe_mode" in str(exc)
+    return {"exception": type(exc).__name__, "detail": text[:300], "lambda_layer": lambda_layer}
 
 
 QUIET_PLOTS_BACKEND = "module://grader.sandbox.quiet_plots"
@@ -922,22 +948,26 @@ def _is_compiled(model: Any) -> bool:
     return bool(getattr(model, "compiled", False)) and getattr(model, "optimizer", None) is not None
 
 
-def _type_name(value: Any) -> str:
-    return "None" if value is None else f"a {type(value).__name__}"
-
-
 # --- quick mode: a trial fit ------------------------------------------------------------------
 
 
 def trial_fit_arguments(
-    fit: Any, model: Any, x: Any, y: Any, args: tuple[Any, ...], kwargs: dict[str, Any], quick: dict[str, Any]
+    fit: Any,
+    model: Any,
+    x: Any,
+    y: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    quick: TrialFit | dict[str, int],
 ) -> dict[str, Any]:
-    """The learner's ``fit`` arguments, cut down to a trial: the first ``quick["samples"]``
-    samples (arrays, tensors, and validation data alike) for ``quick["epochs"]`` epochs. Data
+    """The learner's ``fit`` arguments, cut down to a trial: the first ``quick.samples``
+    samples (arrays, tensors, and validation data alike) for ``quick.epochs`` epochs. Data
     that cannot be sliced (a ``tf.data.Dataset``, a generator) is limited by steps instead.
     Arguments are bound by name first, so positional ones (``fit(x, y, 32, 5)``) are cut too.
     """
-    samples, epochs = int(quick["samples"]), int(quick.get("epochs", 1))
+    if isinstance(quick, dict):  # as QuickTrial.to_plan() writes it
+        quick = TrialFit(samples=int(quick["samples"]), epochs=int(quick.get("epochs", 1)))
+    samples, epochs = quick.samples, quick.epochs
     try:
         bound = inspect.signature(fit).bind(model, x, y, *args, **kwargs)
         arguments = dict(bound.arguments)
@@ -970,8 +1000,8 @@ def _first_samples(value: Any, n: int) -> Any:
         parts = {key: _first_samples(part, n) for key, part in value.items()}
         return parts if parts and all(part is not None for part in parts.values()) else None
     if isinstance(value, (list, tuple)) and value and all(hasattr(part, "shape") for part in value):
-        parts = [_first_samples(part, n) for part in value]
-        return type(value)(parts) if all(part is not None for part in parts) else None
+        pieces = [_first_samples(part, n) for part in value]
+        return type(value)(pieces) if all(piece is not None for piece in pieces) else None
     shape = getattr(value, "shape", None)
     if shape is None or not hasattr(value, "__getitem__"):
         return None
@@ -1029,12 +1059,6 @@ def _summary_text(model: Any) -> str:
     return "\n".join(lines)
 
 
-def _shape_of(value: Any) -> str:
-    if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} of {len(value)} items"
-    return f"a {type(value).__name__}"
-
-
 def _floats(logs: dict[str, Any]) -> dict[str, float]:
     out = {}
     for key, value in logs.items():
@@ -1066,8 +1090,7 @@ def _open_progress(fd: Any) -> Any:
 
 
 def main(argv: list[str]) -> int:
-    plan = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
-    session = ChildSession(plan)
+    session = ChildSession(ChildPlan.read(Path(argv[1])))
     try:
         session.run()
     finally:

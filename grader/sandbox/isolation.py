@@ -52,11 +52,12 @@ import site
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from grader.errors import GraderError
+from grader.messages import sandbox as say_sandbox
 from grader.sandbox.limits import SandboxUser
 
 ISOLATIONS = ("bwrap", "process")
@@ -101,7 +102,7 @@ def namespace_flags() -> tuple[str, ...]:
     return PRIVILEGED_NAMESPACE_FLAGS if sandbox_user() is not None else NAMESPACE_FLAGS
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sandbox_user() -> SandboxUser | None:
     """The user learner code runs as: "nobody" when the grader runs as root (in every isolation
     mode), None (the grader's own user) otherwise."""
@@ -112,11 +113,7 @@ def sandbox_user() -> SandboxUser | None:
     try:
         entry = pwd.getpwnam("nobody")
     except KeyError:
-        raise IsolationUnavailableError(
-            "The grader runs as root and never runs learner code as root, but this system has no "
-            "user 'nobody' to run it as: create one (useradd --system nobody) or run the grader as "
-            "an ordinary user."
-        ) from None
+        raise IsolationUnavailableError(say_sandbox.isolation_problem("no_nobody")) from None
     return SandboxUser(uid=entry.pw_uid, gid=entry.pw_gid, name="nobody")
 
 
@@ -134,7 +131,7 @@ def bwrap_path() -> str | None:
     return shutil.which("bwrap")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bwrap_problem() -> str | None:
     """Why bubblewrap cannot isolate the child here, or None when it can.
 
@@ -142,10 +139,10 @@ def bwrap_problem() -> str | None:
     fail (no user namespaces in a container, a kernel that forbids them).
     """
     if not sys.platform.startswith("linux"):
-        return f"bubblewrap needs Linux (this is {sys.platform})"
+        return say_sandbox.bwrap_problem("not_linux", platform=sys.platform)
     executable = bwrap_path()
     if executable is None:
-        return "bubblewrap is not installed (Debian: apt-get install bubblewrap)"
+        return say_sandbox.bwrap_problem("not_installed")
     probe = [
         executable, *namespace_flags(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
         "--size", str(1024 * 1024), "--tmpfs", "/tmp", "true",
@@ -153,10 +150,10 @@ def bwrap_problem() -> str | None:
     try:
         done = subprocess.run(probe, stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"bubblewrap could not be started ({exc})"
+        return say_sandbox.bwrap_problem("not_started", reason=str(exc))
     if done.returncode != 0:
         reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        return f"bubblewrap does not work here ({reason[-1] if reason else f'exit code {done.returncode}'})"
+        return say_sandbox.bwrap_problem("not_working", reason=reason[-1] if reason else "", exit_code=done.returncode)
     return None
 
 
@@ -165,19 +162,13 @@ def choose_isolation(requested: str = "auto") -> IsolationChoice:
     if requested == "process":
         return IsolationChoice("process")
     if requested not in ("auto", "bwrap"):
-        raise GraderError(f"Unknown sandbox '{requested}': use bwrap or process.")
+        raise GraderError(say_sandbox.isolation_problem("unknown", requested=requested))
     problem = bwrap_problem()
     if problem is None:
         return IsolationChoice("bwrap")
     if requested == "bwrap":
-        raise IsolationUnavailableError(
-            f"--sandbox bwrap was asked for, but {problem}. Use --sandbox process to grade without it."
-        )
-    return IsolationChoice(
-        "process",
-        f"Your code ran with process isolation only, because {problem}: the grader's limits applied, "
-        "but not its file-system and network isolation.",
-    )
+        raise IsolationUnavailableError(say_sandbox.isolation_problem("bwrap_asked", problem=problem))
+    return IsolationChoice("process", say_sandbox.process_isolation_note(problem))
 
 
 def isolation_for_unattended_run(requested: str, command: str) -> str:
@@ -193,16 +184,11 @@ def isolation_for_unattended_run(requested: str, command: str) -> str:
     if requested == "process":
         return "process"
     if requested not in ("auto", "bwrap"):
-        raise GraderError(f"Unknown sandbox '{requested}': use bwrap or process.")
+        raise GraderError(say_sandbox.isolation_problem("unknown", requested=requested))
     problem = bwrap_problem()
     if problem is None:
         return "bwrap"
-    raise IsolationUnavailableError(
-        f"{command} needs bubblewrap to isolate learner code, but {problem}: install it "
-        "(Debian: apt-get install bubblewrap), or pass --sandbox process to grade with process "
-        "isolation only (learner code then runs as an unprivileged user, with the grader's limits "
-        "but without its file-system and network isolation)."
-    )
+    raise IsolationUnavailableError(say_sandbox.isolation_problem("unattended", command=command, problem=problem))
 
 
 # --- the bubblewrap command line ---------------------------------------------------------------
@@ -309,8 +295,8 @@ def bwrap_command(layout: BwrapLayout, command: Sequence[str], package_dir: Path
             args += ["--ro-bind", "/dev/null", secret]
     read_only = ["/dev", "/"]  # remounted last: bwrap may still need to make mount points
     covered: list[Path] = []
-    for secret in [*map(Path, SECRET_SYSTEM_DIRS), *layout.hidden]:
-        for variant in _spellings(secret):
+    for secret_dir in [*map(Path, SECRET_SYSTEM_DIRS), *layout.hidden]:
+        for variant in _spellings(secret_dir):
             if variant.is_dir() and any(_inside(variant, b) for b in bound):
                 args += ["--tmpfs", str(variant)]
                 read_only.insert(0, str(variant))
@@ -332,8 +318,8 @@ def bwrap_command(layout: BwrapLayout, command: Sequence[str], package_dir: Path
     args += ["--bind", str(layout.scratch), str(layout.scratch)]
     # Empty folders over secrets stay empty, and bubblewrap's own /dev and / are writable,
     # unbounded tmpfs: only the scratch folder, /tmp and /dev/shm stay writable.
-    for path in read_only:
-        args += ["--remount-ro", path]
+    for mount_point in read_only:
+        args += ["--remount-ro", mount_point]
     args += ["--chdir", str(layout.workdir)]
     return [*args, "--", *command]
 

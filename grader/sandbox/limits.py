@@ -61,9 +61,11 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+
+from grader.messages import sandbox as say_sandbox
 
 GiB = 1024**3
 MiB = 1024**2
@@ -73,66 +75,29 @@ DISK_POLL_S = 1.0  # how often it adds up the scratch folder (a walk of the fold
 
 LIMITS = ("time", "cpu", "memory", "output", "processes", "file_size")
 
-# For the learner: how to stay within each limit. The runner puts it on the exception it writes
-# for a run a limit ended (ExceptionInfo.hint), and the integrity check repeats it.
-LIMIT_HINTS = {
-    "time": (
-        "Make the run fit in the time limit: train for fewer epochs, use a smaller model or a "
-        "larger batch_size, and make sure no loop runs forever."
-    ),
-    "cpu": (
-        "Make the run use less computing time: train for fewer epochs or a smaller model, and "
-        "make sure no loop runs forever."
-    ),
-    "memory": (
-        "Use less memory: a smaller model or batch_size, and no extra copies of the dataset "
-        "(each float64 copy of the training images takes hundreds of megabytes)."
-    ),
-    "output": (
-        "Print less: no print() inside loops over images or batches; use verbose=2 in fit() "
-        "for one line per epoch."
-    ),
-    "processes": (
-        "Don't start processes from your code (os.fork, multiprocessing, subprocess): train in "
-        "the process the grader runs."
-    ),
-    "file_size": (
-        "Write fewer and smaller files: the grader saves your model itself, and your code needs "
-        "to write nothing else."
-    ),
-}
+
+class LimitHints(Mapping[str, str]):
+    """``LIMIT_HINTS[limit]``: how to stay within ``limit``, in the current language
+    (``grader.messages.sandbox.limit_hint``)."""
+
+    def __getitem__(self, limit: str) -> str:
+        if limit not in say_sandbox.LIMIT_HINTS:
+            raise KeyError(limit)
+        return say_sandbox.limit_hint(limit)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(say_sandbox.LIMIT_HINTS)
+
+    def __len__(self) -> int:
+        return len(say_sandbox.LIMIT_HINTS)
 
 
-def describe_limit(limit: str, limits: dict[str, float]) -> str:
-    """What a limit is, with its value, as a phrase: "more than 4 GB of memory". ``limits`` is
-    ``SandboxLimits.describe()`` (``RunInfo.limits``); a missing value is left out."""
-    value = limits.get({
-        "time": "time_s", "cpu": "cpu_s", "memory": "memory_bytes", "output": "output_bytes",
-        "processes": "processes", "file_size": "disk_bytes",
-    }.get(limit, ""))  # fmt: skip
-    if limit == "time":
-        return f"more than {value:g} s" if value else "too long"
-    if limit == "cpu":
-        return f"more than {value:g} s of CPU time" if value else "too much CPU time"
-    if limit == "memory":
-        return f"more than {size_text(value)} of memory" if value else "too much memory"
-    if limit == "output":
-        return f"more than {size_text(value)} of printed output" if value else "too much printed output"
-    if limit == "processes":
-        return f"more than {value:g} processes" if value else "too many processes"
-    if limit == "file_size":
-        per_file = limits.get("file_bytes")
-        one = f" (or one file over {size_text(per_file)})" if per_file else ""
-        return f"more than {size_text(value)} of files{one}" if value else "files that were too large"
-    return f"the {limit} limit"
-
-
-def size_text(count: float) -> str:
-    """``4294967296`` -> ``"4 GB"`` (binary units, as the limits are set)."""
-    for unit, size in (("GB", GiB), ("MB", MiB), ("KB", 1024)):
-        if count >= size:
-            return f"{count / size:.3g} {unit}"
-    return f"{count:g} bytes"
+# The sentences about limits (how to stay within each, what a limit is, why a run ended) live
+# in grader.messages.sandbox, in one place: limit_hint, limit_phrase, limit_message,
+# death_reason. These names stay for the modules that import them from here.
+LIMIT_HINTS = LimitHints()
+describe_limit = say_sandbox.limit_phrase
+size_text = say_sandbox.size_text
 
 
 # Signals a child's exit status may name, and the limit each stands for when the kernel sent it.

@@ -29,8 +29,9 @@ picks up our loader; aliases already imported are patched by scanning ``sys.modu
 "patch on import" hook handles ``tensorflow_datasets``: its ``load`` and ``builder`` are wrapped
 only when learner code imports it, so a submission that never uses TFDS never pays the import.
 
-This module imports only the standard library and numpy at import time; TensorFlow Datasets is
-imported by ``prepare_tfds`` (trusted grader code) and by learner code itself.
+This module imports only the standard library, numpy and the dataset registry
+(``grader.datasets``) at import time; TensorFlow Datasets is imported by ``prepare_tfds``
+(trusted grader code) and by learner code itself.
 """
 
 from __future__ import annotations
@@ -45,16 +46,23 @@ import shutil
 import sys
 import tempfile
 import types
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-DEFAULT_HOLDOUT = 10_000
+from grader.datasets import DATASETS
 
-# The datasets the grader can serve (the names of grader.datasets.DATASETS).
-SERVABLE: tuple[str, ...] = ("mnist", "fashion_mnist")
+# The datasets whose Keras and TFDS loaders the grader serves: the built-in registry entries
+# that Keras ships a loader for. (A course's own dataset reaches learner code only as the
+# training split the grader passes to train().)
+SERVABLE: tuple[str, ...] = tuple(name for name, info in DATASETS.items() if info.keras_loader)
+
+# The offline "test" split is as large as the official one (the registry's test split size),
+# so code that writes sizes by hand works as at home.
+DEFAULT_HOLDOUT = max(DATASETS[name].test_size for name in SERVABLE)
 
 # Every dataset Keras ships a loader for: the ones we do not serve get a clear error instead of
 # a download attempt that would fail, slowly and obscurely, without a network.
@@ -75,7 +83,17 @@ _TFDS_MARKER = "grader-tfds.json"  # written last into a finished TFDS copy
 
 
 class DatasetNotServedError(RuntimeError):
-    """Learner code asked for a dataset the grader does not provide while grading."""
+    """Learner code asked for a dataset the grader does not provide while grading.
+
+    Its text (English, for the learner's own ``print(e)``) comes from ``grader.messages.sandbox``;
+    the child records ``sandbox_code`` and ``sandbox_facts`` instead, and the grader says them in
+    the learner's language."""
+
+    def __init__(self, code: str, **facts: Any) -> None:
+        from grader.messages import sandbox as say_sandbox
+
+        super().__init__(say_sandbox.dataset_not_served(code, facts))
+        self.sandbox_code, self.sandbox_facts = code, facts
 
 
 # --- Served data ------------------------------------------------------------------------------
@@ -110,7 +128,8 @@ def load_served(
 
 
 def _served_meta(served_dir: Path) -> dict[str, Any]:
-    return json.loads((Path(served_dir) / "meta.json").read_text(encoding="utf-8"))
+    meta: dict[str, Any] = json.loads((Path(served_dir) / "meta.json").read_text(encoding="utf-8"))
+    return meta
 
 
 # The layout of the TFDS copies, in their folder names: copies built before the served splits
@@ -127,9 +146,7 @@ def tfds_folder_name(name: str, checksum: str, holdout: int = DEFAULT_HOLDOUT) -
 # --- Preparing TFDS copies (trusted grader code, outside the sandbox) ------------------------
 
 
-def prepare_tfds(
-    name: str, served_dir: Path, out_dir: Path, holdout: int = DEFAULT_HOLDOUT
-) -> Path:
+def prepare_tfds(name: str, served_dir: Path, out_dir: Path, holdout: int = DEFAULT_HOLDOUT) -> Path:
     """Build a real TFDS data_dir for ``name`` from the served train/holdout split.
 
     The registered TFDS builder (``tfds.builder("mnist")``) does the work, so its features,
@@ -190,15 +207,13 @@ def prepare_tfds(
 def _readable_by_all(folder: Path) -> None:
     """Folders 0755 and files 0644 below ``folder``, whatever the umask: the copy holds only
     the training split, and learner code reads it as another user when the grader is root."""
-    for root, folders, files in os.walk(folder):
+    for root, _folders, files in os.walk(folder):
         os.chmod(root, 0o755)
         for name in files:
             os.chmod(os.path.join(root, name), 0o644)
 
 
-def _build_tfds(
-    name: str, data_dir: Path, download_dir: Path, idx: dict[str, tuple[Path, Path, int]]
-) -> None:
+def _build_tfds(name: str, data_dir: Path, download_dir: Path, idx: dict[str, tuple[Path, Path, int]]) -> None:
     """Run the registered TFDS builder for ``name`` on local IDX files into ``data_dir``."""
     import tensorflow_datasets as tfds
 
@@ -208,13 +223,11 @@ def _build_tfds(
         # The dict form of _split_generators (split name -> example generator) is TFDS's
         # documented API; _generate_examples is the builder's own IDX reader.
         return {
-            split: builder._generate_examples(
-                num_examples=count, data_path=str(images), label_path=str(labels)
-            )
+            split: builder._generate_examples(num_examples=count, data_path=str(images), label_path=str(labels))
             for split, (images, labels, count) in idx.items()
         }
 
-    builder._split_generators = split_generators  # type: ignore[method-assign]
+    builder._split_generators = split_generators
     tfds.disable_progress_bar()
     # TFDS announces its work on stdout; the grader's stdout belongs to its renderers.
     with contextlib.redirect_stdout(sys.stderr):
@@ -255,9 +268,7 @@ def install_offline_loaders(
     global _config
     unknown = sorted(set(served) - set(SERVABLE))
     if unknown:
-        raise ValueError(
-            f"install_offline_loaders can serve {', '.join(SERVABLE)}, not {unknown}"
-        )
+        raise ValueError(f"install_offline_loaders can serve {', '.join(SERVABLE)}, not {unknown}")
     holdout_size(0, holdout)  # validates holdout
     _config = _Config(
         served={name: Path(path) for name, path in served.items()},
@@ -286,19 +297,16 @@ def _require_config() -> _Config:
     return _config
 
 
-def _not_served_message(what: str) -> str:
-    served = [name for name in SERVABLE if name in _require_config().served]
-    offered = " and ".join(served) if served else "no datasets"
-    return (
-        f"The grader serves only {offered} offline; {what} is not available while grading, "
-        "so load one of those instead."
-    )
+def _not_served(loader: str, name: str) -> DatasetNotServedError:
+    """``loader`` ("keras" or "tfds") asked for ``name``, which this run does not serve."""
+    served = [served for served in SERVABLE if served in _require_config().served]
+    return DatasetNotServedError("dataset_not_served", loader=loader, name=name, offered=served)
 
 
 def _served_keras_data(dataset: str) -> Any:
     config = _require_config()
     if dataset not in config.served:
-        raise DatasetNotServedError(_not_served_message(f"keras.datasets.{dataset}"))
+        raise _not_served("keras", dataset)
     return load_served(config.served[dataset], config.holdout)
 
 
@@ -351,17 +359,13 @@ def _tfds_data_dir(name: Any) -> str:
     config = _require_config()
     base = _tfds_base_name(name)
     if base not in config.served:
-        raise DatasetNotServedError(_not_served_message(f"TFDS dataset {str(name)!r}"))
+        raise _not_served("tfds", str(name))
     checksum = _served_meta(config.served[base])["checksum"]
     folder = None
     if config.tfds_dir is not None:
         folder = config.tfds_dir / tfds_folder_name(base, checksum, config.holdout)
     if folder is None or not (folder / _TFDS_MARKER).is_file():
-        raise DatasetNotServedError(
-            f"The grader has no TFDS copy of {base} for this run; use "
-            f"keras.datasets.{base}.load_data() instead, or ask your instructor to run "
-            "`python -m grader.datasets prepare`."
-        )
+        raise DatasetNotServedError("no_tfds_copy", name=base)
     return str(folder)
 
 
@@ -380,9 +384,7 @@ def _patch_tfds(module: types.ModuleType) -> None:
         kwargs["download"] = False  # the copy is complete; never reach for the network
         kwargs["try_gcs"] = False
         if kwargs.get("builder_kwargs"):
-            kwargs["builder_kwargs"] = {
-                k: v for k, v in kwargs["builder_kwargs"].items() if k != "data_dir"
-            }
+            kwargs["builder_kwargs"] = {k: v for k, v in kwargs["builder_kwargs"].items() if k != "data_dir"}
         return original_load(*args, **kwargs)
 
     def builder(*args: Any, **kwargs: Any) -> Any:

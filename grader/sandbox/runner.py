@@ -27,7 +27,6 @@ import os
 import re
 import select
 import shutil
-import signal
 import stat
 import subprocess
 import sys
@@ -35,11 +34,13 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from grader.evidence import ExceptionInfo, RunInfo, SandboxEvidence, StepResult, from_json
+from grader.messages import sandbox as say_sandbox
 from grader.sandbox.cgroups import RunCgroup
 from grader.sandbox.isolation import (
     BwrapLayout,
@@ -50,7 +51,6 @@ from grader.sandbox.isolation import (
     sandbox_user,
 )
 from grader.sandbox.limits import (
-    LIMIT_HINTS,
     POLL_S,
     SETUP_FAILED,
     SETUP_FAILED_PREFIX,
@@ -59,9 +59,9 @@ from grader.sandbox.limits import (
     TreeWatch,
     kill_tree,
     limit_of_signal,
-    size_text,
     wrapper_command,
 )
+from grader.sandbox.plan import ChildPlan, StyleInstructions, TrialFit
 
 ProgressCallback = Callable[[dict[str, Any]], None]
 
@@ -88,12 +88,12 @@ class SandboxPlan:
     tfds_dir: Path | None = None
     train_data: str = "grader"  # "grader" or "load_data"
     style: str = "module"
-    # How to run this style (grader.adapters.SubmissionPlan.child_instructions), JSON as is.
-    adapter: dict[str, Any] = field(default_factory=dict)
+    # How to run this style (grader.adapters.SubmissionPlan.child_instructions).
+    adapter: StyleInstructions = field(default_factory=StyleInstructions)
     threads: int | None = None
-    # Quick mode (``grade --quick``, grader.quick.QuickTrial.to_plan()): every model.fit becomes
-    # a trial fit on a small slice. None: a full grading.
-    quick: dict[str, Any] | None = None
+    # Quick mode (``grade --quick``, grader.quick.QuickTrial): every model.fit becomes a trial
+    # fit on a small slice. None: a full grading.
+    quick: TrialFit | None = None
 
 
 @dataclass
@@ -163,19 +163,18 @@ _FUNCTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 # Stages the child announces besides the exercise's functions and "name()" labels.
 PROGRESS_STAGES: frozenset[str] = frozenset({
-    "tensorflow", "import", "build_model", "train", "finish", "your script", "your notebook",
-    "keras.saving.load_model()",
+    "tensorflow", "import", "build_model", "train", "finish", "script", "notebook", "saved_model",
 })  # fmt: skip
 
 
 def progress_stages(plan: SandboxPlan) -> frozenset[str]:
     """Every stage name the child may announce for ``plan``."""
-    names = {name for name in [*plan.functions, str(plan.adapter.get("function") or "solution_model")]
+    names = {name for name in [*plan.functions, plan.adapter.function or "solution_model"]
              if _FUNCTION_NAME.fullmatch(name)}  # fmt: skip
     return PROGRESS_STAGES | names | {f"{name}()" for name in names}
 
 
-def _count(value: Any, *, optional: bool = False) -> int | None | bool:
+def _count(value: Any, *, optional: bool = False) -> int | bool | None:
     """A non-negative int field, None when allowed; ``False`` marks an invalid value."""
     if value is None and optional:
         return None
@@ -304,25 +303,25 @@ def run_in_sandbox(
     model_path = scratch / "model.keras"
 
     progress_r, progress_w = os.pipe()
-    child_plan = {
-        "submission": str(submission),
-        "display_name": plan.submission.name,
-        "functions": plan.functions,
-        "seed": plan.seed,
-        "dataset": plan.dataset,
-        "served": {name: str(path) for name, path in plan.served.items()},
-        "tfds_dir": str(plan.tfds_dir) if plan.tfds_dir else None,
-        "train_data": plan.train_data,
-        "style": plan.style,
-        "adapter": plan.adapter,
-        "threads": plan.threads,
-        "quick": plan.quick,
-        "evidence_path": str(evidence_path),
-        "model_path": str(model_path),
-        "progress_fd": progress_w,
-    }
+    child_plan = ChildPlan(
+        submission=str(submission),
+        display_name=plan.submission.name,
+        functions=plan.functions,
+        seed=plan.seed,
+        evidence_path=str(evidence_path),
+        model_path=str(model_path),
+        dataset=plan.dataset,
+        served={name: str(path) for name, path in plan.served.items()},
+        tfds_dir=str(plan.tfds_dir) if plan.tfds_dir else None,
+        train_data=plan.train_data,
+        style=plan.style,
+        adapter=plan.adapter,
+        threads=plan.threads,
+        quick=plan.quick,
+        progress_fd=progress_w,
+    )
     plan_path = scratch / "plan.json"
-    plan_path.write_text(json.dumps(child_plan), encoding="utf-8")
+    child_plan.write(plan_path)
 
     child = [sys.executable, "-m", "grader.sandbox.child", str(plan_path)]
     budget = OutputBudget(limits.output_limit_bytes)
@@ -363,10 +362,7 @@ def run_in_sandbox(
     if progress.rejected:
         # Only learner code writes anything else into the progress pipe: forged epoch lines,
         # "every check passed", escape sequences. None of it was shown.
-        evidence.tampering.append(
-            f"wrote {progress.rejected} line(s) into the grader's progress channel that were not "
-            "the grader's own events (not shown)"
-        )
+        evidence.tampering.append(say_sandbox.tampering("forged_progress", count=progress.rejected))
     has_model = evidence.model_file is not None and _model_file_problem(model_path) is None
     if evidence.model_file is not None and not has_model:
         evidence.model_save_error = _model_file_problem(model_path)
@@ -416,9 +412,13 @@ def run_command(
             tmp_bytes=limits.tmp_bytes, shm_bytes=limits.shm_bytes,
         )  # fmt: skip
         # RLIMIT_NPROC counts per user: inside bubblewrap's own user namespace only this sandbox's
-        # tasks; as "nobody" without one, every sandbox of the machine together (batch --jobs),
-        # so it is only a generous backstop there (the watchdog counts this run's processes).
-        nproc = limits.tasks if user is None else 4 * limits.tasks
+        # tasks; as "nobody" without one, every task of "nobody" on the machine together (all
+        # sandboxes and evaluations of a batch --jobs run, other graders). A shared limit lets one
+        # run's fork bomb (or many runs at once) stop TensorFlow starting its threads in another
+        # student's run, which then fails through no fault of its own (seen under a loaded CI run:
+        # a saved model graded 0). So it is not set there, as for process isolation: the
+        # watchdog counts this run's own processes.
+        nproc = limits.tasks if user is None else False
         wrapper = wrapper_command(limits, command, guard=False, nproc=nproc, user=user)
         argv = bwrap_command(layout, wrapper, PACKAGE_DIR)
     else:
@@ -477,8 +477,7 @@ def run_command(
             # The wrapper could not build the sandbox (no namespaces, no user to drop to): the
             # grader's problem, never a silent run with less isolation.
             raise IsolationUnavailableError(
-                f"The sandbox could not be set up here: {first_line.removeprefix(SETUP_FAILED_PREFIX)}. "
-                "Run the grader as an ordinary user, or where bubblewrap works (--sandbox bwrap)."
+                say_sandbox.sandbox_setup_failed(first_line.removeprefix(SETUP_FAILED_PREFIX))
             )
     if limit_hit is None and returncode is not None and returncode > 128:
         limit_hit = limit_of_signal(returncode - 128)  # the kernel's CPU limit: SIGXCPU
@@ -497,15 +496,7 @@ def run_command(
 def enforcement(isolation: str, cgroup: bool, user: SandboxUser | None) -> list[str]:
     """What kept this run's limits and isolation, as short phrases for the result (README,
     "Trust model"): which mechanism bounded memory and processes, and whom the code ran as."""
-    said = [
-        "memory and tasks: the kernel (a cgroup v2 of the run)" if cgroup
-        else "memory and processes: the grader's watchdog (resident memory, memfd files, the sandbox's tmpfs)",
-        "time, output, files: the grader and the kernel's rlimits",
-        f"learner code ran as {user.name}" if user is not None else "learner code ran as the grader's user",
-    ]
-    if isolation == "process" and user is not None:
-        said.append("process isolation: own PID, mount and IPC namespaces; data folders hidden; network shared")
-    return said
+    return say_sandbox.enforcement(isolation, cgroup, user.name if user is not None else None)
 
 
 def hand_over(scratch: Path, user: SandboxUser) -> None:
@@ -514,7 +505,7 @@ def hand_over(scratch: Path, user: SandboxUser) -> None:
     (mode 0770): the limits wrapper, still root but without root's capabilities until it drops
     to the sandbox's user, must enter it too. Nobody else on the machine can."""
     group = os.getgid()
-    for folder, subfolders, files in os.walk(scratch):
+    for folder, _subfolders, files in os.walk(scratch):
         os.chown(folder, user.uid, group, follow_symlinks=False)
         os.chmod(folder, 0o770)
         for name in files:
@@ -678,38 +669,98 @@ def read_evidence(
             status="exception",
             exception=ExceptionInfo(
                 type="ProcessDied",
-                message=f"the grader's record of the run could not be read: {replaced}",
-                hint="Leave the files outside your working folder alone: the grader keeps its record of "
-                "the run there, and without it nothing your code did can be counted.",
+                message=say_sandbox.record_unreadable(str(replaced)),
+                hint=say_sandbox.record_unreadable_hint(),
+                code="record_unreadable",
             ),
         )
-        evidence.tampering.append(f"replaced the grader's record of the run ({replaced})")
+        evidence.tampering.append(say_sandbox.tampering("replaced_record", reason=str(replaced)))
         return evidence
+    explain_record(evidence)
     _annotate_exceptions(evidence, scratch_work)
-    reason = _death_reason(run, limits)
-    hint = LIMIT_HINTS.get(run.limit_hit or "", "") or _death_hint(run)
+    reason = say_sandbox.death_reason(run.limit_hit, run.returncode, run.isolation, limits.describe())
+    hint = say_sandbox.limit_hint(run.limit_hit) or say_sandbox.death_hint(run.returncode, run.isolation)
     for name, step in list(evidence.steps.items()):
         if step.status == "started":
             # A script's phases: "your script did not finish"; the import: "your file ...".
-            who = step.label or ("your file" if name == "import" else f"{name}()")
+            who = step.label or say_sandbox.step_label(name)
             evidence.steps[name] = StepResult(
                 name=name,
                 status="exception",
                 seconds=run.wall_seconds,
-                exception=ExceptionInfo(type=_death_type(run), message=f"{who} did not finish: {reason}", hint=hint),
+                exception=ExceptionInfo(
+                    type=_death_type(run),
+                    message=say_sandbox.did_not_finish(who, reason),
+                    hint=hint,
+                    code="did_not_finish",
+                ),
                 label=step.label,
+                run_by=step.run_by,
             )
     if not evidence.steps and (run.returncode != 0 or run.limit_hit):
         evidence.steps["import"] = StepResult(
             name="import",
             status="exception",
             exception=ExceptionInfo(
-                type=_death_type(run),
-                message=f"the submission could not be run: {reason}",
-                hint=hint,
+                type=_death_type(run), message=say_sandbox.could_not_run(reason), hint=hint, code="could_not_run"
             ),
         )
     return evidence
+
+
+# The exception type of the problems the child finds itself (no model to grade, a model file
+# that does not load); the judges know it (grader.judges.causes.RUNNER_EXCEPTIONS).
+MODEL_NOT_FOUND = "ModelNotFound"
+
+
+def explain_record(evidence: SandboxEvidence) -> None:
+    """Put the child's codes and facts into words, in the current language
+    (``grader.messages.sandbox``): the problems it found, ``sys.exit()``, the tracebacks, what
+    ran, where the graded model came from, what ``load_data()`` returned, a saved model's lost
+    compile settings. The child writes no sentence; whatever text it left in those fields is
+    replaced, so nothing there speaks with the grader's voice unless the grader wrote it."""
+    for step in evidence.steps.values():
+        if not isinstance(step, StepResult):
+            continue
+        step.label = say_sandbox.run_label(str(step.run_by)[:100]) if step.run_by else ""
+        exc = step.exception
+        if not isinstance(exc, ExceptionInfo):
+            continue
+        facts = exc.facts if isinstance(exc.facts, dict) else {}
+        if exc.type == MODEL_NOT_FOUND:
+            exc.message, exc.hint = say_sandbox.problem(str(exc.code), facts)
+            exc.traceback = exc.message
+            continue
+        exc.hint = ""  # only the grader gives hints; the child records none for learner exceptions
+        if exc.code == "sys_exit":
+            exc.message = say_sandbox.sys_exit_message(str(facts.get("exit_code", ""))[:200])
+        elif exc.code in say_sandbox.DATASET_CODES:
+            exc.message = say_sandbox.dataset_not_served(exc.code, facts)
+        exc.traceback = format_traceback(exc, evidence.submission)
+    origin = evidence.model_origin
+    evidence.model_source = say_sandbox.model_source(str(origin.code), origin.facts) if origin is not None else ""
+    data = evidence.data
+    if data is not None and not data.structure_ok:
+        items = data.items if isinstance(data.items, int) else None
+        data.description = say_sandbox.data_description(
+            str(data.returned_type)[:100], items, str(data.bad_item)[:100], str(data.bad_item_type)[:100]
+        )
+    lost = evidence.compile_settings_lost
+    if isinstance(lost, dict):
+        evidence.notes.append(say_sandbox.compile_settings_note(evidence.submission, lost))
+
+
+def format_traceback(exc: ExceptionInfo, display_name: str) -> str:
+    """The learner's frames and the final line, under the grader's heading."""
+    lines = [say_sandbox.traceback_header()]
+    for frame in exc.frames if isinstance(exc.frames, list) else []:
+        # A notebook cell is no file to open: "analysis.ipynb, cell 5, line 3".
+        where = f'File "{frame.file}"' if frame.file == display_name else frame.file
+        lines.append(f"  {where}, line {frame.line}, in {frame.function}")
+        if frame.code:
+            lines.append(f"    {frame.code}")
+    lines.append(f"{exc.type}: {exc.message}")
+    return "\n".join(lines)
 
 
 class ScratchFileError(ValueError):
@@ -731,14 +782,14 @@ def open_scratch_file(path: Path, max_bytes: int) -> int:
         fd = os.open(path, flags)
     except OSError as exc:
         if exc.errno == getattr(errno, "ELOOP", None):
-            raise ScratchFileError(f"{path.name} is not a regular file (a symbolic link)") from None
+            raise ScratchFileError(say_sandbox.scratch_file_problem("symlink", path.name)) from None
         raise
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise ScratchFileError(f"{path.name} is not a regular file (was it replaced?)")
+            raise ScratchFileError(say_sandbox.scratch_file_problem("not_regular", path.name))
         if info.st_size > max_bytes:
-            raise ScratchFileError(f"{path.name} is larger than {size_text(max_bytes)}")
+            raise ScratchFileError(say_sandbox.scratch_file_problem("too_large", path.name, max_bytes))
         # Reads of a regular file never block; clear the flag so the file reads as usual.
         os.set_blocking(fd, True)
     except BaseException:
@@ -753,7 +804,7 @@ def _read_scratch_file(path: Path, max_bytes: int) -> bytes:
     with os.fdopen(open_scratch_file(path, max_bytes), "rb") as handle:
         data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise ScratchFileError(f"{path.name} is larger than {size_text(max_bytes)}")
+        raise ScratchFileError(say_sandbox.scratch_file_problem("too_large", path.name, max_bytes))
     return data
 
 
@@ -764,32 +815,28 @@ def _model_file_problem(
     try:
         fd = open_scratch_file(path, max_bytes)
     except FileNotFoundError:
-        return "the trained model was not saved"
+        return say_sandbox.model_file_problem("not_saved")
     except ScratchFileError as exc:
-        return f"model.keras in the scratch folder cannot be tested: {exc}"
+        return say_sandbox.model_file_problem("refused", str(exc))
     except OSError:
-        return "the trained model was not saved"
+        return say_sandbox.model_file_problem("not_saved")
     try:
         with os.fdopen(fd, "rb") as handle, zipfile.ZipFile(handle) as archive:
             unpacked = sum(member.file_size for member in archive.infolist())
     except (OSError, zipfile.BadZipFile, ValueError):
-        return "model.keras in the scratch folder is not a saved Keras model (was it replaced?)"
+        return say_sandbox.model_file_problem("not_keras")
     if unpacked > max_unpacked:
-        return f"the saved model unpacks to {unpacked / 1024**3:.1f} GB, too large to test"
+        return say_sandbox.model_file_problem("too_large", unpacked_bytes=unpacked)
     return None
 
 
-# Exceptions the sandbox itself causes, recognised by their message, and the fix to give.
+# Exceptions the sandbox itself causes, recognised by their message, and the cause (its fix:
+# grader.messages.sandbox.sandbox_cause_hint).
 _SANDBOX_CAUSES = (
     (re.compile(r"Network is unreachable|Temporary failure in name resolution|Name or service not known|\[Errno (101|-3|-2)\]"),
-     "The grader runs your code without a network: load the data with the chapter's loader "
-     "(tf.keras.datasets.fashion_mnist.load_data() or mnist.load_data()), which works offline."),
-    (re.compile(r"Read-only file system|\[Errno 30\]"),
-     "Your code may write files only in its working folder (and /tmp): use relative paths such "
-     "as \"checkpoint.keras\", or no files at all."),
-    (re.compile(r"Non-UTF-8 code|codec can't decode"),
-     "Save the file as UTF-8 (your editor's \"Encoding: UTF-8\"): it holds a byte that is not "
-     "UTF-8, usually an accented letter saved as Latin-1 or Windows-1252."),
+     "network"),
+    (re.compile(r"Read-only file system|\[Errno 30\]"), "read_only"),
+    (re.compile(r"Non-UTF-8 code|codec can't decode"), "encoding"),
 )  # fmt: skip
 
 
@@ -807,6 +854,7 @@ def _annotate_exceptions(evidence: SandboxEvidence, scratch_work: Path | None) -
             continue
         if scratch_work is not None:
             exc.message = exc.message.replace(f"{scratch_work}{os.sep}", "").replace(str(scratch_work), ".")
+            exc.traceback = exc.traceback.replace(f"{scratch_work}{os.sep}", "").replace(str(scratch_work), ".")
         limit = None
         if exc.type in ("MemoryError", "ResourceExhaustedError", "OutOfMemoryError"):
             limit = "memory"
@@ -814,14 +862,14 @@ def _annotate_exceptions(evidence: SandboxEvidence, scratch_work: Path | None) -
             limit = "file_size"
         if limit is not None:
             evidence.run.limit_hit = evidence.run.limit_hit or limit
-            exc.hint = exc.hint or LIMIT_HINTS[limit]
+            exc.hint = exc.hint or say_sandbox.limit_hint(limit)
             if limit == "memory" and not exc.message.strip():
                 # Python's MemoryError says nothing; "memory limit" also selects the judges' hint.
-                exc.message = "the memory it asked for was refused: more than the grader's memory limit allows"
+                exc.message = say_sandbox.memory_refused()
             continue
-        for pattern, hint in _SANDBOX_CAUSES:
+        for pattern, cause in _SANDBOX_CAUSES:
             if pattern.search(exc.message):
-                exc.hint = exc.hint or hint
+                exc.hint = exc.hint or say_sandbox.sandbox_cause_hint(cause)
                 break
 
 
@@ -829,67 +877,6 @@ def _death_type(run: RunInfo) -> str:
     # The judges' diagnosis knows these two (grader.judges.diagnose): a time-like limit, or a
     # process that ended without finishing; the message and hint say which limit it was.
     return "TimeLimitExceeded" if run.limit_hit in ("time", "cpu") else "ProcessDied"
-
-
-def _death_reason(run: RunInfo, limits: SandboxLimits) -> str:
-    if run.limit_hit == "time":
-        return f"the time limit of {limits.timeout_s:g} s was reached (an endless loop, or training too long?)"
-    if run.limit_hit == "cpu":
-        return (
-            f"it used more than {limits.cpu_seconds} s of CPU time, the grader's CPU time limit "
-            "(an endless loop, or training too long?)"
-        )
-    if run.limit_hit == "memory":
-        return (
-            f"it used more than {size_text(limits.memory_bytes)} of memory, the grader's memory limit "
-            "(a very large model, batch or array?)"
-        )
-    if run.limit_hit == "output":
-        return f"it printed more than {size_text(limits.output_limit_bytes)}, the grader's output limit (printing in a loop?)"
-    if run.limit_hit == "processes":
-        return (
-            f"it started more than {limits.processes} processes, the grader's process limit "
-            "(a fork bomb, or multiprocessing?)"
-        )
-    if run.limit_hit == "file_size":
-        return (
-            f"it wrote more than {size_text(limits.disk_bytes)} of files (or one larger than "
-            f"{size_text(limits.file_bytes)}), the grader's file size limit"
-        )
-    if run.returncode is not None and run.returncode < 0:
-        # The wrapper between the grader and the child died, not the child: in process
-        # isolation that is the guard, which only learner code signals.
-        name = _signal_name(-run.returncode)
-        if run.isolation == "process":
-            return f"the process running it was killed by {name} (did your code kill its parent process?)"
-        return f"the sandbox was killed by {name}"
-    if run.returncode is not None and run.returncode > 128:
-        return f"the process was killed by {_signal_name(run.returncode - 128)}"
-    return f"the process exited with code {run.returncode} (os._exit or a crash inside TensorFlow?)"
-
-
-def _death_hint(run: RunInfo) -> str:
-    """The fix for a run that ended without a limit, when the way it ended says more than
-    the judges' general hint for a process that died."""
-    if run.returncode is not None and run.returncode < 0 and run.isolation == "process":
-        return (
-            "Don't signal other processes (os.kill, os.killpg): your code runs under a supervising "
-            "process, and killing it ends your own run."
-        )
-    if run.returncode is not None and run.returncode - 128 in (signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGABRT):
-        return (
-            "The process crashed inside native code (TensorFlow, NumPy or a C extension): look for "
-            "ctypes, unusual dtypes or array shapes in the code that ran last, and retry with the "
-            "chapter's layers."
-        )
-    return ""
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
 
 
 # --- tampering: code that changes how a model is measured -------------------------------------
@@ -906,9 +893,9 @@ MAX_SCANNED_SOURCE = 1024 * 1024  # the adapter refused larger code before the r
 
 def submission_sources(plan: SandboxPlan) -> list[tuple[str, str]]:
     """``(where, source)`` pairs of the learner's code: the file, or a notebook's code cells."""
-    cells = plan.adapter.get("cells") if isinstance(plan.adapter, dict) else None
+    cells = plan.adapter.cells
     if cells:
-        return [(f"cell {cell.get('number', '?')}, ", str(cell.get("source", ""))) for cell in cells]
+        return [(say_sandbox.cell_prefix(cell.number), cell.source) for cell in cells]
     if plan.submission.suffix.lower() not in ("", ".py"):
         return []
     try:
@@ -940,20 +927,25 @@ def find_tampering(sources: Iterable[tuple[str, str]]) -> list[str]:
                 for target in targets:
                     for item in ast.walk(target):
                         if isinstance(item, ast.Attribute) and item.attr in _MEASURING_METHODS:
-                            found.append((where, line, f"replaces {_dotted(item)}"))
+                            found.append((where, line, say_sandbox.tampering("replaces", target=_dotted(item))))
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
-                if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) and node.args[1].value in _MEASURING_METHODS:
-                    found.append((where, line, f"replaces {_dotted(node.args[0])}.{node.args[1].value}"))
-            elif isinstance(node, ast.Import) and any(a.name.split(".")[0] == "grader" for a in node.names):
-                found.append((where, line, "imports the grader's own code"))
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "grader" and not node.level:
-                found.append((where, line, "imports the grader's own code"))
+                if (
+                    len(node.args) >= 2
+                    and isinstance(node.args[1], ast.Constant)
+                    and node.args[1].value in _MEASURING_METHODS
+                ):
+                    replaced = f"{_dotted(node.args[0])}.{node.args[1].value}"
+                    found.append((where, line, say_sandbox.tampering("replaces", target=replaced)))
+            elif (isinstance(node, ast.Import) and any(a.name.split(".")[0] == "grader" for a in node.names)) or (
+                isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "grader" and not node.level
+            ):
+                found.append((where, line, say_sandbox.tampering("imports_grader")))
     ordered = sorted(dict.fromkeys(found), key=lambda item: (item[0], item[1]))
-    return [f"{where}line {line}: {what}" for where, line, what in ordered[:20]]
+    return [say_sandbox.at_line(where, line, what) for where, line, what in ordered[:20]]
 
 
 def _dotted(node: ast.AST) -> str:
     try:
         return ast.unparse(node)[:60]
     except Exception:  # noqa: BLE001 - only for a message
-        return "an object"
+        return say_sandbox.type_phrase("object")

@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.messages.sandbox import model_refused as refused
+from grader.messages.sandbox import number
+
 MiB = 1024 * 1024
 MAX_ARCHIVE_BYTES = 1024 * MiB  # the .keras file itself (the sandbox's largest file is 512 MiB)
 MAX_UNPACKED_BYTES = 2048 * MiB  # all members unpacked: a crafted archive cannot fill a disk
@@ -59,40 +62,48 @@ def check_archive(path: Path, *, max_params: int | None) -> ArchiveFacts:
     try:
         info = os.lstat(path)
     except OSError:
-        raise ModelRefused("the trained model was not saved") from None
+        raise ModelRefused(refused("not_saved")) from None
     if not stat.S_ISREG(info.st_mode):
-        raise ModelRefused("the saved model is not a regular file")
+        raise ModelRefused(refused("not_regular"))
     if info.st_size > MAX_ARCHIVE_BYTES:
-        raise ModelRefused(f"the saved model is {info.st_size / MiB:,.0f} MB, larger than the {MAX_ARCHIVE_BYTES // MiB:,} MB the grader tests")
+        raise ModelRefused(
+            refused(
+                "archive_too_large",
+                size=number(info.st_size / MiB, ",.0f"),
+                limit=number(MAX_ARCHIVE_BYTES // MiB, ","),
+            )
+        )
     try:
         with zipfile.ZipFile(path) as archive:
             members = {member.filename: member for member in archive.infolist()}
             unpacked = sum(member.file_size for member in members.values())
             if unpacked > MAX_UNPACKED_BYTES:
-                raise ModelRefused(f"the saved model unpacks to {unpacked / MiB:,.0f} MB, more than the grader tests")
+                raise ModelRefused(refused("unpacks_too_large", size=number(unpacked / MiB, ",.0f")))
             member = members.get("config.json")
             if member is None:
-                raise ModelRefused("the saved model holds no config.json: it is not a Keras 3 .keras file")
+                raise ModelRefused(refused("no_config"))
             if member.file_size > MAX_CONFIG_BYTES:
                 raise ModelRefused(
-                    f"the saved model's architecture (config.json) is {member.file_size / MiB:,.1f} MB of JSON, "
-                    f"more than {MAX_CONFIG_BYTES // MiB} MB: a model for this exercise needs a few kilobytes "
-                    "(was one layer applied thousands of times?)"
+                    refused(
+                        "config_too_large",
+                        size=number(member.file_size / MiB, ",.1f"),
+                        limit=MAX_CONFIG_BYTES // MiB,
+                    )
                 )
             with archive.open(member) as handle:
                 raw = handle.read(MAX_CONFIG_BYTES + 1)
     except ModelRefused:
         raise
     except (OSError, zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
-        raise ModelRefused("the saved model is not a readable .keras file (a zip archive)") from None
+        raise ModelRefused(refused("not_zip")) from None
     if len(raw) > MAX_CONFIG_BYTES:
-        raise ModelRefused("the saved model's config.json is larger than its archive says")
+        raise ModelRefused(refused("config_grew"))
     try:
         config = json.loads(raw)
     except (ValueError, RecursionError):
-        raise ModelRefused("the saved model's config.json is not valid JSON") from None
+        raise ModelRefused(refused("config_not_json")) from None
     if not isinstance(config, dict):
-        raise ModelRefused("the saved model's config.json does not describe a model")
+        raise ModelRefused(refused("config_not_model"))
     facts = check_config(config, max_params=max_params)
     facts.config_bytes = len(raw)
     return facts
@@ -102,23 +113,29 @@ def check_config(config: dict[str, Any], *, max_params: int | None) -> ArchiveFa
     """Check a model's serialised config (``{"class_name": ..., "config": {...}}``)."""
     class_name = str(config.get("class_name", ""))
     if class_name not in MODEL_CLASSES:
-        raise ModelRefused(
-            f"the saved file holds a {class_name or 'nameless object'}, not a Keras Sequential or functional model"
-        )
+        if class_name:
+            raise ModelRefused(refused("not_a_model", name=class_name))
+        raise ModelRefused(refused("nameless"))
     counter = _Counter()
     try:
         inputs, outputs = _walk_model(config, counter, depth=0)
     except RecursionError:
-        raise ModelRefused("the saved model nests models too deeply to be tested") from None
+        raise ModelRefused(refused("too_deep")) from None
     if inputs != 1 or outputs != 1:
         raise ModelRefused(
-            f"the model has {inputs} inputs and {outputs} outputs; this exercise's model takes one input "
-            "(a 28x28 image) and gives one output (one score per class)"
+            refused(
+                "inputs_outputs",
+                inputs=inputs,
+                outputs=outputs,
+            )
         )
     if max_params is not None and counter.params > max_params:
         raise ModelRefused(
-            f"the model's architecture asks for {counter.params:,} parameters, more than the {max_params:,} "
-            "the grader loads for this exercise (a layer with far too many units?)"
+            refused(
+                "too_many_params",
+                params=number(counter.params, ","),
+                limit=number(max_params, ","),
+            )
         )
     compile_config = config.get("compile_config")
     return ArchiveFacts(
@@ -142,31 +159,33 @@ class _Counter:
     def add_layer(self) -> None:
         self.layers += 1
         if self.layers > MAX_LAYERS:
-            raise ModelRefused(f"the model has more than {MAX_LAYERS} layers, more than the grader tests")
+            raise ModelRefused(refused("too_many_layers", limit=MAX_LAYERS))
 
     def add_nodes(self, count: int) -> None:
         self.nodes += count
         if self.nodes > MAX_NODES:
             raise ModelRefused(
-                f"the model's graph applies its layers more than {MAX_NODES:,} times (one layer used over and "
-                "over?), more than the grader tests"
+                refused(
+                    "too_many_nodes",
+                    limit=number(MAX_NODES, ","),
+                )
             )
 
 
 def _walk_model(model: dict[str, Any], counter: _Counter, depth: int) -> tuple[int, int]:
     """Count layers, nodes and parameters of one (possibly nested) model: ``(inputs, outputs)``."""
     if depth > 20:
-        raise ModelRefused("the saved model nests models too deeply to be tested")
+        raise ModelRefused(refused("too_deep"))
     body = model.get("config")
     if not isinstance(body, dict):
-        raise ModelRefused("the saved model's config has no layers")
+        raise ModelRefused(refused("no_layers"))
     layers = body.get("layers")
     if not isinstance(layers, list):
-        raise ModelRefused("the saved model's config has no list of layers")
+        raise ModelRefused(refused("no_layer_list"))
     previous_units: int | None = None
     for layer in layers:
         if not isinstance(layer, dict):
-            raise ModelRefused("the saved model's config lists something that is not a layer")
+            raise ModelRefused(refused("not_a_layer"))
         nodes = layer.get("inbound_nodes")
         if isinstance(nodes, list):
             counter.add_nodes(len(nodes))
@@ -220,7 +239,7 @@ def _layer_params(layer: dict[str, Any], previous_units: int | None) -> tuple[in
     if "units" in config:
         units = _int(config.get("units"))
         if units < 0:
-            raise ModelRefused(f"a {kind} layer of the model asks for {units} units")
+            raise ModelRefused(refused("negative_units", kind=kind, units=units))
         inputs = max(last, 1)
         if kind in ("LSTM", "GRU", "SimpleRNN"):
             gates = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}[kind]

@@ -6,9 +6,10 @@ scratch folder that holds the test images and a sample of training images with t
 never the test labels. It imports TensorFlow at once (the sandbox is training meanwhile), then
 waits for one request line on file descriptor ``FD``::
 
-    {"model": "model.keras", "seconds": 120, "threads": 2}
+    {"model": "model.keras", "seconds": 120, "threads": 2, "image_shape": [28, 28], "classes": 10}
 
-(``{}``: nothing to evaluate, exit). From then on an alarm limits it to ``seconds`` (the
+(``{}``: nothing to evaluate, exit). ``image_shape`` (one image as the dataset's arrays hold it)
+and ``classes`` come from the dataset's registry entry (``grader.datasets``). From then on an alarm limits it to ``seconds`` (the
 default action of SIGALRM ends the process, even inside TensorFlow's native code). It loads the
 model in Keras' safe mode (no arbitrary code), records the model's facts (layers, parameters,
 input and output shapes, compile settings as the file carries them), the digest of its weights,
@@ -39,12 +40,15 @@ TF_FUNCTION_ALIASES = {"softmax_v2": "softmax", "log_softmax_v2": "log_softmax"}
 
 
 class EvaluationFailed(Exception):
-    """The model could not be loaded or fed the images; the message says why, for the learner.
+    """The model could not be loaded or fed the images: a code and its facts, which the grader
+    says in words (``grader.messages.sandbox.evaluation_problem``; ``str()`` is the English).
     ``limit``: "memory" when the kernel refused the memory it needed (the process's data limit)."""
 
-    def __init__(self, message: str, limit: str | None = None) -> None:
-        super().__init__(message)
-        self.limit = limit
+    def __init__(self, code: str, limit: str | None = None, **facts: Any) -> None:
+        from grader.messages import sandbox as say_sandbox
+
+        super().__init__(say_sandbox.evaluation_problem(code, facts))
+        self.code, self.facts, self.limit = code, facts, limit
 
 
 def main(argv: list[str]) -> int:
@@ -73,10 +77,12 @@ def main(argv: list[str]) -> int:
     try:
         result = evaluate(keras, work / str(request["model"]), work, request)
     except EvaluationFailed as exc:
-        result = {"status": "error", "error": str(exc), "limit": exc.limit}
+        result = {"status": "error", "code": exc.code, "facts": exc.facts, "limit": exc.limit}
     except (MemoryError, Exception) as exc:  # noqa: BLE001 - e.g. a model too large to predict with
         memory = isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError"
-        result = {"status": "error", "error": f"{type(exc).__name__} while testing the model", "limit": "memory" if memory else None}
+        result = {
+            "status": "error", "code": "crashed", "facts": {"exception": type(exc).__name__}, "limit": "memory" if memory else None,
+        }  # fmt: skip
     tmp = work / (RESULT + ".tmp")
     tmp.write_text(json.dumps(result), encoding="utf-8")
     tmp.replace(work / RESULT)
@@ -89,8 +95,8 @@ def load_model(keras: Any, path: Path) -> Any:
         return keras.saving.load_model(path, compile=False, safe_mode=True, custom_objects=aliases)
     except Exception as exc:  # noqa: BLE001 - every load failure is the model's, not ours
         if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":
-            raise EvaluationFailed("loading it needed more memory than the evaluation allows", limit="memory") from None
-        raise EvaluationFailed(explain_load_failure(exc)) from None
+            raise EvaluationFailed("load_memory", limit="memory") from None
+        raise load_failure(exc) from None
 
 
 def evaluate(keras: Any, path: Path, work: Path, request: dict[str, Any]) -> dict[str, Any]:
@@ -106,13 +112,12 @@ def evaluate(keras: Any, path: Path, work: Path, request: dict[str, Any]) -> dic
     # Loaded without compiling (Keras builds no loss or metric objects here): the grader reads
     # the compile settings from the file's config.json itself.
     facts = describe_model(model, keras)
-    input_shape = declared_input_shape(model, int(request.get("pixels", 784)))
-    classes = int(request.get("classes", 10))
+    image_shape = tuple(int(d) for d in request["image_shape"])
+    input_shape = declared_input_shape(model, image_shape)
+    classes = int(request["classes"])
     outputs = output_units(model)
     if outputs != classes:
-        raise EvaluationFailed(
-            f"the model outputs {outputs} values per image; a {classes}-class classifier needs one output per class"
-        )
+        raise EvaluationFailed("wrong_outputs", outputs=outputs, classes=classes)
 
     if request.get("facts_only"):
         # Quick mode (grader.quick): the model's facts, no predictions; its test accuracy is not
@@ -149,7 +154,7 @@ def evaluate(keras: Any, path: Path, work: Path, request: dict[str, Any]) -> dic
     train_scores = np.concatenate([probe_scores[chosen], rest]) if len(rest) else probe_scores[chosen]
     test_scores = predict(test_images, scalings[chosen])
     if not (np.all(np.isfinite(test_scores)) and np.all(np.isfinite(train_scores))):
-        raise EvaluationFailed("the model's outputs contain NaN or infinity (did the training loss diverge?)")
+        raise EvaluationFailed("not_finite")
     return {
         "status": "ok",
         "facts": to_json(facts),
@@ -167,27 +172,29 @@ def evaluate(keras: Any, path: Path, work: Path, request: dict[str, Any]) -> dic
     }
 
 
-def declared_input_shape(model: Any, pixels: int = 784) -> tuple[int, ...]:
-    """The per-image input shape the model declares: (28, 28), (28, 28, 1), (784,), ..."""
+def declared_input_shape(model: Any, image_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The per-image input shape the model declares, which must hold one image of
+    ``image_shape`` (the dataset's): for 28x28 images (28, 28), (28, 28, 1), (784,), ..."""
+    pixels = math.prod(image_shape)
+    image = "x".join(str(d) for d in image_shape)
     try:
         inputs = model.inputs
         if len(inputs) != 1:
-            raise EvaluationFailed(f"the model takes {len(inputs)} inputs; it needs one: the image")
+            raise EvaluationFailed("several_inputs", count=len(inputs))
         shape = list(inputs[0].shape[1:])
     except EvaluationFailed:
         raise
     except Exception:  # noqa: BLE001
-        raise EvaluationFailed("the saved model does not declare an input shape") from None
+        raise EvaluationFailed("no_input_shape") from None
     known = [d for d in shape if d is not None]
     missing = [i for i, d in enumerate(shape) if d is None]
     if len(missing) == 1 and known and pixels % math.prod(known) == 0:
         shape[missing[0]] = pixels // math.prod(known)
     elif missing:
-        raise EvaluationFailed(f"the model's input shape {tuple(shape)} has open dimensions; declare (28, 28)")
+        raise EvaluationFailed("open_input_shape", shape=str(tuple(shape)), image_shape=str(image_shape))
     if math.prod(shape) != pixels:
         raise EvaluationFailed(
-            f"the model expects inputs of shape {tuple(shape)}, which do not hold one 28x28 image "
-            "(use (28, 28), (28, 28, 1) or (784,))"
+            "input_shape_mismatch", shape=str(tuple(shape)), image=image, image_shape=str(image_shape), pixels=pixels
         )
     return tuple(int(d) for d in shape)
 
@@ -196,25 +203,24 @@ def output_units(model: Any) -> int:
     try:
         outputs = model.outputs
         if len(outputs) != 1:
-            raise EvaluationFailed(f"the model gives {len(outputs)} outputs; it needs one: a score per class")
+            raise EvaluationFailed("several_outputs", count=len(outputs))
         return int(outputs[0].shape[-1])
     except EvaluationFailed:
         raise
     except Exception:  # noqa: BLE001
-        raise EvaluationFailed("the saved model does not declare an output shape") from None
+        raise EvaluationFailed("no_output_shape") from None
 
 
-def explain_load_failure(exc: Exception) -> str:
+def load_failure(exc: Exception) -> EvaluationFailed:
+    """Why Keras could not load the model, as a code: a Lambda layer (refused in safe mode), a
+    custom object, or Keras' own exception and the first line of its text (verbatim)."""
     text = str(exc)
     if "Lambda" in text or "safe_mode" in text:
-        return (
-            "the model contains a Lambda layer (arbitrary code), which the grader does not load for "
-            "safety; use built-in layers such as Rescaling or Flatten instead"
-        )
+        return EvaluationFailed("lambda_layer")
     if "custom" in text.lower() or "Could not locate" in text:
-        return "the model uses a custom layer or object that the grader cannot load; use built-in Keras layers"
+        return EvaluationFailed("custom_object")
     first = text.strip().splitlines()[0] if text.strip() else ""
-    return f"the saved model could not be loaded: {type(exc).__name__}: {first[:300]}"
+    return EvaluationFailed("not_loaded", exception=type(exc).__name__, detail=first[:300])
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def _replace_saved_model(rewrite):
 
     def save_model(self, model):
         original(self, model)
-        path = self.plan["model_path"]
+        path = self.plan.model_path
         with zipfile.ZipFile(path) as archive:
             members = {name: archive.read(name) for name in archive.namelist()}
         members["config.json"] = json.dumps(rewrite(json.loads(members["config.json"]))).encode()

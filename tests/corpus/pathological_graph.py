@@ -54,7 +54,7 @@ def _replace_saved_model():
 
     def save_model(self, model):
         original(self, model)
-        path = self.plan["model_path"]
+        path = self.plan.model_path
         with zipfile.ZipFile(path) as archive:
             members = {name: archive.read(name) for name in archive.namelist()}
         members["config.json"] = _pathological_config().encode()
