@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import shutil
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
 from rich.console import Console
 from rich.markup import escape
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from grader.pipeline import GradeOptions
     from grader.result import GradeResult
     from grader.sandbox.runner import ProgressCallback
+    from grader.spec import ExerciseSpec
 
 EXIT_PASSED, EXIT_NOT_PASSED, EXIT_CANNOT_GRADE = 0, 1, 2
 EXIT_PREVIEW = 3  # `grade --quick`: a preview, no verdict (grader.quick)
@@ -65,6 +67,25 @@ class _ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(msg.usage_error(message, self.prog))
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: object = None) -> argparse.Namespace:  # type: ignore[override]
+        """Options may come anywhere, also between the positionals (``grade exercise1 --seed 3
+        answers.toml``), and an unknown option is named before any missing argument is."""
+        words = list(sys.argv[1:] if args is None else args)
+        for word in words:
+            if word == "--":
+                break
+            if self._is_unknown_option(word):
+                self.error(msg.argparse_text("unrecognized arguments: %s") % word)
+        return cast(argparse.Namespace, self.parse_intermixed_args(words, namespace))
+
+    def _is_unknown_option(self, word: str) -> bool:
+        if not word.startswith("-") or word == "-" or " " in word or self._negative_number_matcher.match(word):
+            return False  # a positional, a value such as "-3", or a sentence: argparse decides
+        name = word.split("=", 1)[0]
+        known = self._option_string_actions
+        # argparse accepts an unambiguous abbreviation of a long option (--tim for --timeout)
+        return name not in known and not (name.startswith("--") and any(option.startswith(name) for option in known))
 
 
 def take_language(argv: list[str]) -> tuple[list[str], str]:
@@ -98,13 +119,20 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Our own messages go through a duplicate of stderr, so they still show while TensorFlow's
     # native start-up chatter on descriptor 2 is silenced (see grader.evaluation).
-    out, err = Console(), Console(file=_duplicate_stderr(), stderr=True)
+    # (A text stream in all but name: typeshed's IO[str] is a protocol io.TextIOBase does not declare.)
+    stdout = cast(TextIO, _StdoutUntilReaderLeaves())
+    out, err = Console(file=stdout), Console(file=_duplicate_stderr(), stderr=True)
     # The language holds for this command only (main may run several times in one process).
     command_scope = contextlib.ExitStack()
     try:
+        # The locale's language first, so a mistake in --lang itself is said in it.
+        command_scope.enter_context(use_language(language_from_environment()))
         argv, language = take_language(argv)
         command_scope.enter_context(use_language(language))
         command_scope.enter_context(_language_for_child_processes(language))
+        # --course sets GRADER_COURSE_DIR for the processes this command starts; for this
+        # command only (main may run several times in one process: tests, the notebook magic).
+        command_scope.enter_context(_environment_restored("GRADER_COURSE_DIR"))
         # argparse's own sentences ("usage:", "the following arguments are required: ...") are
         # looked up with the gettext function of its module: route them through our catalogue.
         argparse._ = msg.argparse_text  # type: ignore[attr-defined]
@@ -129,6 +157,20 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CANNOT_GRADE
     finally:
         command_scope.close()
+        _StdoutUntilReaderLeaves().flush()  # what is still buffered, while a reader may have left
+
+
+@contextlib.contextmanager
+def _environment_restored(name: str) -> Iterator[None]:
+    """Environment variable ``name`` as it was before the block, whatever the block set."""
+    before = os.environ.get(name)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 @contextlib.contextmanager
@@ -146,6 +188,43 @@ def _language_for_child_processes(language: str) -> Iterator[None]:
             os.environ["LANGUAGE"] = before
 
 
+class _StdoutUntilReaderLeaves(io.TextIOBase):
+    """Standard output that goes quiet when its reader leaves (``grade batch ... | head -2``):
+    the rest of the output is dropped, and the work (grading, reports, gradebook, --json) goes on
+    to the end with the exit code it would have had. Python's usual recipe: on BrokenPipeError,
+    point descriptor 1 at /dev/null, so later writes (and the flush at exit) succeed."""
+
+    def write(self, text: str) -> int:
+        try:
+            sys.stdout.write(text)
+        except BrokenPipeError:
+            _silence_stdout()
+        return len(text)
+
+    def flush(self) -> None:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+
+    def isatty(self) -> bool:
+        return sys.stdout.isatty()
+
+    def fileno(self) -> int:
+        return sys.stdout.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(sys.stdout, "encoding", None) or "utf-8"
+
+
+def _silence_stdout() -> None:
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def _duplicate_stderr() -> TextIO:
     try:
         return os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace")
@@ -154,12 +233,13 @@ def _duplicate_stderr() -> TextIO:
 
 
 def cmd_list(argv: list[str], out: Console) -> int:
-    from grader.spec import list_exercises
+    from grader.spec import scan_exercises
 
     parser = _ArgumentParser(prog="grade list", description="List the exercises.")
     add_course_option(parser)
     use_course(parser.parse_args(argv).course)
-    for spec in list_exercises():
+    specs, broken = scan_exercises()
+    for spec in specs:
         points = msg.points_count(f"{spec.max_score:g}")
         out.print(
             f"[bold]{spec.id:<14}[/] {spec.title} ({spec.kind}, {points}) — {spec.summary}",
@@ -167,6 +247,8 @@ def cmd_list(argv: list[str], out: Console) -> int:
             no_wrap=True,
             overflow="ellipsis",
         )
+    if broken:  # listed the exercises that grade; now the files that need fixing (exit 2)
+        raise SpecError("\n".join(str(problem) for problem in broken))
     return 0
 
 
@@ -215,7 +297,7 @@ def cmd_data(argv: list[str], out: Console) -> int:
     if args.action == "table":  # the registry's checksums, as sha256sum --check reads them
         if not args.name:
             parser.error(f"table needs a dataset name: one of {', '.join(datasets.dataset_names())}")
-        print(datasets.checksum_table(args.name, args.hash))
+        _StdoutUntilReaderLeaves().write(datasets.checksum_table(args.name, args.hash) + "\n")
         return 0
     if args.action == "prepare":
         report = datasets.prepare_all(args.data_dir)
@@ -226,7 +308,8 @@ def cmd_data(argv: list[str], out: Console) -> int:
         found = row.get("found")
         missing |= not found
         detail = row.get("source") if found else row.get("reason")
-        out.print(f"{row['name']:<14} {msg.dataset_found(bool(found))}  {detail}", highlight=False)
+        # escape: a reason may quote a TOML table such as [splits], which is not rich markup
+        out.print(f"{row['name']:<14} {msg.dataset_found(bool(found))}  {escape(str(detail))}", highlight=False)
     return EXIT_CANNOT_GRADE if missing else 0
 
 
@@ -269,6 +352,7 @@ def cmd_grade(argv: list[str], out: Console, err: Console) -> int:
     path = args.path or Path(spec.stub)
     if args.path is None and not path.exists():
         raise UsageError(msg.no_stub_here(spec.stub, spec.id))
+    _refuse_overwriting_grade_inputs(args, spec, path)
     if args.watch:
         from grader.watch import watch_submission
 
@@ -287,6 +371,31 @@ def cmd_grade(argv: list[str], out: Console, err: Console) -> int:
     if result.mode == "quick":
         return EXIT_PREVIEW
     return EXIT_PASSED if result.passed else EXIT_NOT_PASSED
+
+
+def _refuse_overwriting_grade_inputs(args: argparse.Namespace, spec: ExerciseSpec, submission: Path) -> None:
+    """Before any grading: neither --json nor the report folder may overwrite the submission,
+    the exercise's files or a dataset; --report does not replace a report the grader did not write."""
+    from grader.output_guard import refuse_foreign_reports, refuse_overwriting
+    from grader.render.report import FIGURE_NAMES, REPORT_NAMES, default_report_dir
+
+    inputs = [*exercise_files(spec), args.data_dir]
+    if args.json:
+        refuse_overwriting("--json", args.json, [args.json], submissions=[submission], inputs=inputs)
+    if args.no_report or (args.quick and not args.report):
+        return  # no report is written (see cmd_grade)
+    report_dir = args.report or default_report_dir(spec.id, submission)
+    report_files = [report_dir / name for name in REPORT_NAMES.values()]
+    figures = [report_dir / "figures" / f"{name.replace('_', '-')}.png" for name in FIGURE_NAMES]
+    refuse_overwriting("--report", report_dir, [*report_files, *figures], submissions=[submission], inputs=inputs)
+    if args.report:
+        refuse_foreign_reports(args.report)
+
+
+def exercise_files(spec: ExerciseSpec) -> list[Path]:
+    """The files of an exercise the grader reads: its folder's own files and its reference solution."""
+    files = [p for p in spec.directory.iterdir() if p.is_file()] if spec.directory.is_dir() else []
+    return [*files, spec.solution_path]
 
 
 def grade_options(args: argparse.Namespace, progress: ProgressCallback | None, *, quick: bool) -> GradeOptions:
@@ -419,6 +528,7 @@ def cmd_batch(argv: list[str], out: Console) -> int:
         late_policy = parse_late_rule(args.late_penalty, parse_due(args.due))
     if args.roster is not None and not args.roster.is_file():
         raise UsageError(msg.roster_missing(str(args.roster)))
+    _refuse_overwriting_batch_inputs(args, spec)
     # Never a silent fallback to process isolation: decided once, before anyone is graded.
     args.sandbox = isolation_for_unattended_run(args.sandbox, "grade batch")
     executor: Executor
@@ -461,6 +571,24 @@ def cmd_batch(argv: list[str], out: Console) -> int:
                 msg.batch_export(kind.replace("_", " "), _shown_path(run.files[kind])), markup=False, highlight=False
             )
     return EXIT_NOT_PASSED if counts["error"] else EXIT_PASSED
+
+
+BATCH_FILES = ("gradebook.csv", "grades.json", "run.json", "summary.html")  # in --out (grader.batch)
+BATCH_FOLDERS = ("students", "cache", "export")
+
+
+def _refuse_overwriting_batch_inputs(args: argparse.Namespace, spec: ExerciseSpec) -> None:
+    """Before any grading: --out is not (inside) the submissions folder, and none of the files
+    batch writes there is the roster, an exercise's file or a dataset."""
+    from grader.output_guard import refuse_output_in_submissions, refuse_overwriting
+
+    refuse_output_in_submissions("--out", args.out, args.submissions)
+    written = [args.out / name for name in BATCH_FILES]
+    for folder in BATCH_FOLDERS:
+        if (args.out / folder).is_dir():
+            written += [p for p in (args.out / folder).rglob("*") if p.is_file()]
+    inputs = [args.roster, *exercise_files(spec), args.data_dir]
+    refuse_overwriting("--out", args.out, written, inputs=inputs)
 
 
 def add_course_option(parser: argparse.ArgumentParser) -> None:
@@ -507,6 +635,12 @@ def cmd_validate(argv: list[str], out: Console) -> int:
     if args.spec_only:
         return _validate_statically(args.exercises, out)
     specs = [load_exercise(e) for e in args.exercises] if args.exercises else list_exercises()
+    if args.junit:
+        from grader.output_guard import refuse_overwriting
+
+        # the reference solutions' folders hold the known-bad variants too
+        inputs = [file for spec in specs for file in (*exercise_files(spec), spec.solution_path.parent)]
+        refuse_overwriting("--junit", args.junit, [args.junit], inputs=[*inputs, args.data_dir])
     args.sandbox = isolation_for_unattended_run(args.sandbox, "grade validate")
 
     def show(outcome: CaseOutcome) -> None:
@@ -559,7 +693,7 @@ def cmd_spec(argv: list[str], out: Console) -> int:
     args = parser.parse_args(argv)
     text = json.dumps(exercise_schema(), indent=2, ensure_ascii=False) + "\n"
     if args.out is None:
-        sys.stdout.write(text)
+        _StdoutUntilReaderLeaves().write(text)
         return EXIT_PASSED
     try:
         args.out.write_text(text, encoding="utf-8")
@@ -604,6 +738,12 @@ def cmd_gradescope(argv: list[str], out: Console) -> int:
     spec = load_exercise(args.exercise)
     path, problem = pick_submission_file(args.submission_dir, spec) if args.submission_dir.is_dir() else (
         None, f"the submission folder {args.submission_dir} does not exist")  # fmt: skip
+    from grader.output_guard import refuse_overwriting
+
+    refuse_overwriting(
+        "--results", args.results, [args.results], submissions=[args.submission_dir],
+        inputs=[*exercise_files(spec), args.data_dir],
+    )  # fmt: skip
     autograder_broken = False
     if path is None:
         result = error_result(spec, None, f"{problem} Upload {spec.stub}.")

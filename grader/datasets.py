@@ -382,10 +382,14 @@ class DatasetTable(_Table):
         return self
 
 
-def _describe_dataset_error(path: Path, error: ValidationError) -> str:
+def _describe_dataset_error(path: Path, error: ValidationError, source: str = "") -> str:
+    from grader.spec_models import _line_of  # the same line finder as exercise.toml's errors
+
     lines = []
     for detail in error.errors(include_url=False):
         where = ".".join(str(part) for part in detail["loc"]) or "(the file)"
+        line = _line_of(tuple(detail["loc"]), source) if detail["type"] != "missing" else None
+        where = f"{where} (line {line})" if line else where
         if detail["type"] == "extra_forbidden":
             key = str(detail["loc"][-1])
             owner: Any = DatasetTable
@@ -417,13 +421,14 @@ def read_dataset_file(path: Path) -> DatasetInfo:
     naming the file, the key and what is allowed when it is not valid)."""
     name = path.stem
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        source = path.read_text(encoding="utf-8")
+        document = tomllib.loads(source)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(f"Cannot read dataset description {path}: {exc}") from None
     try:
         table = DatasetTable.model_validate(document)
     except ValidationError as exc:
-        raise SpecError(_describe_dataset_error(path, exc)) from None
+        raise SpecError(_describe_dataset_error(path, exc, source)) from None
     if name in DATASETS:
         raise SpecError(f"Dataset description {path}: '{name}' is a dataset the grader ships; name it otherwise.")
     files = tuple(
@@ -487,8 +492,10 @@ def dataset_info(name: str) -> DatasetInfo:
     info = DATASETS.get(name) or _course_dataset(name)
     if info is None:
         known = ", ".join(dataset_names())
+        close = difflib.get_close_matches(name, dataset_names(), n=1, cutoff=0.6)
+        guess = f" (did you mean '{close[0]}'?)" if close else ""
         where = f" (a course describes its own in {course_datasets_dir()}/<name>.toml)" if course_datasets_dir() else ""
-        raise DataMissingError(f"Unknown dataset '{name}': the grader knows {known}{where}.")
+        raise DataMissingError(f"Unknown dataset '{name}'{guess}: the grader knows {known}{where}.")
     return info
 
 
@@ -706,7 +713,7 @@ def _idx_candidate(folder: Path, info: DatasetInfo, label: str, explicit: bool) 
     present = {role: path for role, path in found.items() if path is not None}
     if not present:
         return None
-    description = f"{folder} ({label})"
+    description = messages.data_source(str(folder), label)
     if len(present) < len(ROLES):
         missing = ", ".join(info.file_names[r] for r in ROLES if r not in present)
         return _Candidate(description, "idx", problem=f"it lacks {missing}")
@@ -745,12 +752,14 @@ def _candidates(info: DatasetInfo, data_dir: Path | None) -> Iterator[_Candidate
             explicit_roots.append((course_folder, "course folder"))
     for root, label in explicit_roots:
         if not root.is_dir():
-            yield _Candidate(f"{root} ({label})", "idx", problem="it is not a folder")
+            yield _Candidate(messages.data_source(str(root), label), "idx", problem="it is not a folder")
             continue
         folders = [root] + [root / sub for sub in info.folder_names]
         found = [c for c in (_idx_candidate(f, info, label, True) for f in folders) if c]
         if not found:
-            yield _Candidate(f"{root} ({label})", "idx", problem="it holds none of the four IDX files")
+            yield _Candidate(
+                messages.data_source(str(root), label), "idx", problem="it holds none of the four IDX files"
+            )
         yield from found
 
     candidate = _idx_candidate(cache_dir() / "datasets" / info.name, info, "grader cache", False)
@@ -768,12 +777,12 @@ def _candidates(info: DatasetInfo, data_dir: Path | None) -> Iterator[_Candidate
     if info.name == "mnist":
         npz = keras_dir / "mnist.npz"
         if npz.is_file():
-            yield _Candidate(f"{npz} (Keras cache)", "npz", npz=npz)
+            yield _Candidate(messages.data_source(str(npz), "Keras cache"), "npz", npz=npz)
     else:
         candidate = _idx_candidate(keras_dir / "fashion-mnist", info, "Keras cache", False)
         if candidate:
             yield candidate
-    yield _Candidate("Keras's download", "download")
+    yield _Candidate(messages.keras_download(), "download")
 
 
 # --- Verifying candidates ---------------------------------------------------------------------
@@ -805,6 +814,15 @@ def _check_shapes(info: DatasetInfo, arrays: dict[str, np.ndarray]) -> None:
             raise _Rejected(f"it has {len(images)} {split} images but labels of shape {labels.shape}")
         if len(labels) and int(labels.max()) >= info.num_classes:
             raise _Rejected(f"its {split} labels go up to {int(labels.max())}, beyond 0-{info.num_classes - 1}")
+        # A course's description states its split sizes, and the exercises rely on them (a
+        # hold-out, the README's numbers): they must be what the files hold. The built-in
+        # datasets' sizes are fixed by their md5s; tiny manifest-trusted copies of them may differ.
+        stated = info.train_size if split == "train" else info.test_size
+        if info.defined_in is not None and len(images) != stated:
+            raise _Rejected(
+                f"its {split} files hold {len(images)} images but {info.defined_in.name} says "
+                f"[splits] {split} = {stated}"
+            )
 
 
 def _verify_idx(info: DatasetInfo, candidate: _Candidate) -> _Verified:
@@ -885,6 +903,8 @@ def _stamp(info: DatasetInfo, candidate: _Candidate) -> str | None:
     (the official table and any manifest), so a change to either means a fresh verification."""
     paths = list(candidate.files.values()) if candidate.kind == "idx" else [candidate.npz]
     parts = [info.name, info.checksum, candidate.kind, json.dumps(candidate.manifest, sort_keys=True)]
+    # What the files are checked against besides checksums (a course's [splits], shape, classes).
+    parts.append(f"{info.train_size}|{info.test_size}|{info.array_shape}|{info.num_classes}")
     for path in paths:
         if path is None:
             return None
@@ -1215,7 +1235,11 @@ def dataset_status(data_dir: Path | None = None) -> list[dict[str, Any]]:
     """
     rows: list[dict[str, Any]] = []
     for name in dataset_names():
-        info = dataset_info(name)
+        try:
+            info = dataset_info(name)
+        except GraderError as exc:  # a course's description that is not valid: list the others
+            rows.append({"name": name, "title": name, "found": False, "reason": str(exc)})
+            continue
         row: dict[str, Any] = {"name": name, "title": info.title}
         try:
             data = _load(name, data_dir, allow_download=False)

@@ -68,7 +68,7 @@ def preview_verdict(check: CheckSpec, spec: ExerciseSpec, evidence: Evidence) ->
         verdict = run_judge(check, spec, evidence)
         if verdict.status in ("error", "skipped") or not trial_fit_completed(evidence):
             return verdict  # what the trial showed: an exception, no fit, no History returned
-        return Verdict.skipped(f"{msg.not_measured()}: {trial_fit_summary(evidence)}")
+        return Verdict.skipped(msg.not_measured_because(trial_fit_summary(evidence)))
     return run_judge(check, spec, without_trial_history(evidence))
 
 

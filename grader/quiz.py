@@ -625,10 +625,25 @@ def _normalise_words(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text))
 
 
+# Chinese, Japanese and Korean script: no spaces between words, so a spelling in it is found
+# as a substring (神经元输出 in "每个神经元输出的值"), not as whole words.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def _normalise_cjk(text: str) -> str:
+    """Full-width forms folded ("（" -> "(", "０" -> "0"), lower case, no whitespace at all."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).lower())
+
+
 def _mentions(text: str, term: RubricTerm) -> bool:
-    """Whether any spelling of the term occurs as whole words (a plural s/es allowed)."""
+    """Whether any spelling of the term occurs: as whole words (a plural s/es allowed), or as
+    a substring for a spelling written in Chinese."""
     haystack = _normalise_words(text)
     for spelling in term.spellings:
+        if _CJK.search(spelling):
+            if _normalise_cjk(spelling) in _normalise_cjk(text):
+                return True
+            continue
         needle = _normalise_words(spelling)
         if needle and re.search(rf"(?<![a-z0-9]){re.escape(needle)}(?:s|es)?(?![a-z0-9])", haystack):
             return True

@@ -162,11 +162,26 @@ def list_exercises() -> list[ExerciseSpec]:
     return sorted(specs, key=lambda s: s.id)
 
 
+def scan_exercises() -> tuple[list[ExerciseSpec], list[SpecError]]:
+    """Every exercise whose exercise.toml is valid, and the error of each one that is not: one
+    broken file must not hide the exercises that still grade (``grade list``)."""
+    specs: list[ExerciseSpec] = []
+    problems: list[SpecError] = []
+    for path in sorted(exercises_root().glob("*/exercise.toml")):
+        try:
+            specs.append(load_spec_file(path))
+        except SpecError as exc:
+            problems.append(exc)
+    return sorted(specs, key=lambda s: s.id), problems
+
+
 def load_exercise(exercise_id: str) -> ExerciseSpec:
     path = exercises_root() / exercise_id / "exercise.toml"
     if not path.is_file():
-        known = ", ".join(s.id for s in list_exercises()) or "none"
-        raise UsageError(f"Unknown exercise '{exercise_id}'. Known exercises: {known} (see `grade list`).")
+        from grader.messages import interface as msg
+
+        known = msg.list_separator().join(s.id for s in list_exercises())
+        raise UsageError(msg.unknown_exercise(exercise_id, known))
     return load_spec_file(path)
 
 
@@ -204,9 +219,13 @@ def spec_from_document(document: dict[str, Any], path: Path, source: str = "") -
             pass_mark=model.pass_mark, functions=(), checks=(), items=tuple(model.items), raw=document,
         )  # fmt: skip
         validate_quiz_spec(quiz)  # what types cannot say: answers among the choices, and so on
-        translated = translation_problems(written)
+        translated = translation_problems(written, source)
         if translated:
-            raise SpecError(f"Exercise spec {path}: {translated[0]}.")
+            noun = "problem" if len(translated) == 1 else "problems"
+            raise SpecError(
+                f"Exercise spec {path} has {len(translated)} translation {noun}:\n"
+                + "\n".join(f"  {line}." for line in translated)
+            )
         return quiz
     checks = tuple(
         CheckSpec(

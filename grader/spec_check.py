@@ -13,11 +13,14 @@ What it cannot tell: whether the reference trains to the threshold. That is ``gr
 from __future__ import annotations
 
 import ast
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import DataMissingError, GraderError
+from grader.messages import interface as msg
 from grader.spec import ExerciseSpec, exercises_root, load_spec_file
+from grader.spec_models import _line_of
 
 
 @dataclass(frozen=True)
@@ -60,13 +63,27 @@ def _check_spec(spec: ExerciseSpec) -> Finding:
         try:
             dataset_info(spec.dataset or "")  # built in, or described by the course's datasets/<name>.toml
         except GraderError as exc:  # unknown, or a course's description that is not valid
-            known = ", ".join(dataset_names())
-            why = f"not a dataset the grader knows ({known})." if isinstance(exc, DataMissingError) else str(exc)
-            return Finding(spec.id, "exercise.toml", False, f"dataset = '{spec.dataset}': {why}")
-    what = f"{len(spec.checks)} checks" if spec.kind == "model" else f"{len(spec.items)} items"
-    return Finding(
-        spec.id, "exercise.toml", True, f"valid ({what}, {spec.max_score:g} points, pass mark {spec.pass_mark:g})"
-    )
+            known = dataset_names()
+            if isinstance(exc, DataMissingError):
+                close = difflib.get_close_matches(spec.dataset or "", known, n=1, cutoff=0.6)
+                guess = f" (did you mean '{close[0]}'?)" if close else ""
+                why = f"not a dataset the grader knows{guess}. Known: {', '.join(known)}."
+            else:
+                why = str(exc)
+            return Finding(spec.id, "exercise.toml", False, f"dataset = '{spec.dataset}'{_dataset_line(spec)}: {why}")
+    count = len(spec.checks) if spec.kind == "model" else len(spec.items)
+    valid = msg.spec_valid(spec.kind, count, f"{spec.max_score:g}", f"{spec.pass_mark:g}")
+    return Finding(spec.id, "exercise.toml", True, valid)
+
+
+def _dataset_line(spec: ExerciseSpec) -> str:
+    """`` (line N)``: where exercise.toml names its dataset; empty when it cannot be told."""
+    try:
+        source = (spec.directory / "exercise.toml").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    line = _line_of(("dataset",), source)
+    return f" (line {line})" if line else ""
 
 
 def _check_files(spec: ExerciseSpec) -> list[Finding]:
@@ -94,7 +111,7 @@ def _check_files(spec: ExerciseSpec) -> list[Finding]:
             findings.append(Finding(spec.id, subject, False, str(exc)))
             continue
         defined = ", ".join(f"{function.name}()" for function in spec.functions)
-        fine = f"parses and defines {defined}" if case.kind != "bad" and defined else "parses"
+        fine = msg.file_parses(defined if case.kind != "bad" else "")
         findings.append(Finding(spec.id, subject, not message, message or fine))
     return findings
 

@@ -86,6 +86,11 @@ class QuizItemText(Table):
     wrong_answers: list[str] = Field(
         default=[], description="The explanations of [[items.wrong_answers]], in the same order."
     )
+    rubric: list[str | list[str]] = Field(
+        default=[],
+        description="A text item's key ideas in this language, in the order of its 'rubric': each a name, or "
+        "[name, synonym, ...] (the English spellings still count too).",
+    )
 
 
 # --- model exercises ---------------------------------------------------------------------------
@@ -283,26 +288,69 @@ def localised(document: SpecDocument, language: str) -> SpecDocument:
     return document.model_copy(update=update)
 
 
-def translation_problems(document: ExerciseBase) -> list[str]:
-    """What a quiz's ``[items.zh]`` tables say that its items do not have (a choice letter, a
-    wrong answer). Checked after the quiz itself (grader.quiz), whose problems come first."""
+def translation_problems(document: ExerciseBase, source: str = "") -> list[str]:
+    """What a quiz's ``[items.zh]`` tables lack or say beyond their items. Checked after the quiz
+    itself (grader.quiz), whose problems come first; ``source``, the file's text, gives lines.
+
+    A translation is all or nothing per item: a learner who reads the quiz in Chinese must not
+    meet an English choice or explanation in the middle of it. So an item with a ``zh`` table
+    translates its title, prompt and every choice, and every text the English item has (the
+    general explanation, the hint, each ``[items.explanations]`` letter, each wrong answer); it
+    explains no letter the English does not explain (the English table says which letters have an
+    explanation, the right ones included), and no letter the item lacks."""
     problems = []
-    for item in getattr(document, "items", []):
+    for index, item in enumerate(getattr(document, "items", [])):
         for language in TRANSLATED_LANGUAGES:
             text: QuizItemText | None = getattr(item, language)
             if text is None:
                 continue
+
+            def problem(
+                where: tuple[str, ...], what: str, language: str = language, index: int = index, item: Any = item
+            ) -> None:
+                table = ".".join(("items", language, *where[:1]))
+                line = _table_line(source, "items", index, table) or _table_line(
+                    source, "items", index, f"items.{language}"
+                )
+                at = f" (line {line})" if line else ""
+                problems.append(f"[{table}] of '{item.id}'{at} {what}")
+
             letters = getattr(item, "choices", {})
             stray = sorted((set(text.choices) | set(text.explanations)) - set(letters))
             if stray:
-                problems.append(f"[items.{language}] of '{item.id}' names a choice '{stray[0]}' the item does not have")
-            listed = len(getattr(item, "wrong_answers", []))
-            if len(text.wrong_answers) > listed:
-                problems.append(
-                    f"[items.{language}] of '{item.id}' explains {len(text.wrong_answers)} wrong answers; "
-                    f"the item lists {listed}"
+                problem(("choices",), f"names a choice '{stray[0]}' the item does not have")
+            for key in ("title", "prompt", "explanation", "hint"):
+                if getattr(item, key) and not getattr(text, key):
+                    problem((), f"has no '{key}'; the English item has one, so the translation needs it too")
+            untranslated = [letter for letter in letters if letter not in text.choices]
+            if untranslated:
+                problem(("choices",), f"does not translate choice '{untranslated[0]}'; translate every choice")
+            explained = getattr(item, "explanations", {})
+            missing = [letter for letter in explained if letter in letters and letter not in text.explanations]
+            if missing:
+                problem(("explanations",), f"does not translate the explanation of choice '{missing[0]}'")
+            extra = sorted(set(text.explanations) - set(explained) - set(stray))
+            if extra:
+                problem(
+                    ("explanations",),
+                    f"explains choice '{extra[0]}', which [items.explanations] does not; "
+                    "explain it in English too, or remove it",
                 )
+            listed = len(getattr(item, "wrong_answers", []))
+            if len(text.wrong_answers) != listed:
+                problem(
+                    ("wrong_answers",),
+                    f"explains {len(text.wrong_answers)} wrong answers; the item lists {listed}",
+                )
+            terms = len(getattr(item, "rubric", []))
+            if text.rubric and len(text.rubric) != terms:
+                problem(("rubric",), f"lists {len(text.rubric)} rubric terms; the item's rubric has {terms}")
     return problems
+
+
+def _spellings(entry: str | list[str]) -> list[str]:
+    """A rubric entry's spellings: ``"softmax"`` or ``["nonlinear", "not linear"]``."""
+    return [entry] if isinstance(entry, str) else list(entry)
 
 
 def _given(text: Table | None, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -324,6 +372,13 @@ def _localised_item(item: QuizItemBase, language: str) -> QuizItemBase:
         update["wrong_answers"] = [
             wrong.model_copy(update={"explanation": text.wrong_answers[i]}) if i < len(text.wrong_answers) else wrong
             for i, wrong in enumerate(item.wrong_answers)
+        ]
+    if isinstance(item, TextItem) and len(text.rubric) == len(item.rubric):
+        # Each key idea is named in the learner's language; its English spellings still count
+        # (a Chinese answer often writes ReLU, softmax or "nonlinear" as the book does).
+        update["rubric"] = [
+            [*_spellings(translated), *_spellings(english)]
+            for translated, english in zip(text.rubric, item.rubric, strict=True)
         ]
     return item.model_copy(update=update)
 
@@ -472,7 +527,7 @@ def _line_of(path: tuple[Any, ...], source: str) -> int | None:
     """The line of ``source`` that writes the last key of ``path`` (``key = ...`` or a table
     header ending in it), searched in the ``[[array]]`` element the path runs through; None
     when it cannot be told."""
-    if not source or not path or not isinstance(path[-1], str):
+    if not source or not any(isinstance(part, str) for part in path):
         return None
     lines = source.splitlines()
     start, end = 0, len(lines)
@@ -486,11 +541,42 @@ def _line_of(path: tuple[Any, ...], source: str) -> int | None:
             following = [number for number in starts if number > start]
             end = following[0] if following else len(lines)
             break
-    key = re.escape(path[-1])
-    pattern = re.compile(rf"^\s*(?:{key}\s*=|\[[^\]]*\b{key}\s*\])")
-    for number in range(start, end):
-        if pattern.match(lines[number]):
+    # Within that, the deepest [table] the path runs through (``[files.test_images]`` for
+    # files.test_images.md5), up to the next table header: each table has its own ``md5 =``.
+    tables = [part for part in path[:-1] if isinstance(part, str)]
+    for depth in range(len(tables), 0, -1):
+        header = re.compile(rf"^\s*\[(?!\[)\s*{re.escape('.'.join(tables[:depth]))}\s*\]")
+        found = next((number for number in range(start, end) if header.match(lines[number])), None)
+        if found is not None:
+            start = found
+            end = next((n for n in range(found + 1, end) if re.match(r"^\s*\[", lines[n])), end)
+            break
+    # The key itself, else the nearest enclosing key written on a line of its own (a value inside
+    # an inline table or array, ``exactly = [{ layer = "Dens" }]``, is on that key's line).
+    for part in reversed(path):
+        if not isinstance(part, str):
+            continue
+        key = re.escape(part)
+        pattern = re.compile(rf"^\s*(?:{key}\s*=|\[[^\]]*\b{key}\s*\])")
+        for number in range(start, end):
+            if pattern.match(lines[number]):
+                return number + 1
+    return None
+
+
+def _table_line(source: str, array: str, index: int, table: str) -> int | None:
+    """The line of the ``[table]`` header inside the ``index``-th ``[[array]]`` element, or None."""
+    lines = source.splitlines()
+    element = re.compile(rf"^\s*\[\[\s*{re.escape(array)}\s*\]\]")
+    header = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]")
+    seen = -1
+    for number, text in enumerate(lines):
+        if element.match(text):
+            seen += 1
+        elif seen == index and header.match(text):
             return number + 1
+        elif seen > index:
+            break
     return None
 
 

@@ -255,7 +255,7 @@ def test_a_translation_naming_a_choice_the_item_lacks_is_refused(tmp_path: Path)
     source = (exercises_root() / "exercise1" / "exercise.toml").read_text(encoding="utf-8")
     spec_file = folder / "exercise.toml"
     spec_file.write_text(source.replace("[items.zh.choices]\na = ", "[items.zh.choices]\nz = ", 1), encoding="utf-8")
-    with pytest.raises(SpecError, match=r"\[items.zh\] of 'nonlinearity' names a choice 'z'"):
+    with pytest.raises(SpecError, match=r"\[items.zh.choices\] of 'nonlinearity' \(line \d+\) names a choice 'z'"):
         load_spec_file(spec_file)
 
 
@@ -402,7 +402,7 @@ def test_terminal_and_progress_in_chinese() -> None:
         description = state.description
     text = console.export_text()
     assert "测试集准确率" in text and "得分：25 / 100" in text and "未通过" in text and "状态" in text
-    assert lines == ["正在运行 train()", "Epoch 1/5: loss 0.5000"]
+    assert lines == ["正在运行 train()", "Epoch 1/5：损失 0.5000"]  # the book's 损失; epoch stays
     assert description == "正在训练"
 
 
@@ -632,7 +632,7 @@ def test_batch_progress_lines_stages_and_style_words_in_chinese() -> None:
         assert [stage_text(code) for code in ("script", "notebook", "saved_model")] == [
             "正在运行你的脚本", "正在运行你的 notebook", "正在运行 keras.saving.load_model()"]  # fmt: skip
         facts = interface.run_facts("1.0", None, "1.0", "saved_model", "bwrap")
-        assert "保存的模型 形式的提交" in facts and "saved_model" not in facts
+        assert "保存的模型形式的提交" in facts and "saved_model" not in facts
     with use_language("en"):
         assert "saved_model submission" in interface.run_facts("1.0", None, "1.0", "saved_model", "bwrap")
 

@@ -1115,8 +1115,42 @@ def test_saved_model_style() -> None:
     assert judge("training", evidence).status == "skipped"
     assert judge("load_data", evidence).status == "passed"  # the evaluator found [0, 1] pixels work
     evidence.evaluation.input_scaling = "raw"
+    evidence.evaluation.probe_accuracy = {"unit": 0.12, "raw": 0.86}
     assert judge("load_data", evidence).status == "failed"
     assert judge("output_layer", evidence).status == "passed"
+
+
+@pytest.mark.parametrize(
+    "unit, raw, n_train, status, fragment",
+    [
+        # The chapter's model trained on [0, 1] pixels, and one still early in training.
+        (0.88, 0.10, 10_000, "passed", "works on pixels scaled to [0, 1]"),
+        (0.31, 0.11, 10_000, "passed", "works on pixels scaled to [0, 1]"),
+        # Trained on raw pixels: they clearly win.
+        (0.12, 0.86, 10_000, "failed", "raw 0-255 pixels"),
+        # An outside tester's saved model, compiled and never trained (test accuracy 0.1177).
+        (0.1180, 0.0980, 10_000, "skipped", "looks untrained"),
+        (0.1180, 0.1180, 10_000, "skipped", "looks untrained"),
+        # A model that scales its own input (BatchNormalization first) does as well on both.
+        (0.90, 0.88, 10_000, "skipped", "about as well"),
+        # On a tiny sample a small lead over guessing is noise.
+        (0.25, 0.08, 40, "skipped", "looks untrained"),
+    ],
+)
+def test_a_saved_models_scaling_needs_evidence(
+    unit: float, raw: float, n_train: int, status: str, fragment: str
+) -> None:
+    """Only a model that does clearly better on [0, 1] pixels than on raw ones, and than guessing,
+    shows it was trained on them; a model that guesses under both shows nothing and earns no
+    points for this check, without being accused of anything."""
+    evidence = make_evidence(EX4, steps={"import": ok("import")}, functions={}, train=None)
+    evidence.sandbox.graded_as = "saved_model"
+    evidence.evaluation.input_scaling = "raw" if raw > unit + 0.05 else "unit"  # as the evaluator chooses
+    evidence.evaluation.probe_accuracy = {"unit": unit, "raw": raw}
+    evidence.evaluation.n_train = n_train
+    verdict = judge("load_data", evidence, EX4)
+    assert verdict.status == status and fragment in verdict.message, verdict.message
+    assert verdict.fraction == (1.0 if status == "passed" else 0.0)
 
 
 def test_build_model_returned_none() -> None:

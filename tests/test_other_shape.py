@@ -343,6 +343,87 @@ def test_course_files_that_differ_from_the_description_are_refused(
         datasets.load_dataset(DATASET)
 
 
+@pytest.mark.unit
+def test_split_sizes_are_checked_against_the_files(
+    course_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """[splits] train = 501 with 500 images in the (checksum-matching) files is refused."""
+    from grader import datasets
+
+    copy = tmp_path / "course-copy"
+    shutil.copytree(course_env, copy)
+    description = copy / "datasets" / f"{DATASET}.toml"
+    text = description.read_text(encoding="utf-8")
+    description.write_text(text.replace(f"train = {N_TRAIN}", f"train = {N_TRAIN + 1}"), encoding="utf-8")
+    monkeypatch.setenv("GRADER_COURSE_DIR", str(copy))
+    datasets.clear_memo()
+    with pytest.raises(
+        DataMissingError,
+        match=rf"its train files hold {N_TRAIN} images but {DATASET}.toml says \[splits\] train = {N_TRAIN + 1}",
+    ):
+        datasets.load_dataset(DATASET)
+
+
+@pytest.mark.unit
+def test_a_dataset_description_error_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "typo.toml"
+    path.write_text(describe_dataset({}).replace(f"test = {N_TEST}", f'test = "{N_TEST}"'), encoding="utf-8")
+    line = 1 + path.read_text(encoding="utf-8").splitlines().index(f'test = "{N_TEST}"')
+    with pytest.raises(SpecError, match=rf"splits.test \(line {line}\): found '{N_TEST}'"):
+        read_dataset_file(path)
+    # Each [files.<role>] table has an md5: the line is the one in the table the error names.
+    lines = describe_dataset(dict.fromkeys(FILE_NAMES, np.zeros((1, 1), np.uint8))).splitlines()
+    third = [number for number, text in enumerate(lines) if text.startswith("md5 = ")][2]
+    lines[third] = 'md5 = "not-a-checksum"'
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SpecError, match=rf"files.test_images.md5 \(line {third + 1}\): found 'not-a-checksum'"):
+        read_dataset_file(path)
+
+
+@pytest.mark.unit
+def test_one_broken_course_file_hides_nothing_else(
+    course_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A broken dataset description or exercise.toml is reported, the others still listed, and
+    the command exits non-zero; an unknown dataset name gets a "did you mean" and its line."""
+    from grader.cli import main
+
+    copy = tmp_path / "course-copy"
+    shutil.copytree(course_env, copy)
+    (copy / "datasets" / "broken.toml").write_text('title = "Broken"\n', encoding="utf-8")
+    monkeypatch.setenv("GRADER_COURSE_DIR", str(copy))
+    assert main(["data", "status"]) == 2
+    out = capfd.readouterr().out
+    for name in ("mnist", "fashion_mnist", DATASET, "broken"):
+        assert any(line.startswith(name + " ") for line in out.splitlines()), out
+    assert "broken.toml has" in " ".join(out.split())
+
+    second = copy / "exercises" / "second"
+    shutil.copytree(copy / "exercises" / EXERCISE, second)
+    spec = (second / "exercise.toml").read_text(encoding="utf-8")
+    (second / "exercise.toml").write_text(
+        spec.replace('id = "colour_blocks"', 'id = "second"').replace("pass_mark = 80", "pas_mark = 80"),
+        encoding="utf-8",
+    )
+    assert main(["list"]) == 2
+    captured = capfd.readouterr()
+    assert EXERCISE in captured.out
+    assert "unknown key 'pas_mark' (did you mean 'pass_mark'?)" in " ".join(captured.err.split())
+
+    (second / "exercise.toml").write_text(
+        spec.replace('id = "colour_blocks"', 'id = "second"').replace(
+            f'dataset = "{DATASET}"', 'dataset = "colour_block"'
+        ),
+        encoding="utf-8",
+    )
+    line = 1 + spec.splitlines().index(f'dataset = "{DATASET}"')
+    assert main(["validate", "second", "--spec-only"]) == 2
+    shown = " ".join(capfd.readouterr().out.split())
+    assert (
+        f"dataset = 'colour_block' (line {line}): not a dataset the grader knows (did you mean '{DATASET}'?)" in shown
+    )
+
+
 @pytest.mark.integration
 def test_the_reference_solution_passes(course: Path, tmp_path: Path) -> None:
     code, result, output = grade(course, course / "solutions" / EXERCISE / "colour_blocks.py", tmp_path)

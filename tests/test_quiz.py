@@ -16,7 +16,7 @@ import pytest
 from grader.errors import GraderError, SpecError, SubmissionNotFoundError
 from grader.quiz import AnswersFileError, RubricTerm, _mentions, grade_quiz, render_answers_stub, validate_quiz_spec
 from grader.result import GradeResult
-from grader.spec import CheckSpec, ExerciseSpec, load_exercise, spec_from_document
+from grader.spec import CheckSpec, ExerciseSpec, load_exercise, load_spec_file, spec_from_document
 
 QUIZZES = ("exercise1", "exercise2", "exercise3")
 
@@ -414,3 +414,53 @@ def test_grade_quiz_validates_the_spec_first(tmp_path: Path) -> None:
     spec = dataclasses.replace(spec, items=(spec.items[0].model_copy(update={"answer": "z"}), *spec.items[1:]))
     with pytest.raises(SpecError):
         grade_quiz(spec, write_answers(tmp_path, "exercise3"))
+
+
+# --- translations are complete -----------------------------------------------------------------
+# A missing [items.zh.choices] entry once passed validation and `grade init --lang zh` showed that
+# choice in English in the middle of a Chinese quiz.
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda item: item["zh"]["choices"].pop("d"),
+         "[items.zh.choices] of 'nonlinearity' does not translate choice 'd'; translate every choice"),
+        (lambda item: item["zh"].pop("prompt"),
+         "[items.zh] of 'nonlinearity' has no 'prompt'; the English item has one"),
+        (lambda item: item["zh"].pop("title"), "[items.zh] of 'nonlinearity' has no 'title'"),
+        (lambda item: item["zh"]["explanations"].pop("c"),
+         "[items.zh.explanations] of 'nonlinearity' does not translate the explanation of choice 'c'"),
+        # The English table explains a, c and d (b is the answer): a Chinese explanation of b
+        # would never be shown, so it is refused as the English table would show it.
+        (lambda item: item["zh"]["explanations"].update(b="对"),
+         "[items.zh.explanations] of 'nonlinearity' explains choice 'b', which [items.explanations] does not"),
+        (lambda item: item["zh"]["choices"].update(e="多余"),
+         "[items.zh.choices] of 'nonlinearity' names a choice 'e' the item does not have"),
+    ],
+)  # fmt: skip
+def test_an_incomplete_translation_is_refused(change, expected: str) -> None:
+    spec = load_exercise("exercise1")
+    document = json.loads(json.dumps(spec.raw))
+    change(document["items"][0])
+    with pytest.raises(SpecError) as caught:
+        spec_from_document(document, spec.directory / "exercise.toml")
+    assert expected in " ".join(str(caught.value).split())
+
+
+def test_a_translation_problem_names_its_line(tmp_path: Path) -> None:
+    source = (load_exercise("exercise1").directory / "exercise.toml").read_text(encoding="utf-8")
+    folder = tmp_path / "exercise1"
+    folder.mkdir()
+    missing = 'd = "它把像素值从 0-255 缩放到 0-1 的范围。"\n'
+    assert missing in source
+    broken = source.replace(missing, "", 1)
+    (folder / "exercise.toml").write_text(broken, encoding="utf-8")
+    header = 1 + broken.splitlines().index("[items.zh.choices]")
+    with pytest.raises(SpecError, match=rf"\[items\.zh\.choices\] of 'nonlinearity' \(line {header}\)"):
+        load_spec_file(folder / "exercise.toml")
+
+
+def test_the_shipped_quizzes_are_completely_translated() -> None:
+    for exercise in ("exercise1", "exercise2", "exercise3"):
+        assert load_exercise(exercise).kind == "quiz"  # loading checks the translations

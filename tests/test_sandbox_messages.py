@@ -107,7 +107,7 @@ def test_limits_speak_from_one_place_in_both_languages(tmp_path: Path) -> None:
     with use_language("zh"):
         chinese = read_evidence(path, plan, run, limits).steps["train"].exception
         assert LIMIT_HINTS["time"] == chinese.hint  # the limits module's table is the messages module's
-    assert chinese.message == "train()没有运行完：达到了 12 秒的时间限制（是否有死循环，或者训练时间太长？）"
+    assert chinese.message == "train() 没有运行完：达到了 12 秒的时间限制（是否有死循环，或者训练时间太长？）"
     assert "epoch" in chinese.hint and "batch_size" in chinese.hint
 
 

@@ -351,3 +351,94 @@ def test_validate_spec_only_finds_a_missing_function_and_a_syntax_error(tmp_path
     out = " ".join(capsys.readouterr().out.split())
     assert "reference fashion_mnist.py (fashion_mnist.py: defines no train()." in out
     assert "stub fashion_mnist.py (fashion_mnist.py, line 48: invalid syntax.)" in out
+
+
+# --- names and ranges in [checks.params] ----------------------------------------------------------
+# A misspelt loss or layer once passed validation, failed the course's own reference and told
+# learners to use a loss Keras does not have. Names are checked against Keras' vocabulary (in
+# every spelling Keras accepts), numbers against their domain.
+
+NAME_AND_RANGE_MISTAKES = [
+    (
+        lambda d: d["checks"][7]["params"].update(accepted=["sparse_categorical_crosentropy"]),
+        "checks[7].params.accepted[0] (id = \"loss\"): found 'sparse_categorical_crosentropy', which is not "
+        "a loss Keras knows (did you mean 'sparse_categorical_crossentropy'?)",
+    ),
+    (
+        lambda d: d["checks"][8]["params"].update(accepted=["adamm"]),
+        "found 'adamm', which is not an optimizer Keras knows (did you mean 'adam'?)",
+    ),
+    (
+        lambda d: d["checks"][9].update(params={"accepted": ["acuracy"]}),
+        "found 'acuracy', which is not a metric Keras knows (did you mean 'accuracy'?)",
+    ),
+    (
+        lambda d: d["checks"][6]["params"].update(activation="sofmax"),
+        "checks[6].params.activation (id = \"output_layer\"): found 'sofmax', which is not an activation "
+        "Keras knows (did you mean 'softmax'?)",
+    ),
+    (
+        lambda d: d["checks"][5]["params"].update(exactly=[{"layer": "Dens", "units": 64, "activation": "relu"}]),
+        "checks[5].params.exactly[0].layer (id = \"hidden_layers\"): found 'Dens', which is not a layer class "
+        "Keras knows (did you mean 'Dense'?)",
+    ),
+    (
+        lambda d: d["checks"][5]["params"].update(exactly=[{"layer": "Dense", "units": 64, "activation": "rellu"}]),
+        "found 'rellu', which is not an activation Keras knows (did you mean 'relu'?)",
+    ),
+    (
+        lambda d: d["checks"][5]["params"].update(required_layers=[{"layer": "Dropout", "rate": [0.5, 0.2]}]),
+        'required_layers[0].rate (id = "hidden_layers"): found [0.5, 0.2]: a range is written [lowest, highest]',
+    ),
+    (
+        lambda d: d["checks"][5]["params"].update(required_layers=[{"layer": "Dropout", "rate": [0.2, 5]}]),
+        "found [0.2, 5]: both numbers must be from 0 to 1",
+    ),
+    (
+        lambda d: d["checks"][7]["params"].update(partial={"categorical_crossentropy": 1.5}),
+        'checks[7].params.partial.categorical_crossentropy (id = "loss"): found 1.5 (a number); input should '
+        "be less than or equal to 1",
+    ),
+    (
+        lambda d: d["checks"][7]["params"].update(partial={"categorical_crosentropy": 0.5}),
+        "found 'categorical_crosentropy', which is not a loss Keras knows (did you mean 'categorical_crossentropy'?)",
+    ),
+    (
+        lambda d: d["checks"][11]["params"].update(partial=[[0.02, 7]]),
+        'checks[11].params.partial[0] (id = "test_accuracy"): found [0.02, 7]: both numbers must be from 0 to 1',
+    ),
+    (lambda d: d["checks"][11]["params"].update(min_gain=5), "input should be less than or equal to 1"),
+    (lambda d: d["checks"][11]["params"].update(overfit_gap=2.0), "input should be less than or equal to 1"),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), NAME_AND_RANGE_MISTAKES)
+def test_names_and_ranges_in_params_are_checked(change, expected: str) -> None:
+    spec = load_exercise("exercise4")
+    document = json.loads(json.dumps(spec.raw))
+    change(document)
+    with pytest.raises(SpecError) as caught:
+        spec_from_document(document, spec.directory / "exercise.toml")
+    assert expected in " ".join(str(caught.value).split())
+
+
+@pytest.mark.parametrize(
+    ("judge", "params", "canonical"),
+    [
+        ("loss", {"accepted": ["SparseCategoricalCrossentropy"]}, {"accepted": ["sparse_categorical_crossentropy"]}),
+        ("loss", {"accepted": ["BCE", "KLDivergence"]}, {"accepted": ["binary_crossentropy", "kl_divergence"]}),
+        ("loss", {"partial": {"CategoricalCrossentropy": 0.5}}, {"partial": {"categorical_crossentropy": 0.5}}),
+        ("optimizer", {"accepted": ["Adam", "RMSprop", "SGD"]}, {"accepted": ["adam", "rmsprop", "sgd"]}),
+        ("accuracy_metric", {"accepted": ["acc", "SparseCategoricalAccuracy"]},
+         {"accepted": ["accuracy", "sparse_categorical_accuracy"]}),
+        ("output_layer", {"activation": "softmax_v2"}, {"activation": "softmax"}),
+        ("hidden_layers", {"exactly": [{"layer": "Convolution2D", "units": 32, "activation": "ReLU"}]},
+         {"exactly": [{"layer": "Conv2D", "units": 32, "activation": "relu"}]}),
+        ("hidden_layers", {"required_layers": [{"layer": "MaxPool2D"}, {"layer": "Dropout", "rate": [0.2, 0.2]}]},
+         {"required_layers": [{"layer": "MaxPooling2D"}, {"layer": "Dropout", "rate": [0.2, 0.2]}]}),
+    ],
+)  # fmt: skip
+def test_every_keras_spelling_is_accepted_and_canonicalised(judge: str, params: dict, canonical: dict) -> None:
+    """The judges compare canonical names; the spec may spell them as Keras accepts them."""
+    dumped = JUDGE_PARAMS[judge].of(params).model_dump(mode="json", exclude_unset=True)
+    assert dumped == canonical

@@ -593,3 +593,68 @@ def test_weights_set_inside_fit_are_caught_by_the_history_shortfall() -> None:
         evidence.evaluation.train_accuracy = 0.8926
         evidence.evaluation.test_accuracy = 0.8647
         assert judge("integrity", evidence).status == "passed"
+
+
+def history_evidence(history_accuracy: list[float], measured: float, layers: list[Any] | None = None) -> Evidence:
+    """A run whose History recorded ``history_accuracy`` and whose saved model the grader measured
+    at ``measured`` on 10,000 training images (the test accuracy a little lower, as honest models
+    do)."""
+    model = model_info() if layers is None else model_info(layers=layers)
+    evidence = trusted_evidence(measured=model, train_accuracy=measured, test_accuracy=measured - 0.01)
+    evidence.evaluation.n_train = 10_000
+    evidence.sandbox.train.history = {
+        "loss": [2.3 - 0.1 * epoch for epoch in range(len(history_accuracy))],
+        "accuracy": history_accuracy,
+    }
+    return evidence
+
+
+def test_history_ceiling_allows_for_an_epoch_of_learning() -> None:
+    from grader.judges.integrity import history_ceiling
+
+    # One epoch: the model started at chance (0.1), so the end-of-epoch model may be as far
+    # above the epoch's average as the average is above chance.
+    assert history_ceiling([0.3373], 0.1) == pytest.approx(0.5746)
+    # Several epochs: the last epoch's rise (the first epoch's pace from chance no longer
+    # counts); a flat History allows no more than its value.
+    assert history_ceiling([0.80, 0.85, 0.88], 0.1) == pytest.approx(0.91)
+    assert history_ceiling([0.35] * 5, 0.1) == pytest.approx(0.35)
+    # An earlier epoch restored (EarlyStopping(restore_best_weights=True)) counts too.
+    assert history_ceiling([0.5, 0.8, 0.6], 0.1) == pytest.approx(1.1)
+
+
+def test_an_honest_under_trained_model_is_not_accused() -> None:
+    """An outside tester's model: Dense(8, relu), SGD(0.01), 1 epoch of batch 256 on MNIST. Its
+    History's accuracy (0.3373) is the average over an epoch in which it learned fast; the model
+    at the end of that epoch reached 0.5034 on training images. That is its own training."""
+    evidence = history_evidence([0.3373], 0.5034)
+    verdict = judge("integrity", evidence, EX4)
+    assert verdict.status == "passed", verdict.message
+    counted = judge("test_accuracy", evidence, EX4)
+    assert "Not counted" not in counted.message
+
+
+@pytest.mark.parametrize(
+    "history_accuracy",
+    [[0.12], [0.33, 0.34, 0.35, 0.35, 0.35], [0.2, 0.3594]],
+    ids=["one epoch", "five flat epochs", "callback on_train_end"],
+)
+def test_a_model_trained_elsewhere_behind_a_throw_away_fit_is_caught(history_accuracy: list[float]) -> None:
+    """Weights learned at home (0.97 on training images) swapped in while the History shows a
+    throw-away fit; even a file that declares heavy dropout gets no further."""
+    for layers in (None, [flatten(), dense(64, "relu"), layer("Dropout", [64], rate=0.9), dense(10, "softmax", 64)]):
+        evidence = history_evidence(history_accuracy, 0.97, layers)
+        verdict = judge("integrity", evidence, EX4)
+        assert verdict.status == "failed", verdict.message
+        assert "0.9700" in verdict.message and f"{history_accuracy[-1]:.4f}" in verdict.message
+        counted = judge("test_accuracy", evidence, EX4)
+        assert counted.fraction == 0 and "Not counted" in counted.message
+
+
+def test_dropout_leaves_room_between_the_history_and_the_model() -> None:
+    """The History measures a Dropout(0.5) model with half its units silenced; the grader
+    measures it whole. 0.72 during fit and 0.93 in the grader's hands is honest for such a model,
+    and would not be for one without dropout."""
+    with_dropout = [flatten(), dense(256, "relu"), layer("Dropout", [256], rate=0.5), dense(10, "softmax", 256)]
+    assert judge("integrity", history_evidence([0.70, 0.72], 0.93, with_dropout), EX4).status == "passed"
+    assert judge("integrity", history_evidence([0.70, 0.72], 0.93), EX4).status == "failed"

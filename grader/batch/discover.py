@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from grader.errors import UsageError
+from grader.messages import interface as msg
 from grader.safe_text import printable
 from grader.spec import ExerciseSpec
 
@@ -122,7 +123,7 @@ def discover_students(folder: Path, spec: ExerciseSpec) -> Discovery:
     """Every student in ``folder``, sorted by id."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise UsageError(f"{folder} is not a folder: give the folder that holds one file or folder per student.")
+        raise UsageError(msg.batch_not_a_folder(str(folder)))
     suffixes = accepted_suffixes(spec)
     groups: dict[str, list[_Entry]] = {}
     ignored: list[Path] = []
@@ -248,15 +249,12 @@ def _pick_among(
         if len(shallowest) == 1:
             return shallowest[0], ""
         names = ", ".join(printable(str(p.relative_to(folder)), keep_newlines=False) for p in shallowest)
-        return None, f"{where} holds several possible submissions ({names}); name the one to grade {spec.stub}."
+        return None, msg.batch_several_submissions(where, names, spec.stub)
     if links:
         names = ", ".join(printable(str(p.relative_to(folder)), keep_newlines=False) for p in links)
-        return (
-            None,
-            f"{where} holds only symbolic links ({names}); the grader does not follow links. Hand in the file itself.",
-        )
+        return None, msg.batch_only_links(where, names)
     kinds = ", ".join(accepted_suffixes(spec))
-    return None, f"{where} holds no submission file ({kinds}); expected {spec.stub}."
+    return None, msg.batch_no_submission(where, kinds, spec.stub)
 
 
 def _moodle_file(name: str) -> str:

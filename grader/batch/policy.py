@@ -40,20 +40,12 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import UsageError
+from grader.messages import interface as msg
 from grader.result import GradeResult
 from grader.spec import ExerciseSpec
 
 OVERRIDES_FILE = "overrides.toml"
-OVERRIDES_TEMPLATE = """# Instructor's overrides for this class. `grade batch` reads this file on every run and applies
-# it; it never writes to it again. One table per student id (as in gradebook.csv):
-#
-# [students."alice"]
-# comment = "Checked by hand: the model is right, the loss was named differently."
-# total = 95                  # the final score, out of the exercise's points
-# waive_late = true           # no late penalty for this student
-# [students."alice".checks]
-# training = 10               # points for one check (0 .. its points)
-"""
+OVERRIDES_TEMPLATE = msg.OVERRIDES_TEMPLATE  # written in the instructor's language (msg.overrides_template)
 
 _UNITS = {"hour": 3600.0, "day": 86400.0, "week": 604800.0}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|hour|hours|d|day|days|w|week|weeks)\s*$")
@@ -151,7 +143,7 @@ def ensure_overrides_file(out_dir: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with path.open("x", encoding="utf-8") as handle:  # "x": never replaces a file
-                handle.write(OVERRIDES_TEMPLATE)
+                handle.write(msg.overrides_template())
         except FileExistsError:
             pass
     return path

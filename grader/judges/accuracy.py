@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from grader.evidence import Evidence
-from grader.judges.base import JudgeParams, NumberPair, Verdict
+from grader.judges.base import JudgeParams, Verdict
 from grader.judges.causes import find_cause
 from grader.judges.diagnose import (
     DIVERGENCE_HINT,
@@ -18,6 +18,7 @@ from grader.judges.diagnose import (
     trained_on_raw_pixels,
     training_went_wrong,
 )
+from grader.judges.names import FractionPair
 from grader.judges.vocabulary import sentence_case, training_accuracy
 from grader.messages import _
 from grader.messages import judges as messages
@@ -30,7 +31,7 @@ class AccuracyParams(JudgeParams):
 
     # No default: the bar is the one number every exercise must state for itself.
     threshold: float = Field(gt=0, le=1, description="The test accuracy for full marks.")
-    partial: list[NumberPair] = Field(
+    partial: list[FractionPair] = Field(
         default=[],
         description="[[below, fraction], ...]: an accuracy at most `below` under the threshold earns "
         "`fraction` of the points (the narrowest band that fits); further below earns 0.",
@@ -38,10 +39,14 @@ class AccuracyParams(JudgeParams):
     overfit_gap: float = Field(
         default=0.05,
         ge=0,
+        le=1,
         description="A training accuracy this far above the test accuracy is reported as overfitting.",
     )
     min_gain: float = Field(
-        default=0.005, ge=0, description="A last-epoch gain above this means training stopped while still improving."
+        default=0.005,
+        ge=0,
+        le=1,
+        description="A last-epoch gain above this means training stopped while still improving.",
     )
 
 

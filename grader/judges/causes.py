@@ -279,7 +279,7 @@ def _not_a_keras_model(evidence: Evidence) -> Cause | None:
         if source:  # scripts, notebooks, solution_model(): "the model in your script's variable `model`"
             return Cause(
                 "build_model",
-                messages.source_not_a_model(f"{source[:1].upper()}{source[1:]}", returned),
+                messages.source_not_a_model(sentence_case(source), returned),
                 _(messages.NO_KERAS_MODEL_BRIEF),
                 _(messages.SOURCE_NOT_A_MODEL_HINT),
             )

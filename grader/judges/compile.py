@@ -21,6 +21,7 @@ from grader.judges.diagnose import (
     training_went_wrong,
 )
 from grader.judges.model import output_block
+from grader.judges.names import Fraction, LossName, MetricName, OptimizerName
 from grader.judges.vocabulary import (
     AUTO_ACCURACY,
     DEFAULT_LEARNING_RATES,
@@ -56,12 +57,12 @@ def _compiled_model(evidence: Evidence, spec: ExerciseSpec) -> tuple[ModelInfo |
 class LossParams(JudgeParams):
     """``[checks.params]`` of ``judge = "loss"``."""
 
-    accepted: list[str] = Field(
+    accepted: list[LossName] = Field(
         default=["sparse_categorical_crossentropy", "categorical_crossentropy"],
         min_length=1,
         description="Canonical loss names that earn full marks.",
     )
-    partial: dict[str, float] = Field(
+    partial: dict[LossName, Fraction] = Field(
         default={}, description="{name = fraction}: losses that work but are not the exercise's choice."
     )
 
@@ -130,7 +131,7 @@ def _label_mismatch(loss_name: str, encoding: LabelEncoding | None) -> tuple[str
 class OptimizerParams(JudgeParams):
     """``[checks.params]`` of ``judge = "optimizer"``."""
 
-    accepted: list[str] = Field(
+    accepted: list[OptimizerName] = Field(
         default=[], description="Optimizer names for full marks (any case); empty: any optimizer."
     )
 
@@ -172,7 +173,7 @@ def judge_optimizer(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
 class AccuracyMetricParams(JudgeParams):
     """``[checks.params]`` of ``judge = "accuracy_metric"``."""
 
-    accepted: list[str] = Field(
+    accepted: list[MetricName] = Field(
         default=[AUTO_ACCURACY, "sparse_categorical_accuracy", "categorical_accuracy"],
         min_length=1,
         description="Canonical metric names that count as reporting accuracy.",

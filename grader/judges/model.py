@@ -15,15 +15,17 @@ from pydantic import Field
 
 from grader.datasets import DatasetInfo, dataset_info
 from grader.evidence import Evidence, ModelInfo
-from grader.judges.base import JudgeParams, NumberPair, Shape, Verdict
+from grader.judges.base import JudgeParams, Shape, Verdict
 from grader.judges.causes import find_cause, model_cause, model_source
 from grader.judges.diagnose import NOT_COMPILED_HINT, missing_flatten_hint
+from grader.judges.names import ActivationName, FractionRange, LayerName
 from grader.judges.vocabulary import (
     Block,
     blocks,
     canonical_loss,
     is_nonlinear,
     reduces_to_vector,
+    sentence_case,
     shape_text,
     short_type,
     total_params,
@@ -44,7 +46,7 @@ def judge_model_built(evidence: Evidence, params: dict[str, Any], spec: Exercise
     described = messages.model_described(short_type(model.returned_type), len(layers), total_params(model))
     source = model_source(evidence)  # scripts, notebooks, solution_model(), saved models
     if evidence.sandbox.graded_as != "module" and source:
-        return Verdict.passed(messages.source_is(f"{source[:1].upper()}{source[1:]}", described))
+        return Verdict.passed(messages.source_is(sentence_case(source), described))
     return Verdict.passed(messages.build_model_returned(described))
 
 
@@ -164,7 +166,7 @@ class OutputLayerParams(JudgeParams):
     units: int | None = Field(
         default=None, gt=0, description="Units of the output layer. Default: one per class of the exercise's dataset."
     )
-    activation: str = Field(default="softmax", description="The output activation, as Keras names it.")
+    activation: ActivationName = Field(default="softmax", description="The output activation, as Keras names it.")
     allow_logits: bool = Field(
         default=False, description="A linear output with from_logits=True in the loss also earns full marks."
     )
@@ -235,16 +237,16 @@ def _activation_problem(activation: str, wanted: str) -> str:
 class HiddenLayer(JudgeParams):
     """One hidden layer that ``exactly`` asks for."""
 
-    layer: str = Field(default="Dense", description="The layer kind: Dense, Conv2D, ...")
+    layer: LayerName = Field(default="Dense", description="The layer kind: Dense, Conv2D, ...")
     units: int | None = Field(default=None, gt=0, description="Its units (filters); leave out for any.")
-    activation: str = Field(default="linear", description="Its activation, as Keras names it.")
+    activation: ActivationName = Field(default="linear", description="Its activation, as Keras names it.")
 
 
 class RequiredLayer(JudgeParams):
     """A layer ``required_layers`` asks for anywhere in the model: ``{ layer = "Dropout", rate = [0.2, 0.5] }``."""
 
-    layer: str = Field(description="The layer's class as Keras names it: Dropout, BatchNormalization, ...")
-    rate: NumberPair | None = Field(
+    layer: LayerName = Field(description="The layer's class as Keras names it: Dropout, BatchNormalization, ...")
+    rate: FractionRange | None = Field(
         default=None, description="[lowest, highest]: the rate it must have (Dropout and its kin); leave out for any."
     )
 

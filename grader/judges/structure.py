@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import Field
@@ -15,6 +16,7 @@ from grader.judges.vocabulary import shape_text
 from grader.messages import _
 from grader.messages import judges as messages
 from grader.spec import ExerciseSpec, FunctionSpec
+from grader.trusted.worker import PROBE_IMAGES
 
 
 def judge_functions_present(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpec) -> Verdict:
@@ -178,7 +180,8 @@ def judge_load_data(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
     unscaled = [n for n in ("train_images", "test_images") if not _in_unit_range(arrays[n])]
     if unscaled:
         shown = messages.listing([messages.array_range(n, arrays[n].min, arrays[n].max) for n in unscaled])
-        problems.append((messages.not_scaled(shown), _(messages.DIVIDE_BY_255)))
+        # Integer images already got the fix that divides by 255.0 (CONVERT_TO_FLOAT): once is enough.
+        problems.append((messages.not_scaled(shown), "" if not_float else _(messages.DIVIDE_BY_255)))
     else:
         passed += 1
 
@@ -205,7 +208,7 @@ def judge_load_data(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
         one_hot = _encoding(arrays["train_labels"]) == "one_hot"
         return Verdict.passed(messages.load_data_passed(counts, shape_text(images.shape[1:]), images.dtype, one_hot))
     message = messages.load_data_failed(counts, [problem for problem, _fix in problems])
-    return Verdict.failed(message, messages.fixes([fix for _problem, fix in problems]), passed / 5)
+    return Verdict.failed(message, messages.fixes([fix for _problem, fix in problems if fix]), passed / 5)
 
 
 def _is_float(array: ArrayInfo) -> bool:
@@ -253,11 +256,38 @@ def _trained_on_unit_pixels(evidence: Evidence, spec: ExerciseSpec) -> Verdict:
             messages.fit_pixels_not_scaled(call.x_min, call.x_max), _(messages.DIVIDE_BEFORE_TRAINING_HINT)
         )
     evaluation = evidence.evaluation
-    if evaluation.input_scaling == "unit":
-        return Verdict.passed(_(messages.WORKS_ON_UNIT_PIXELS))
-    if evaluation.input_scaling == "raw":
-        return Verdict.failed(_(messages.WORKS_ON_RAW_PIXELS), _(RAW_PIXELS_HINT))
+    unit, raw = evaluation.probe_accuracy.get("unit"), evaluation.probe_accuracy.get("raw")
+    if evaluation.input_scaling in ("unit", "raw") and unit is not None and raw is not None:
+        return _scaling_from_probe(unit, raw, evaluation.n_train, dataset_info(spec.dataset or "").num_classes)
     cause = find_cause(evidence, spec, "train")
     if cause is not None:
         return cause.brief_verdict()
     return Verdict.error(_(messages.SCALING_UNKNOWN))
+
+
+# How much better one scaling must do than the other (and than guessing) before the model's
+# accuracy says which pixels it was trained on; the trusted evaluator keeps raw pixels for the
+# test only when they beat [0, 1] by as much (grader.trusted.worker).
+SCALING_MARGIN = 0.05
+
+
+def _scaling_from_probe(unit: float, raw: float, n_train: int, classes: int) -> Verdict:
+    """A saved model's scaling, read from its accuracy on a sample of training images under
+    both scalings: passed when it does clearly better on [0, 1] pixels than on raw ones and than
+    guessing, failed when raw pixels clearly win, and skipped (no points: nothing shows it was
+    trained on [0, 1] pixels) when the figures cannot tell: a model that was never trained
+    guesses under both, and one that scales its input itself does as well under both."""
+    chance = 1.0 / max(1, classes)
+    sample = min(PROBE_IMAGES, n_train) if n_train else PROBE_IMAGES
+
+    def clearly_above(high: float, low: float, low_is_measured: bool = True) -> bool:
+        spread = high * (1 - high) + (low * (1 - low) if low_is_measured else 0.0)
+        return high - low > max(SCALING_MARGIN, 3 * math.sqrt(spread / sample))
+
+    if clearly_above(unit, chance, low_is_measured=False) and clearly_above(unit, raw):
+        return Verdict.passed(_(messages.WORKS_ON_UNIT_PIXELS))
+    if clearly_above(raw, chance, low_is_measured=False) and clearly_above(raw, unit):
+        return Verdict.failed(_(messages.WORKS_ON_RAW_PIXELS), _(RAW_PIXELS_HINT))
+    if not clearly_above(max(unit, raw), chance, low_is_measured=False):
+        return Verdict.skipped(messages.scaling_untrained(unit, raw, chance))
+    return Verdict.skipped(messages.scaling_ambiguous(unit, raw))

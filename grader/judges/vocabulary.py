@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from grader.evidence import Evidence, LayerInfo, ModelInfo
+from grader.messages import current_language
 from grader.messages import judges as messages
 from grader.spec import ExerciseSpec
 
@@ -432,6 +433,8 @@ def finite(values: list[float]) -> bool:
 def sentence_case(text: str) -> str:
     """``text`` starting with a capital, unless it starts with code or a file name
     (``build_model()``, ``model.fit``, ``units_inf.keras``), which keep their spelling."""
+    if current_language() != "en":
+        return text  # no capital letters in Chinese; a name at the start keeps its spelling
     first = text.split(" ", 1)[0]
     if re.search(r"[._()/\\`]", first):
         return text

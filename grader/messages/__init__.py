@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import gettext
 import os
+import string
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -171,11 +172,55 @@ def _fill(translated: str, english: str, facts: Mapping[str, object]) -> str:
     names a placeholder it was not given (a catalogue not yet in step with the code), so a fact
     is never lost and the sentence never crashes."""
     try:
+        if current_language() == "zh":
+            return _fill_chinese(translated, facts)
         return translated.format(**facts)
     except (KeyError, IndexError, ValueError):
         if translated == english:
             raise  # the code's own sentence and its facts disagree: a bug to see, not hide
         return english.format(**facts)
+
+
+def _is_han(character: str) -> bool:
+    return "\u4e00" <= character <= "\u9fff" or "\u3400" <= character <= "\u4dbf"
+
+
+_LATIN_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789`")
+_LATIN_END = _LATIN_START | frozenset(")]")
+
+
+def _fill_chinese(translated: str, facts: Mapping[str, object]) -> str:
+    """``translated`` filled, without the space a catalogue writes beside a placeholder (as
+    English needs, "{source} 是") where the fact filled in is Chinese on the side that meets
+    Chinese text: "返回的模型是", not "返回的模型 是". Chinese puts no space between Chinese
+    characters; a space beside a name or a number ("build_model() 返回了") stays. Only the
+    junctions of the catalogue's text and a fact change, never the fact (learner text) itself."""
+    pieces: list[tuple[str, bool]] = []  # (text, is_a_fact)
+    for literal, field, spec, conversion in string.Formatter().parse(translated):
+        if literal:
+            pieces.append((literal, False))
+        if field is not None:
+            placeholder = "{" + field + ("!" + conversion if conversion else "") + (":" + spec if spec else "") + "}"
+            pieces.append((placeholder.format(**facts), True))
+    texts = [text for text, _is_fact in pieces]
+    for index, (_text, is_fact) in enumerate(pieces):
+        if is_fact:
+            continue
+        before = texts[index - 1] if index > 0 else ""
+        after = texts[index + 1] if index + 1 < len(texts) else ""
+        literal = texts[index]
+        if literal.startswith(" ") and len(literal) > 1 and before and _is_han(before[-1]) and _is_han(literal[1]):
+            literal = literal[1:]
+        if literal.endswith(" ") and len(literal) > 1 and after and _is_han(after[0]) and _is_han(literal[-2]):
+            literal = literal[:-1]
+        # And the other way round: a name or number filled in beside Chinese text gets the space
+        # the catalogue writes elsewhere ("你的 notebook 中", not "你的notebook中").
+        if before and _is_han(literal[0]) and before[-1] in _LATIN_END:
+            literal = " " + literal
+        if after and _is_han(literal[-1]) and after[0] in _LATIN_START:
+            literal = literal + " "
+        texts[index] = literal
+    return "".join(texts)
 
 
 def say_n(singular: str, plural: str, count: int, /, **facts: object) -> str:

@@ -41,6 +41,7 @@ STYLE_WORDS: Mapping[str, str] = {
     "script": N_("script"),
     "notebook": N_("notebook"),
     "saved_model": N_("saved model"),
+    "quiz": N_("quiz"),
 }
 """How a submission is written (grader.adapters.STYLES), as a word: "module submission"."""
 
@@ -53,6 +54,123 @@ def style_word(style: str) -> str:
     if word is None or current_language() == "en":
         return style
     return _(word)
+
+
+ISOLATION_WORDS: Mapping[str, str] = {"process": N_("process")}
+"""How learner code was isolated (grader.sandbox), as a word where it is not a tool's name."""
+
+
+def isolation_phrase(isolation: str) -> str:
+    """``bwrap isolation``, ``process isolation``; ``no code run`` for a quiz (isolation "none"),
+    which runs no learner code at all."""
+    if isolation == "none":
+        return _("no code run")
+    word = ISOLATION_WORDS.get(isolation)
+    shown = isolation if word is None or current_language() == "en" else _(word)
+    return say("{isolation} isolation", isolation=shown)
+
+
+def submission_style(style: str) -> str:
+    """``module submission``, ``quiz submission`` (模块形式的提交), in the current language."""
+    return say("{style} submission", style=style_word(style))
+
+
+# The commented template of a batch's overrides.toml (grader.batch.policy): the TOML keys stay
+# as they are in every language; the comments are sentences of their own, translated.
+
+
+def overrides_template() -> str:
+    """The commented overrides.toml a batch writes once, in the current language."""
+    example = _("Checked by hand: the model is right, the loss was named differently.").replace('"', "'")
+    lines = [
+        "# " + _("Instructor's overrides for this class: `grade batch` reads this file on every run and applies it."),
+        "# " + _("It never writes to it again. One table per student id (as in gradebook.csv):"),
+        "#",
+        '# [students."alice"]',
+        f'# comment = "{example}"',
+        "# total = 95                  # " + _("the final score, out of the exercise's points"),
+        "# waive_late = true           # " + _("no late penalty for this student"),
+        '# [students."alice".checks]',
+        "# training = 10               # " + _("points for one check (0 .. its points)"),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+OVERRIDES_TEMPLATE = overrides_template()
+"""The English template (what grader.batch.policy.OVERRIDES_TEMPLATE always was)."""
+
+
+# --- where a dataset was found (grader.datasets, `grade data status`) -----------------------------
+
+DATA_SOURCE_LABELS: Mapping[str, str] = {
+    "grader cache": N_("grader cache"),
+    "system dataset folder": N_("system dataset folder"),
+    "course folder": N_("course folder"),
+    "Keras cache": N_("Keras cache"),
+}
+"""The kinds of place a dataset is looked for; "--data-dir" and "GRADER_DATA_DIR" stay as typed."""
+
+
+def data_source(where: str, label: str) -> str:
+    """``/usr/share/datasets/fashion-mnist (system dataset folder)``."""
+    word = DATA_SOURCE_LABELS.get(label)
+    return say("{where} ({label})", where=where, label=_(word) if word else label)
+
+
+def keras_download() -> str:
+    return _("Keras's download")
+
+
+# --- `grade validate`: the per-file lines (grader.spec_check) ------------------------------------
+
+
+def spec_valid(kind: str, count: int, points: str, pass_mark: str) -> str:
+    """``valid (12 checks, 100 points, pass mark 80)``; a quiz counts items."""
+    if kind == "model":
+        return say(
+            "valid ({count} checks, {points} points, pass mark {pass_mark})",
+            count=count,
+            points=points,
+            pass_mark=pass_mark,
+        )
+    return say(
+        "valid ({count} items, {points} points, pass mark {pass_mark})", count=count, points=points, pass_mark=pass_mark
+    )
+
+
+def file_parses(defined: str) -> str:
+    """``parses and defines build_model(), train()``; ``parses`` when nothing is required."""
+    if defined:
+        return say("parses and defines {defined}", defined=defined)
+    return _("parses")
+
+
+# --- batch: finding each student's submission (grader.batch.discover) ---------------------------
+
+
+def batch_not_a_folder(folder: str) -> str:
+    return say("{folder} is not a folder: give the folder that holds one file or folder per student.", folder=folder)
+
+
+def batch_several_submissions(where: str, names: str, stub: str) -> str:
+    return say(
+        "{where} holds several possible submissions ({names}); rename the one to grade to {stub}.",
+        where=where,
+        names=names,
+        stub=stub,
+    )
+
+
+def batch_only_links(where: str, names: str) -> str:
+    return say(
+        "{where} holds only symbolic links ({names}); the grader does not follow links. Hand in the file itself.",
+        where=where,
+        names=names,
+    )
+
+
+def batch_no_submission(where: str, kinds: str, stub: str) -> str:
+    return say("{where} holds no submission file ({kinds}); expected {stub}.", where=where, kinds=kinds, stub=stub)
 
 
 def verdict_word(passed: bool | None, *, graded: bool = True) -> str:
@@ -116,6 +234,49 @@ def task_described_in(readme: str) -> str:
 
 def stub_exists(target: str) -> str:
     return say("{target} already exists; edit it, or pass --force to replace it with a fresh stub.", target=target)
+
+
+def unknown_exercise(exercise: str, known: str) -> str:
+    if not known:
+        return say("Unknown exercise '{exercise}': there are no exercises (see `grade list`).", exercise=exercise)
+    return say(
+        "Unknown exercise '{exercise}'. Known exercises: {known} (see `grade list`).", exercise=exercise, known=known
+    )
+
+
+def output_is_submission(option: str, path: str) -> str:
+    return say(
+        "{option} {path} is the file being graded: writing there would overwrite it. Choose another name.",
+        option=option,
+        path=path,
+    )
+
+
+def output_is_input(option: str, path: str) -> str:
+    return say(
+        "{option} {path} is a file the grader reads (a submission, an exercise's file, a dataset or "
+        "the roster): writing there would overwrite it. Choose another name.",
+        option=option,
+        path=path,
+    )
+
+
+def output_inside_submissions(option: str, path: str, folder: str) -> str:
+    return say(
+        "{option} {path} is inside the submissions folder {folder}: the grader's files would be mixed "
+        "with the students' work. Choose a folder outside it.",
+        option=option,
+        path=path,
+        folder=folder,
+    )
+
+
+def report_not_ours(path: str) -> str:
+    return say(
+        "{path} exists and was not written by the grader, so it is left as it is. Choose another folder "
+        "with --report, move the file away, or pass --no-report.",
+        path=path,
+    )
 
 
 DATASET_TITLES: Mapping[str, str] = {
@@ -475,8 +636,8 @@ def run_facts(seconds: str, seed: str | None, version: str, style: str | None, i
         parts.append(say("seed {seed}", seed=seed))
     parts.append(say("grader {version}", version=version))
     if style:
-        parts.append(say("{style} submission", style=style_word(style)))
-    parts.append(say("{isolation} isolation", isolation=isolation))
+        parts.append(submission_style(style))
+    parts.append(isolation_phrase(isolation))
     return list_separator().join(parts)
 
 
@@ -557,6 +718,27 @@ def epoch_line(epoch: int, epochs: str) -> str:
     return say("Epoch {epoch}/{epochs}", epoch=epoch, epochs=epochs)
 
 
+LOG_ENTRIES: Mapping[str, str] = {
+    "loss": N_("loss {value}"),
+    "accuracy": N_("accuracy {value}"),
+    "val_loss": N_("val_loss {value}"),
+    "val_accuracy": N_("val_accuracy {value}"),
+}
+"""Keras' log names as the book says them (loss 损失, accuracy 准确率); others stay as Keras
+names them (they are the learner's own metric names)."""
+
+
+def log_entry(key: str, value: str) -> str:
+    """``loss 0.3012`` in a progress line; ``key`` is already printable."""
+    entry = LOG_ENTRIES.get(key)
+    return say(entry, value=value) if entry else f"{key} {value}"
+
+
+def epoch_line_with_logs(line: str, logs: str) -> str:
+    """``Epoch 2/5: loss 0.3012, accuracy 0.8921``."""
+    return say("{epoch_line}: {logs}", epoch_line=line, logs=logs)
+
+
 # --- quick mode -----------------------------------------------------------------------------------
 
 NOT_MEASURED = N_("Not measured in quick mode")
@@ -564,6 +746,11 @@ NOT_MEASURED = N_("Not measured in quick mode")
 
 def not_measured() -> str:
     return _(NOT_MEASURED)
+
+
+def not_measured_because(summary: str) -> str:
+    """``Not measured in quick mode: train() ran a trial fit ...`` (Chinese: a full-width colon)."""
+    return say("{not_measured}: {summary}", not_measured=not_measured(), summary=summary)
 
 
 def quick_no_test_accuracy() -> str:

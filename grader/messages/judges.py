@@ -15,9 +15,10 @@ that holds it has a ``{placeholder}`` for it, so a translation may move it.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 
-from grader.messages import N_, _, say, say_n
+from grader.messages import N_, _, current_language, say, say_n
 from grader.messages.sandbox import limit_name
 
 # =================================================================================================
@@ -599,7 +600,15 @@ def function_raised_brief(function: str, exception: str, location: str) -> str:
     return say("{function} raised {exception}", function=function, exception=exception)
 
 
+# How the sandbox names a notebook cell in a traceback's frames (grader.sandbox.child):
+# "analysis.ipynb, cell 5". Said here in the learner's language.
+_NOTEBOOK_CELL = re.compile(r"(?P<file>.+), cell (?P<cell>[0-9]+)")
+
+
 def location(file: str, line: int) -> str:
+    cell = _NOTEBOOK_CELL.fullmatch(file)
+    if cell is not None:
+        return say("{file}, cell {cell}, line {line}", file=cell["file"], cell=int(cell["cell"]), line=line)
     return say("{file}, line {line}", file=file, line=line)
 
 
@@ -882,7 +891,9 @@ def load_data_failed(counts: str, problems: list[str]) -> str:
 def fixes(items: list[str]) -> str:
     """Several fixes, each a clause starting in lower case, as one hint sentence."""
     joined = clauses(items)
-    return say("{fixes}.", fixes=joined[:1].upper() + joined[1:])
+    if current_language() == "en":  # Chinese has no capitals; names keep their spelling
+        joined = joined[:1].upper() + joined[1:]
+    return say("{fixes}.", fixes=joined)
 
 
 def label_dtype_problem(dtype: str) -> str:
@@ -909,6 +920,28 @@ DIVIDE_BEFORE_TRAINING_HINT = N_("Divide the images by 255.0 before training.")
 WORKS_ON_UNIT_PIXELS = N_("The model works on pixels scaled to [0, 1], so it was trained on them.")
 WORKS_ON_RAW_PIXELS = N_("The model works best on raw 0-255 pixels, so it was trained on unscaled images.")
 SCALING_UNKNOWN = N_("Could not tell how the training images were scaled: the model was not tested.")
+
+
+def scaling_untrained(unit: float, raw: float, chance: float) -> str:
+    return say(
+        "Could not tell how the training images were scaled: on a sample of training images the model "
+        "does not do clearly better than guessing ({chance:.2f}), with pixels scaled to [0, 1] ({unit:.2f}) "
+        "or raw 0-255 pixels ({raw:.2f}), so it looks untrained. No points: train it on images divided by "
+        "255.0 before saving it.",
+        unit=unit,
+        raw=raw,
+        chance=chance,
+    )
+
+
+def scaling_ambiguous(unit: float, raw: float) -> str:
+    return say(
+        "Could not tell how the training images were scaled: on a sample of training images the model "
+        "does about as well on pixels scaled to [0, 1] ({unit:.2f}) as on raw 0-255 pixels ({raw:.2f}). "
+        "No points for this check, as nothing shows it was trained on [0, 1] pixels.",
+        unit=unit,
+        raw=raw,
+    )
 
 
 # =================================================================================================
@@ -1604,12 +1637,15 @@ WEIGHTS_CHANGED = N_(
 )
 
 
-def history_shortfall(measured: float, best: float) -> str:
+def history_shortfall(measured: float, last: float, reachable: float) -> str:
     return say(
-        "it reaches {measured:.4f} on training images (measured by the grader), far above the best "
-        "training accuracy its History ever recorded ({best:.4f}), so its weights were not learned by that model.fit",
+        "it reaches {measured:.4f} on training images (measured by the grader), far above what its training "
+        "could have reached: its History's training accuracy ends at {last:.4f}, and even a model still "
+        "learning at its last epoch's pace would be near {reachable:.4f}, so its weights were not learned "
+        "by that model.fit",
         measured=measured,
-        best=best,
+        last=last,
+        reachable=reachable,
     )
 
 

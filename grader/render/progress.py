@@ -57,8 +57,8 @@ def format_logs(logs: Mapping[str, Any]) -> str:
         base = key[4:] if validation else key
         return (int(validation), 0 if base == "loss" else 1 if "acc" in base else 2, base)
 
-    return ", ".join(
-        f"{printable(key, keep_newlines=False, limit=MAX_NAME_CHARS)} {_number(key, logs[key])}"
+    return msg.list_separator().join(
+        msg.log_entry(printable(key, keep_newlines=False, limit=MAX_NAME_CHARS), _number(key, logs[key]))
         for key in sorted(logs, key=lambda key: order(str(key)))
     )
 
@@ -119,7 +119,7 @@ class ProgressState:
             self.logs = dict(logs) if isinstance(logs, Mapping) else {}
             line = msg.epoch_line(self.epoch, str(self.epochs or "?"))
             if self.logs:
-                line += f": {format_logs(self.logs)}"
+                line = msg.epoch_line_with_logs(line, format_logs(self.logs))
             return [line]
         return []  # "done" and anything newer: nothing to print
 

@@ -861,6 +861,8 @@ def _common_filters(env: jinja2.Environment) -> None:
     env.globals["html_lang"] = msg.html_lang
     env.globals["verdict_word"] = msg.verdict_word
     env.globals["readme_name"] = msg.readme_name
+    env.globals["submission_style"] = msg.submission_style
+    env.globals["isolation_phrase"] = msg.isolation_phrase
 
 
 @functools.lru_cache(maxsize=2)

@@ -23,9 +23,12 @@ def render_terminal(result: GradeResult, console: Console) -> None:
     title = f"{result.exercise} · {printable(result.submission, keep_newlines=False)}"
     table = Table(title=escape(title), show_lines=False, expand=True)
     table.add_column(msg.column_status(), no_wrap=True)
-    table.add_column(msg.column_check(), ratio=2)
+    # Every word of a check's name, message and hint matters to the learner (the fix is in the
+    # hint): long runs with no spaces (Chinese text, `loss="categorical_crossentropy"`) are
+    # folded onto the next line, never cut short with an ellipsis, at any terminal width.
+    table.add_column(msg.column_check(), ratio=2, overflow="fold")
     table.add_column(msg.column_points(), justify="right", no_wrap=True)
-    table.add_column(msg.column_details(), ratio=5)
+    table.add_column(msg.column_details(), ratio=5, overflow="fold")
     for check in result.checks:
         status = check.status if check.status in STATUS_MARK else "error"
         details = Text(printable(check.message))
