@@ -317,6 +317,17 @@ SLOW_TESTS = (
     # keeps one real-data end-to-end grading per exercise (test_end_to_end.py) and validates
     # on tiny data (the rest of test_validate.py).
     "test_validate.py::test_validate_shipped_model_exercises_on_real_data",
+    # Long waits or many processes, each with a cheaper default-lane counterpart:
+    # kill -9 of a batch and its resume (test_an_interrupted_regrade_resumes, and the worker
+    # folders test); a whole-disk search for the test split (the hidden-locations and
+    # reads_test_split corpus tests); a real Dask cluster (the Dask batch with no workers left);
+    # a script killed mid-training (the time-limit tests); the .keras style of fashion_mnist
+    # (the saved-model class in test_batch.py grades a .keras, exercise 4's style test an .h5).
+    "test_batch.py::test_batch_killed_midway_resumes_without_regrading",
+    "test_isolation.py::test_a_search_of_the_whole_disk_finds_no_test_split",
+    "test_batch.py::test_dask_executor_on_a_local_cluster",
+    "test_styles.py::test_script_killed_while_training_keeps_its_model_checks",
+    "test_styles.py::test_same_solution_gets_the_same_verdict_in_every_style[fashion_mnist-model.keras]",
 )
 INTEGRATION_TESTS = (
     # Start Chromium without the `browser` fixture (so no fixture tells): seconds, not milliseconds.

@@ -56,6 +56,21 @@ SLOW_CASES = {
     "os_exit_in_train.py": "test_sandbox.py::test_os_exit_in_train_is_a_failure_not_a_crash",
     "untouched_stub.py": "test_sandbox.py::test_stub_fails_naming_not_implemented, test_end_to_end.py's stubs",
     "softmax_case.py": "test_sandbox.py::test_wrong_case_activation_says_write_softmax",
+    "non_utf8.py": "binary.py: a file that is not UTF-8 text",
+    "huge_source.py": "huge_file.py: a source too large to parse",
+    "wrong_signature.py": "missing_function.py: the functions the exercise asks for",
+    "build_returns_none.py": "not_keras_object.py: build_model() returns no Keras model",
+    "sleep_forever.py": "loop_in_train.py: the time limit",
+    "stop_self.py": "test_isolation.py::test_time_limit",
+    "huge_allocation.py": "test_isolation.py::test_one_huge_allocation_is_refused_at_once",
+    "print_50mb.py": "progress_flood.py, test_isolation.py::test_output_limit",
+    "kill_everyone.py": "kill_parent.py, test_isolation.py::test_kill_minus_one_reaches_only_the_run",
+    "fork_bomb.py": "test_isolation.py::test_fork_bomb_is_stopped_by_the_process_limit",
+    "network_connection.py": "test_isolation.py::test_network",
+    "fifo_evidence.py": "test_isolation.py::test_a_fifo_left_for_the_evidence_does_not_hang_the_grader",
+    "memfd_memory.py": "test_isolation.py::test_memory_held_in_memfd_files_counts_against_the_limit",
+    "ex4_download_data.py": "ex4_other_dataset.py: datasets served offline",
+    "two_input_model.py": "giant_config.py: the archive's checks refuse the model before loading",
 }
 
 

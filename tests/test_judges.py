@@ -1131,8 +1131,10 @@ def test_saved_model_style() -> None:
         # An outside tester's saved model, compiled and never trained (test accuracy 0.1177).
         (0.1180, 0.0980, 10_000, "skipped", "looks untrained"),
         (0.1180, 0.1180, 10_000, "skipped", "looks untrained"),
-        # A model that scales its own input (BatchNormalization first) does as well on both.
-        (0.90, 0.88, 10_000, "skipped", "about as well"),
+        # A model that scales its own input (BatchNormalization first), or an easy dataset: as
+        # well on both, so nothing to blame the learner for.
+        (0.90, 0.88, 10_000, "passed", "copes with either scaling"),
+        (1.00, 1.00, 200, "passed", "copes with either scaling"),
         # On a tiny sample a small lead over guessing is noise.
         (0.25, 0.08, 40, "skipped", "looks untrained"),
     ],
@@ -1140,9 +1142,9 @@ def test_saved_model_style() -> None:
 def test_a_saved_models_scaling_needs_evidence(
     unit: float, raw: float, n_train: int, status: str, fragment: str
 ) -> None:
-    """Only a model that does clearly better on [0, 1] pixels than on raw ones, and than guessing,
-    shows it was trained on them; a model that guesses under both shows nothing and earns no
-    points for this check, without being accused of anything."""
+    """A model that does clearly better than guessing on [0, 1] pixels passes unless raw pixels
+    clearly win; a model that guesses under both shows nothing and earns no points for this
+    check, without being accused of anything."""
     evidence = make_evidence(EX4, steps={"import": ok("import")}, functions={}, train=None)
     evidence.sandbox.graded_as = "saved_model"
     evidence.evaluation.input_scaling = "raw" if raw > unit + 0.05 else "unit"  # as the evaluator chooses

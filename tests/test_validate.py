@@ -227,11 +227,13 @@ def test_validate_reads_a_course_folder(
     tmp_path: Path, capfd: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     course = course_folder(tmp_path)
-    # --course sets GRADER_COURSE_DIR for this process (workers inherit it); monkeypatch restores it.
+    bare = course_folder(tmp_path / "bare", with_solutions=False)
+    # --course sets GRADER_COURSE_DIR for the command's own processes (workers inherit it), and
+    # puts back what was there when the command ends.
     monkeypatch.setenv("GRADER_COURSE_DIR", str(tmp_path / "elsewhere"))
     assert main(["validate", QUIZ, "--course", str(course)]) == 0
-    assert os.environ["GRADER_COURSE_DIR"] == str(course.resolve())
-    monkeypatch.setenv("GRADER_COURSE_DIR", str(course_folder(tmp_path / "bare", with_solutions=False)))
+    assert os.environ["GRADER_COURSE_DIR"] == str(tmp_path / "elsewhere")
+    monkeypatch.setenv("GRADER_COURSE_DIR", str(bare))
     assert main(["validate", QUIZ]) == 1
     # Where reference solutions come from (the terminal may wrap the sentence anywhere).
     assert "--course DIR" in " ".join(capfd.readouterr().out.split())

@@ -273,10 +273,11 @@ SCALING_MARGIN = 0.05
 
 def _scaling_from_probe(unit: float, raw: float, n_train: int, classes: int) -> Verdict:
     """A saved model's scaling, read from its accuracy on a sample of training images under
-    both scalings: passed when it does clearly better on [0, 1] pixels than on raw ones and than
-    guessing, failed when raw pixels clearly win, and skipped (no points: nothing shows it was
-    trained on [0, 1] pixels) when the figures cannot tell: a model that was never trained
-    guesses under both, and one that scales its input itself does as well under both."""
+    both scalings: passed when it does clearly better than guessing on [0, 1] pixels and raw
+    pixels do not clearly win (a model that scales its input itself, or an easy dataset, does as
+    well under both: the learner is not to blame), failed when raw pixels clearly win, and
+    skipped (no points) when it does no better than guessing under either: a model that was
+    never trained shows nothing about its scaling."""
     chance = 1.0 / max(1, classes)
     sample = min(PROBE_IMAGES, n_train) if n_train else PROBE_IMAGES
 
@@ -288,6 +289,6 @@ def _scaling_from_probe(unit: float, raw: float, n_train: int, classes: int) -> 
         return Verdict.passed(_(messages.WORKS_ON_UNIT_PIXELS))
     if clearly_above(raw, chance, low_is_measured=False) and clearly_above(raw, unit):
         return Verdict.failed(_(messages.WORKS_ON_RAW_PIXELS), _(RAW_PIXELS_HINT))
-    if not clearly_above(max(unit, raw), chance, low_is_measured=False):
-        return Verdict.skipped(messages.scaling_untrained(unit, raw, chance))
-    return Verdict.skipped(messages.scaling_ambiguous(unit, raw))
+    if clearly_above(unit, chance, low_is_measured=False):
+        return Verdict.passed(messages.scaling_either_way(unit, raw))
+    return Verdict.skipped(messages.scaling_untrained(unit, raw, chance))

@@ -934,11 +934,10 @@ def scaling_untrained(unit: float, raw: float, chance: float) -> str:
     )
 
 
-def scaling_ambiguous(unit: float, raw: float) -> str:
+def scaling_either_way(unit: float, raw: float) -> str:
     return say(
-        "Could not tell how the training images were scaled: on a sample of training images the model "
-        "does about as well on pixels scaled to [0, 1] ({unit:.2f}) as on raw 0-255 pixels ({raw:.2f}). "
-        "No points for this check, as nothing shows it was trained on [0, 1] pixels.",
+        "The model works on pixels scaled to [0, 1] ({unit:.2f} on a sample of training images), "
+        "and about as well on raw 0-255 pixels ({raw:.2f}): it copes with either scaling.",
         unit=unit,
         raw=raw,
     )
