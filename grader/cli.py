@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import os
 import shutil
 import sys
@@ -287,10 +288,11 @@ def cmd_data(argv: list[str], out: Console) -> int:
     from grader import datasets
 
     parser = _ArgumentParser(prog="grade data", description="Find, verify and prepare the datasets.")
-    parser.add_argument("action", choices=["status", "prepare", "table"])
+    parser.add_argument("action", choices=["status", "prepare", "table", "schema"])
     parser.add_argument("name", nargs="?", help="table: the dataset whose checksums to print")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--hash", choices=("sha256", "md5"), default="sha256", help="table: which checksums")
+    parser.add_argument("--no-tfds", action="store_true", help="prepare: skip the offline TFDS copies")
     add_course_option(parser)  # a course's own datasets (datasets/<name>.toml) are listed too
     args = parser.parse_args(argv)
     use_course(args.course)
@@ -299,8 +301,11 @@ def cmd_data(argv: list[str], out: Console) -> int:
             parser.error(f"table needs a dataset name: one of {', '.join(datasets.dataset_names())}")
         _StdoutUntilReaderLeaves().write(datasets.checksum_table(args.name, args.hash) + "\n")
         return 0
+    if args.action == "schema":  # docs/dataset.schema.json, for editors that check a course's TOML
+        _StdoutUntilReaderLeaves().write(json.dumps(datasets.dataset_schema(), indent=2) + "\n")
+        return 0
     if args.action == "prepare":
-        report = datasets.prepare_all(args.data_dir)
+        report = datasets.prepare_all(args.data_dir, tfds=not args.no_tfds)
         out.print(report, highlight=False)
         return 0 if report.ok else EXIT_CANNOT_GRADE
     missing = False
@@ -308,8 +313,11 @@ def cmd_data(argv: list[str], out: Console) -> int:
         found = row.get("found")
         missing |= not found
         detail = row.get("source") if found else row.get("reason")
+        state = msg.dataset_found(bool(found))
+        if found and not row.get("official", True):
+            state = f"{state} ({msg.dataset_not_official()})"
         # escape: a reason may quote a TOML table such as [splits], which is not rich markup
-        out.print(f"{row['name']:<14} {msg.dataset_found(bool(found))}  {escape(str(detail))}", highlight=False)
+        out.print(f"{row['name']:<14} {escape(state)}  {escape(str(detail))}", highlight=False)
     return EXIT_CANNOT_GRADE if missing else 0
 
 

@@ -59,7 +59,6 @@ verified against the official md5s. See ``write_checksums_manifest``.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
 import difflib
@@ -1319,41 +1318,12 @@ def checksum_table(name: str, algorithm: str = "sha256") -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m grader.datasets status|prepare [--data-dir DIR] [--no-tfds]``,
-    ``python -m grader.datasets table NAME [--hash md5|sha256]`` and ``... schema``."""
-    parser = argparse.ArgumentParser(prog="python -m grader.datasets", description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=("status", "prepare", "table", "schema"))
-    parser.add_argument("name", nargs="?", help="table: the dataset whose checksums to print")
-    parser.add_argument("--data-dir", type=Path, default=None, help="folder holding the IDX files")
-    parser.add_argument("--no-tfds", action="store_true", help="prepare: skip the TFDS copies")
-    parser.add_argument(
-        "--hash", choices=("sha256", "md5"), default="sha256", help="table: which checksums (default sha256)"
-    )
-    args = parser.parse_args(argv)
-    if args.command == "schema":  # docs/dataset.schema.json, for editors that check TOML
-        print(json.dumps(dataset_schema(), indent=2))
-        return 0
-    if args.command == "table":
-        if not args.name:
-            parser.error(f"table needs a dataset name: one of {', '.join(dataset_names())}")
-        try:
-            print(checksum_table(args.name, args.hash))
-        except GraderError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        return 0
-    if args.command == "status":
-        rows = dataset_status(args.data_dir)
-        for row in rows:
-            if row["found"]:
-                kind = "" if row["official"] else ", not official"
-                print(f"{row['title']}: found, {row['checksum']}{kind}, from {row['source']}")
-            else:
-                print(f"{row['title']}: missing. {row['reason']}")
-        return 0 if all(row["found"] for row in rows) else 1
-    report = prepare_all(args.data_dir, tfds=not args.no_tfds)
-    print(report)
-    return 0 if report.ok else 1
+    """``python -m grader.datasets ACTION ...``: the same command line as ``grade data ACTION
+    ...`` (status, prepare, table, schema), kept for the set-up scripts; one parser, one set of
+    exit codes (grader.cli.cmd_data)."""
+    from grader.cli import main as grade_main
+
+    return grade_main(["data", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

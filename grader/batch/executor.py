@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import grader
-from grader.batch.task import GradeTask, TaskError, TaskOutcome, error_outcome, run_grade_task, usable_cores
+from grader.batch.task import GradeTask, TaskError, TaskOutcome, error_outcome, run_grade_task
 from grader.errors import UsageError
 from grader.messages import interface as msg
+from grader.sandbox.limits import usable_cores
 
 # Room beyond the learner's time limit for the grader's own work in a worker: loading the data,
 # preparing TFDS once, the trusted evaluation, saving the result.

@@ -18,7 +18,6 @@ outcome, so one bad submission cannot stop a batch.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import traceback
@@ -217,11 +216,3 @@ def _threads_for_this_worker(task: GradeTask) -> int | None:
         return task.threads_by_worker.get(get_worker().address)
     except (ImportError, ValueError):
         return None
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (a container or ``taskset`` may allow fewer than exist)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)

@@ -307,6 +307,12 @@ def dataset_found(found: bool) -> str:
     return _("found") if found else _("MISSING")
 
 
+def dataset_not_official() -> str:
+    """After "found": the files are not the published dataset (other checksums: a course's
+    copy, or test data), so grades made with them are not comparable."""
+    return _("not official")
+
+
 def timeout_positive() -> str:
     return _("--timeout must be a positive number of seconds.")
 

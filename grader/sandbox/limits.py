@@ -105,6 +105,8 @@ _SIGNAL_LIMITS = {signal.SIGXCPU: "cpu", signal.SIGXFSZ: "file_size"}
 
 
 def usable_cores() -> int:
+    """Cores this process may run on (a container or ``taskset`` may allow fewer than exist):
+    the one core count of the project (sandbox limits, batch thread shares)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
