@@ -212,13 +212,13 @@ def test_child_py_holds_no_learner_facing_sentence() -> None:
 
 def test_the_childs_plan_round_trips_as_a_dataclass(tmp_path: Path) -> None:
     plan = ChildPlan(
-        submission="/scratch/work/analysis.ipynb",
+        submission=str(tmp_path / "work" / "analysis.ipynb"),
         display_name="analysis.ipynb",
         functions={"build_model": [], "train": ["model", "x", "y"]},
         seed=7,
-        evidence_path="/scratch/evidence.json",
-        model_path="/scratch/model.keras",
-        served={"fashion_mnist": "/served/fashion_mnist"},
+        evidence_path=str(tmp_path / "evidence.json"),
+        model_path=str(tmp_path / "model.keras"),
+        served={"fashion_mnist": str(tmp_path / "served" / "fashion_mnist")},
         adapter=StyleInstructions(graded_as="script", cells=[CodeCell(number=3, source="model = 1")], notes=["a note"]),
         quick=TrialFit(samples=64, epochs=1),
         progress_fd=5,
