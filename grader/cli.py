@@ -25,7 +25,9 @@ import io
 import json
 import os
 import shutil
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -126,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     # The language holds for this command only (main may run several times in one process).
     command_scope = contextlib.ExitStack()
     try:
+        command_scope.enter_context(_termination_as_interrupt())
         # The locale's language first, so a mistake in --lang itself is said in it.
         command_scope.enter_context(use_language(language_from_environment()))
         argv, language = take_language(argv)
@@ -159,6 +162,28 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         command_scope.close()
         _StdoutUntilReaderLeaves().flush()  # what is still buffered, while a reader may have left
+
+
+@contextlib.contextmanager
+def _termination_as_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a closed terminal, a job scheduler stopping the grader) end the
+    command the way Ctrl-C does: the sandbox's processes are stopped, its scratch folder is
+    removed, a batch says how to resume, and the exit code is 2. Python's default would end the
+    process on the spot and leave all of that behind. Only the main thread may set handlers
+    (the notebook magic and tests may call main from elsewhere): there this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextlib.contextmanager
@@ -395,6 +420,9 @@ def _refuse_overwriting_grade_inputs(args: argparse.Namespace, spec: ExerciseSpe
     report_dir = args.report or default_report_dir(spec.id, submission)
     report_files = [report_dir / name for name in REPORT_NAMES.values()]
     figures = [report_dir / "figures" / f"{name.replace('_', '-')}.png" for name in FIGURE_NAMES]
+    if args.json and args.json.resolve() in {path.resolve() for path in [*report_files, *figures]}:
+        # Both would be written, one over the other: the learner would find only one of them.
+        raise UsageError(msg.output_is_report("--json", str(args.json)))
     refuse_overwriting("--report", report_dir, [*report_files, *figures], submissions=[submission], inputs=inputs)
     if args.report:
         refuse_foreign_reports(args.report)

@@ -149,6 +149,21 @@ def test_json_onto_an_exercise_file_is_refused(course: Path, answers: Path, capf
     assert spec_file.read_text() == before
 
 
+def test_json_onto_the_report_is_refused_before_grading(
+    answers: Path, tmp_path: Path, capfd: pytest.CaptureFixture
+) -> None:
+    # The JSON and the HTML report would overwrite each other: the learner would open one of them.
+    folder = tmp_path / "out"
+    for argv in (
+        [QUIZ, str(answers), "--report", str(folder), "--json", str(folder / "report.html")],
+        [QUIZ, str(answers), "--json", str(answers.parent / "grade-reports" / QUIZ / "report.md")],
+    ):
+        assert main(argv) == 2
+        err = capfd.readouterr().err
+        assert "is a file of the report" in err and "Traceback" not in err
+    assert not folder.exists() and not (answers.parent / "grade-reports").exists()
+
+
 def test_report_folder_never_overwrites_the_submission(tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
     # A quiz answers file named like the report the grader writes: --report into its folder.
     folder = tmp_path / "mine"
@@ -250,3 +265,24 @@ def test_a_grading_keeps_its_exit_code_and_files_when_stdout_closes_early(
     assert "Traceback" not in err
     assert json.loads((tmp_path / "r.json").read_text())["passed"] is (code == 0)
     assert (tmp_path / "grade-reports" / QUIZ / "report.html").is_file()
+
+
+# --- ending the grader from outside --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_termination_ends_a_command_as_ctrl_c_does(name: str) -> None:
+    # The sandbox's clean-up and a batch's "run the same command again" run on KeyboardInterrupt
+    # (tests/test_sandbox.py terminates a real grading); afterwards the signal is as it was.
+    import os
+    import signal
+    import time
+
+    from grader.cli import _termination_as_interrupt
+
+    sig = getattr(signal, name)
+    before = signal.getsignal(sig)
+    with pytest.raises(KeyboardInterrupt), _termination_as_interrupt():
+        os.kill(os.getpid(), sig)
+        time.sleep(30)  # the handler's exception ends the sleep at once
+    assert signal.getsignal(sig) == before

@@ -377,3 +377,40 @@ def test_memory_held_in_memfd_files_is_counted() -> None:
             assert memfd_bytes([os.getpid()]) - before < 1024 * 1024
     finally:
         os.close(fd)
+
+
+def test_a_terminated_grader_stops_its_sandbox_and_leaves_no_scratch_folder(
+    tiny_data_dir: Path, tmp_path: Path
+) -> None:
+    # A closed terminal or a scheduler stopping the grader: like Ctrl-C, it ends with exit 2,
+    # every process of the learner's run stopped and the scratch folder (a copy of the
+    # learner's code, a trained model) removed.
+    import signal
+    import subprocess
+    import sys
+
+    path = chapter_submission(tmp_path, train_body="    import time\n    while True:\n        time.sleep(1)\n")
+    scratch_parent = tmp_path / "tmp"
+    scratch_parent.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch_parent)}
+    argv = [sys.executable, "-m", "grader", "exercise4", str(path), "--quiet", "--no-report", "--timeout", "300"]
+    grader = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        # Wait for the learner's loop: the sandbox's copy of the submission exists.
+        deadline = time.monotonic() + 120
+        while not list(scratch_parent.glob("grade-*/work/*.py")):
+            assert grader.poll() is None, grader.communicate()[0]
+            assert time.monotonic() < deadline, "the sandbox never started"
+            time.sleep(0.2)
+        time.sleep(2)  # into train()'s loop
+        grader.send_signal(signal.SIGTERM)
+        output, _ = grader.communicate(timeout=60)
+    finally:
+        grader.kill()
+    assert grader.returncode == 2, output
+    assert "interrupted" in output.lower(), output
+    assert "Traceback" not in output, output
+    assert list(scratch_parent.iterdir()) == [], sorted(p.name for p in scratch_parent.iterdir())
+    # Nothing of the run is left: no process still runs the learner's copy.
+    leftovers = subprocess.run(["pgrep", "-f", str(scratch_parent)], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == "", leftovers.stdout

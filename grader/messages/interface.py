@@ -252,6 +252,15 @@ def output_is_submission(option: str, path: str) -> str:
     )
 
 
+def output_is_report(option: str, path: str) -> str:
+    return say(
+        "{option} {path} is a file of the report the grader writes: one would overwrite the other. "
+        "Choose another name, or another report folder with --report.",
+        option=option,
+        path=path,
+    )
+
+
 def output_is_input(option: str, path: str) -> str:
     return say(
         "{option} {path} is a file the grader reads (a submission, an exercise's file, a dataset or "

@@ -217,7 +217,14 @@ def _build_tfds(name: str, data_dir: Path, download_dir: Path, idx: dict[str, tu
     """Run the registered TFDS builder for ``name`` on local IDX files into ``data_dir``."""
     import tensorflow_datasets as tfds
 
-    builder = tfds.builder(name, data_dir=str(data_dir))
+    # A new builder makes an (empty, GCS being off) temporary folder for dataset metadata and
+    # never removes it: made inside download_dir, it goes with the preparation's work folder.
+    download_dir.mkdir(parents=True, exist_ok=True)
+    system_tempdir, tempfile.tempdir = tempfile.tempdir, str(download_dir)
+    try:
+        builder = tfds.builder(name, data_dir=str(data_dir))
+    finally:
+        tempfile.tempdir = system_tempdir
 
     def split_generators(dl_manager: Any) -> dict[str, Any]:
         # The dict form of _split_generators (split name -> example generator) is TFDS's

@@ -339,6 +339,12 @@ def run_in_sandbox(
             pass_fds=(progress_w,),
             output_budget=budget,
         )
+    except BaseException:
+        # Interrupted (Ctrl-C, the grader being terminated): run_command has stopped every
+        # process of the run; nobody will read its scratch folder, which holds the learner's
+        # copy and a trained model.
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
     finally:
         os.close(progress_w)
     progress.join(timeout=5)
