@@ -38,6 +38,14 @@ from grader.datasets import Dataset
 from grader.evidence import ClassFigures, EvaluationEvidence, ModelInfo, Reproduction, from_json, image_fingerprint
 from grader.messages import sandbox as say_sandbox
 from grader.trusted.archive import ArchiveFacts, ModelRefused, check_archive
+from grader.trusted.protocol import (
+    NOTHING_TO_EVALUATE,
+    EvaluationAnswer,
+    EvaluationError,
+    EvaluationRequest,
+    ModelMeasured,
+    read_answer,
+)
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -141,53 +149,49 @@ class TrustedEvaluator:
             return EvaluationEvidence(
                 status="error", error=answer.problem or say_sandbox.evaluation_went_wrong("no_answer")
             )
-        if answer.result.get("status") != "ok" and answer.result.get("limit") == "memory":
-            # The kernel refused an allocation (the process's data limit) before the watchdog saw it.
-            reason = say_sandbox.evaluation_limit("memory", self.seconds, self.memory_bytes)
-            return EvaluationEvidence(status="error", error=reason, refused=reason, limit_hit="memory")
-        if answer.result.get("status") != "ok":
+        result = answer.result
+        if isinstance(result, EvaluationError):
+            if result.limit == "memory":
+                # The kernel refused an allocation (the process's data limit) before the watchdog saw it.
+                reason = say_sandbox.evaluation_limit("memory", self.seconds, self.memory_bytes)
+                return EvaluationEvidence(status="error", error=reason, refused=reason, limit_hit="memory")
             # The grader's own process found it (grader.trusted.worker.EvaluationFailed): a code and facts.
-            facts = answer.result.get("facts")
-            problem = say_sandbox.evaluation_problem(
-                str(answer.result.get("code")), facts if isinstance(facts, dict) else {}
-            )
+            problem = say_sandbox.evaluation_problem(result.code, result.facts)
             return EvaluationEvidence(status="error", error=problem[:500])
         if facts_only:
-            result = answer.result
             return EvaluationEvidence(
                 status="not_run",
                 error=say_sandbox.not_measured_in_quick_mode(),
-                input_shape_used=[int(d) for d in result.get("input_shape_used") or []],
-                model=_model_facts(result.get("facts"), archive),
-                weights_digest=str(result["weights_digest"]) if isinstance(result.get("weights_digest"), str) else None,
+                input_shape_used=list(result.input_shape_used),
+                model=_model_facts(result.facts, archive),
+                weights_digest=result.weights_digest,
             )
-        return self._measure(answer.result, archive, seed)
+        return self._measure(result, archive, seed)
 
-    def _measure(self, result: dict[str, Any], archive: ArchiveFacts, seed: int) -> EvaluationEvidence:
+    def _measure(self, result: ModelMeasured, archive: ArchiveFacts, seed: int) -> EvaluationEvidence:
         """Accuracy and per-class figures from the predictions, with the labels only we hold."""
         test_y = np.asarray(self.dataset.test_labels).astype(int)
         train_y = np.asarray(self.dataset.train_labels)[self.train_indices].astype(int)
         classes = len(self.dataset.class_names)
-        test_predicted = _predictions(result.get("test_predicted"), len(test_y), classes)
-        train_predicted = _predictions(result.get("train_predicted"), len(train_y), classes)
-        if test_predicted is None or train_predicted is None:
+        made = result.predictions  # None: the process answered as for quick mode
+        test_predicted = _predictions(made.test_predicted, len(test_y), classes) if made is not None else None
+        train_predicted = _predictions(made.train_predicted, len(train_y), classes) if made is not None else None
+        if made is None or test_predicted is None or train_predicted is None:
             return EvaluationEvidence(status="error", error=say_sandbox.evaluation_went_wrong("malformed_predictions"))
-        model = _model_facts(result.get("facts"), archive)
-        probe: dict[str, Any] = result["probe_accuracy"] if isinstance(result.get("probe_accuracy"), dict) else {}
         return EvaluationEvidence(
             status="ok",
             test_accuracy=float(np.mean(test_predicted == test_y)),
             n_test=len(test_y),
-            input_shape_used=[int(d) for d in result.get("input_shape_used") or []],
-            input_scaling=str(result.get("input_scaling")) if result.get("input_scaling") in ("unit", "raw") else None,
-            probe_accuracy={str(k): float(v) for k, v in probe.items() if isinstance(v, (int, float))},
-            outputs_are_probabilities=bool(result.get("outputs_are_probabilities")),
+            input_shape_used=list(result.input_shape_used),
+            input_scaling=made.input_scaling,
+            probe_accuracy=dict(made.probe_accuracy),
+            outputs_are_probabilities=made.outputs_are_probabilities,
             **class_figures(test_y, test_predicted, self.dataset.class_names),
             sample_predictions=sample_predictions(test_y, test_predicted, seed),
-            model=model,
+            model=_model_facts(result.facts, archive),
             train_accuracy=float(np.mean(train_predicted == train_y)),
             n_train=len(train_y),
-            weights_digest=str(result["weights_digest"]) if isinstance(result.get("weights_digest"), str) else None,
+            weights_digest=result.weights_digest,
         )
 
 
@@ -199,8 +203,10 @@ def training_sample(n_train: int, size: int) -> np.ndarray:
     return np.linspace(0, n_train - 1, size).astype(int)
 
 
-def _predictions(value: Any, length: int, classes: int) -> np.ndarray | None:
-    if not isinstance(value, list) or len(value) != length:
+def _predictions(value: list[int], length: int, classes: int) -> np.ndarray | None:
+    """The predicted classes as an array, or None unless there is one per image and each names
+    one of the ``classes`` (only the grader knows how many images it asked about)."""
+    if len(value) != length:
         return None
     array = np.asarray(value)
     if array.dtype.kind not in "iu" or (length and (array.min() < 0 or array.max() >= classes)):
@@ -208,10 +214,8 @@ def _predictions(value: Any, length: int, classes: int) -> np.ndarray | None:
     return array.astype(int)
 
 
-def _model_facts(facts: Any, archive: ArchiveFacts) -> ModelInfo | None:
+def _model_facts(facts: dict[str, Any], archive: ArchiveFacts) -> ModelInfo | None:
     """The facts the evaluation process measured, with the compile settings from the file."""
-    if not isinstance(facts, dict):
-        return None
     try:
         model = from_json(ModelInfo, facts)
     except (TypeError, ValueError, KeyError, AttributeError):
@@ -225,7 +229,7 @@ def _model_facts(facts: Any, archive: ArchiveFacts) -> ModelInfo | None:
 
 @dataclass
 class _Answer:
-    result: dict[str, Any] | None = None
+    result: EvaluationAnswer | None = None
     limit_hit: str | None = None
     problem: str = ""
     crashed: int | None = None  # the signal that killed the process while it ran the learner's model
@@ -292,18 +296,20 @@ class _WorkerProcess:
         if self.sent:
             return _Answer(problem=say_sandbox.evaluation_went_wrong("already_used"))
         self.sent = True
-        request: dict[str, Any] = {}
+        line = NOTHING_TO_EVALUATE
         if model_path is not None:
             shutil.copyfile(model_path, self.work / "model.keras")
             info = self.evaluator.dataset.info  # what one image is, and how many classes
-            request = {
-                "model": "model.keras", "seconds": int(self.evaluator.seconds), "threads": self.evaluator.threads,
-                "image_shape": list(info.array_shape), "classes": info.num_classes,
-            }  # fmt: skip
-            if facts_only:
-                request["facts_only"] = True
+            line = EvaluationRequest(
+                model="model.keras",
+                image_shape=info.array_shape,
+                classes=info.num_classes,
+                seconds=int(self.evaluator.seconds),
+                threads=self.evaluator.threads,
+                facts_only=facts_only,
+            ).to_line()
         with contextlib.suppress(OSError):
-            os.write(self.request_w, (json.dumps(request) + "\n").encode())
+            os.write(self.request_w, line.encode())
         with contextlib.suppress(OSError):
             os.close(self.request_w)
         if model_path is None:
@@ -320,7 +326,7 @@ class _WorkerProcess:
         if limit is not None:
             return _Answer(limit_hit=limit)
         try:
-            result = json.loads(_read_regular_file(self.work / "result.json", MAX_RESULT_BYTES))
+            data = json.loads(_read_regular_file(self.work / "result.json", MAX_RESULT_BYTES))
         except (OSError, ValueError):
             code = self.raw.returncode
             signal_number = -code if code < 0 else code - 128 if code > 128 else 0
@@ -331,7 +337,10 @@ class _WorkerProcess:
                 # the learner's business, so the message names only what happened.
                 return _Answer(crashed=signal_number)
             return _Answer(problem=say_sandbox.evaluation_went_wrong("no_result", exit_code=code))
-        if not isinstance(result, dict):
+        # Checked field by field (grader.trusted.protocol): the process fed images to the learner's
+        # model, so the grader believes no more of its answer than it can check.
+        result = read_answer(data)
+        if result is None:
             return _Answer(problem=say_sandbox.evaluation_went_wrong("malformed_result"))
         return _Answer(result=result)
 

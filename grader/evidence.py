@@ -140,16 +140,23 @@ class FitCall:
     validation: bool = False
     x_fingerprint: str | None = None  # hash of a sample of x: detects training on the test split
     batch_size: int | None = None  # as given (None: Keras' default of 32); reproduced by --retrain
+    # Each epoch's logs as the grader's callback saw them when the epoch ended (key -> figures).
+    logged: dict[str, list[float]] = field(default_factory=dict)
 
 
 @dataclass
 class TrainInfo:
     returned_type: str
     is_history: bool
-    history: dict[str, list[float]] = field(default_factory=dict)  # from the returned History
+    # The returned History's figures as its fit logged them (FitCall.logged), else as returned.
+    history: dict[str, list[float]] = field(default_factory=dict)
     epochs_run: int = 0
     fit_calls: list[FitCall] = field(default_factory=list)
     seconds: float = 0.0
+    # The returned History holds figures no fit logged (edited after training, or made by
+    # hand): those figures, for the integrity check's message.
+    history_edited: bool = False
+    claimed_history: dict[str, list[float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -200,6 +207,12 @@ class SavedWeights:
     fitted: bool = False  # model.fit trained the graded model in this run
     fit_calls_on_other_models: int = 0  # fits of models that are not the graded one
     save_overridden: str = ""  # the model's class replaces save() (or a saving method): its name
+    # What the graded model's fits did, seen while they ran (grader.sandbox.child.FitRecord):
+    changed_by_fit: bool | None = None  # some fit changed its weights (None: unknown)
+    # The optimizer class its last fit trained with, and the keys its fits logged; empty when it
+    # was compiled again after fitting (the file's settings then are not the training's).
+    fit_optimizer: str = ""
+    fit_logged: list[str] = field(default_factory=list)
 
 
 @dataclass

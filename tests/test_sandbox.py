@@ -95,6 +95,35 @@ def test_working_tiny_model_passes(tiny_data_dir: Path, tmp_path: Path) -> None:
     assert result.details["model"]["total_params"] == 50_890
 
 
+@pytest.mark.parametrize(
+    "train_body, fragment",
+    [
+        (  # a History edited before it is returned
+            "    history = model.fit(train_images, train_labels, epochs=30, verbose=0)\n"
+            "    history.history['loss'] = [value / 2 for value in history.history['loss']]\n"
+            "    return history\n",
+            "The History your code returned shows figures that no model.fit logged",
+        ),
+        (  # trained with SGD and no metrics; the compile settings then edited to the chapter's
+            "    model.compile(optimizer=tf.keras.optimizers.SGD(0.1), loss='sparse_categorical_crossentropy')\n"
+            "    history = model.fit(train_images, train_labels, epochs=30, verbose=0)\n"
+            "    settings = getattr(model, '_compile' + '_config').config\n"
+            "    settings['optimizer'], settings['metrics'] = 'adam', ['accuracy']\n"
+            "    return history\n",
+            "name the optimizer adam, but model.fit trained it with SGD",
+        ),
+    ],
+    ids=["history", "compile_settings"],
+)
+def test_facts_edited_after_training_fail_the_integrity_check(
+    train_body: str, fragment: str, tiny_data_dir: Path, tmp_path: Path
+) -> None:
+    result = grade(chapter_submission(tmp_path, train_body=train_body))
+    assert not result.passed
+    integrity = check(result, "integrity")
+    assert integrity.status == "failed" and fragment in integrity.message, integrity.message
+
+
 def test_stub_fails_naming_not_implemented(tiny_data_dir: Path) -> None:
     spec = load_exercise("fashion_mnist")
     result = grade_submission(spec, spec.stub_path)

@@ -1,14 +1,16 @@
 """Trusted evaluation and trusted facts (grader.trusted, grader.evaluation, the integrity judge).
 
 Unit tests first (no TensorFlow, milliseconds): the archive checks on hand-made configs, the
-judges on hand-made trusted facts, the validation of the sandbox's record. Then integration
-tests on the tiny synthetic datasets (a TensorFlow process each), and the memorised test split
-on the real data (slow).
+judges on hand-made trusted facts, the validation of the sandbox's record, the request and the
+answer between the grader and its evaluation process. Then integration tests on the tiny
+synthetic datasets (a TensorFlow process each), and the memorised test split on the real data
+(slow).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import zipfile
@@ -31,12 +33,22 @@ from test_judges import (
 from grader.evidence import (
     EvaluationEvidence,
     Evidence,
+    FitCall,
     SandboxEvidence,
     SavedWeights,
     validate_sandbox_evidence,
 )
 from grader.judges.vocabulary import canonical_activation, canonical_loss, canonical_metrics
 from grader.trusted.archive import ModelRefused, check_archive, check_config
+from grader.trusted.protocol import (
+    DEFAULT_SECONDS,
+    NOTHING_TO_EVALUATE,
+    EvaluationError,
+    EvaluationRequest,
+    ModelMeasured,
+    Predictions,
+    read_answer,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -339,6 +351,81 @@ def test_the_model_scored_is_the_model_fit_left(record: SavedWeights | None, dig
         assert judge("test_accuracy", evidence).fraction == 0.0
 
 
+# --- what the fits did, against the returned History and the saved settings -------------------
+
+
+def test_a_history_edited_after_training_fails_the_integrity_check() -> None:
+    """An outside tester's attack: a frozen model's one-epoch fit, then ``h.history = {...}``
+    showing three epochs of falling loss. The training check reads what fit logged; the
+    integrity check names both."""
+    evidence = trusted_evidence(measured=copy.deepcopy(CLAIMED))
+    train = evidence.sandbox.train
+    train.history = {"loss": [0.1221], "accuracy": [0.9641]}  # what fit logged
+    train.epochs_run = 1
+    train.fit_calls[0].epochs = 1
+    train.claimed_history = {"loss": [0.41, 0.19, 0.1221], "accuracy": [0.885, 0.941, 0.9641]}
+    train.history_edited = True
+    verdict = judge("integrity", evidence)
+    assert verdict.status == "failed"
+    assert "loss 0.4100 -> 0.1221 over 3 epochs" in verdict.message
+    assert "loss 0.1221 -> 0.1221 over 1 epoch" in verdict.message
+    assert "History that model.fit returns" in verdict.hint
+    assert judge("training", evidence).status == "failed"  # a single logged epoch
+
+
+@pytest.mark.parametrize(
+    "changed, measured, fails",
+    [
+        (False, 0.96, True),  # weights set by hand (closed form), layers frozen around the fit
+        (False, 0.11, False),  # frozen by mistake: a model near chance; the training check says so
+        (True, 0.96, False),
+        (None, 0.96, False),  # no digest taken: nothing is known
+    ],
+)
+def test_a_fit_that_changed_no_weight_cannot_explain_a_good_model(
+    changed: bool | None, measured: float, fails: bool
+) -> None:
+    evidence = trusted_evidence(measured=copy.deepcopy(CLAIMED), train_accuracy=measured, test_accuracy=measured - 0.01)
+    evidence.sandbox.saved_weights = saved(changed_by_fit=changed)
+    evidence.sandbox.train.history = {"loss": [0.12, 0.12], "accuracy": [measured, measured]}
+    verdict = judge("integrity", evidence)
+    assert (verdict.status == "failed") == fails, verdict.message
+    if fails:
+        assert "changed none of the model's weights" in verdict.message and f"{measured:.4f}" in verdict.message
+        # Not trained by fit: its test accuracy measures nothing the exercise asks for.
+        counted = judge("test_accuracy", evidence)
+        assert counted.fraction == 0 and "Not counted" in counted.message
+    else:
+        assert judge("test_accuracy", evidence).status == ("passed" if measured > 0.9 else "failed")
+
+
+@pytest.mark.parametrize(
+    "fit_optimizer, fit_logged, fragment",
+    [
+        ("Adam", ["accuracy", "loss"], None),
+        ("SGD", ["accuracy", "loss"], "name the optimizer Adam, but model.fit trained it with SGD"),
+        ("Adam", ["loss"], 'list the metrics "accuracy", but model.fit computed none of them'),
+        ("Adam", ["loss", "val_loss", "learning_rate"], "computed none of them"),
+        ("Adam", ["my_accuracy", "loss"], None),  # a metric named by the learner
+        ("", [], None),  # compiled again after fitting: the file's settings are not the training's
+        ("LossScaleOptimizer", ["accuracy", "loss"], None),
+    ],
+)
+def test_saved_compile_settings_must_be_the_ones_fit_trained_with(
+    fit_optimizer: str, fit_logged: list[str], fragment: str | None
+) -> None:
+    """An outside tester's attack: compiled with SGD and no metrics, then the compile config
+    edited in place so the file says Adam and accuracy."""
+    evidence = trusted_evidence(measured=copy.deepcopy(CLAIMED))
+    evidence.sandbox.saved_weights = saved(changed_by_fit=True, fit_optimizer=fit_optimizer, fit_logged=fit_logged)
+    verdict = judge("integrity", evidence)
+    if fragment is None:
+        assert verdict.status == "passed", verdict.message
+    else:
+        assert verdict.status == "failed" and fragment in verdict.message, verdict.message
+        assert "Compile the model once" in verdict.hint
+
+
 @pytest.mark.parametrize("reproduced, passes", [(0.8613, True), (0.8400, True), (0.8000, False)])
 def test_retrain_fails_a_model_its_own_recipe_cannot_explain(reproduced: float, passes: bool) -> None:
     """--retrain: the submission (0.8647) against the grader's reproduction of its recipe. Three
@@ -478,6 +565,212 @@ def test_a_history_that_does_not_describe_the_model_loses_half_the_training_poin
     assert (
         judge("training", trusted_evidence(measured=copy.deepcopy(CLAIMED), train_accuracy=0.8905)).status == "passed"
     )
+
+
+# =================================================================================================
+# What the grader and its evaluation process say to each other (grader.trusted.protocol)
+# =================================================================================================
+
+REQUEST = EvaluationRequest(model="model.keras", image_shape=(28, 28), classes=10, seconds=180, threads=2)
+
+
+def measured_answer(**changes: Any) -> dict[str, Any]:
+    """A full answer as the evaluation process writes it into result.json, for 3 test and 2
+    training images."""
+    answer = ModelMeasured(
+        facts={"returned_type": "keras.src.models.sequential.Sequential", "is_keras_model": True, "layers": []},
+        weights_digest="0" * 32,
+        input_shape_used=[28, 28],
+        load_seconds=0.5,
+        predictions=Predictions(
+            input_scaling="unit",
+            probe_accuracy={"unit": 0.9, "raw": 0.1},
+            outputs_are_probabilities=True,
+            train_predicted=[1, 2],
+            test_predicted=[0, 9, 3],
+            predict_seconds=1.25,
+        ),
+    ).to_json()
+    answer.update(changes)
+    return answer
+
+
+def test_the_request_line_round_trips() -> None:
+    line = REQUEST.to_line()
+    assert line.endswith("\n") and line.count("\n") == 1
+    assert "facts_only" not in json.loads(line)  # written only when set, as before
+    assert EvaluationRequest.from_line(line) == REQUEST
+    quick = dataclasses.replace(REQUEST, threads=None, facts_only=True, image_shape=(32, 32, 3))
+    assert EvaluationRequest.from_line(quick.to_line()) == quick
+    # A request naming no time limit gets the process's default.
+    assert EvaluationRequest.from_line('{"model": "m.keras", "image_shape": [28, 28], "classes": 10}') == (
+        EvaluationRequest(model="m.keras", image_shape=(28, 28), classes=10, seconds=DEFAULT_SECONDS)
+    )
+
+
+@pytest.mark.parametrize("line", ["", "\n", NOTHING_TO_EVALUATE, "{}", "not json\n", "[1, 2]\n", '{"model": ""}\n'])
+def test_an_empty_request_means_nothing_to_evaluate(line: str) -> None:
+    assert EvaluationRequest.from_line(line) is None
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"model": "../model.keras"},  # only a file name in the process's own folder
+        {"model": "models/model.keras"},
+        {"model": ".."},
+        {"model": 3},
+        {"seconds": "180"},
+        {"seconds": True},
+        {"threads": 2.5},
+        {"image_shape": []},
+        {"image_shape": [28, 0]},
+        {"image_shape": "28x28"},
+        {"classes": 0},
+        {"classes": None},
+        {"facts_only": "yes"},
+    ],
+)
+def test_a_malformed_request_is_refused(changes: dict[str, Any]) -> None:
+    data = json.loads(REQUEST.to_line()) | changes
+    assert EvaluationRequest.from_line(json.dumps(data)) is None
+
+
+def test_answers_round_trip_through_result_json() -> None:
+    full = measured_answer()
+    answer = read_answer(json.loads(json.dumps(full)))
+    assert isinstance(answer, ModelMeasured) and answer.to_json() == full
+    assert answer.predictions is not None and answer.predictions.test_predicted == [0, 9, 3]
+    # Facts only (quick mode): no predictions, and none of their keys in the file.
+    quick = dataclasses.replace(answer, predictions=None, weights_digest=None)
+    assert "test_predicted" not in quick.to_json()
+    assert read_answer(json.loads(json.dumps(quick.to_json()))) == quick
+    for error in (
+        EvaluationError(code="wrong_outputs", facts={"outputs": 3, "classes": 10}),
+        EvaluationError(code="crashed", facts={"exception": "MemoryError"}, limit="memory"),
+    ):
+        assert read_answer(json.loads(json.dumps(error.to_json()))) == error
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"status": "maybe"},
+        {"facts": ["not", "a", "dict"]},
+        {"weights_digest": 12},
+        {"input_shape_used": [28, "28"]},
+        {"load_seconds": "0.5"},
+        {"input_scaling": "halved"},
+        {"probe_accuracy": {"unit": "0.9"}},
+        {"probe_accuracy": [0.9, 0.1]},
+        {"outputs_are_probabilities": 1},
+        {"predict_seconds": None},
+        {"test_predicted": [0, 9, "3"]},
+        {"test_predicted": [0, 9, 3.0]},
+        {"test_predicted": [0, True, 3]},
+        {"train_predicted": "12"},
+        {"train_predicted": None},
+    ],
+)
+def test_a_malformed_answer_is_refused(changes: dict[str, Any]) -> None:
+    assert read_answer(measured_answer(**changes)) is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        [],
+        "ok",
+        {"status": "error", "code": None, "facts": {}},
+        {"status": "error", "code": "crashed", "facts": "MemoryError"},
+        {"status": "error", "code": "crashed", "facts": {}, "limit": "time"},
+    ],
+)
+def test_a_malformed_error_is_refused(data: Any) -> None:
+    assert read_answer(data) is None
+
+
+def test_the_protocol_needs_neither_numpy_nor_tensorflow() -> None:
+    """The evaluation process imports it before TensorFlow, and its start-up must stay cheap."""
+    import subprocess
+    import sys
+
+    code = "import sys, grader.trusted.protocol; print(sorted(m for m in ('numpy', 'tensorflow', 'keras') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+class _AnsweringProcess:
+    """Stands in for the evaluation process: answers ``finish()`` with a given answer."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+        self.thread: Any = None
+
+    def finish(self, model_path: Path | None, *, facts_only: bool = False) -> Any:
+        from grader.evaluation import _Answer
+
+        return _Answer(result=self.answer) if model_path is not None else _Answer()
+
+    def cleanup(self) -> None:
+        pass
+
+
+def evaluate_answer(folder: Path, write_tiny_dataset: Any, answer: Any, facts_only: bool = False) -> EvaluationEvidence:
+    """What the grader makes of ``answer`` for the chapter's model on a tiny Fashion-MNIST
+    (50 test images, a training sample of 50)."""
+    from grader.datasets import load_dataset
+    from grader.evaluation import TrustedEvaluator
+
+    write_tiny_dataset(folder / "data" / "fashion_mnist", "fashion_mnist", seed=100)
+    evaluator = TrustedEvaluator(load_dataset("fashion_mnist", folder / "data"), max_params=None, wait_s=0)
+    evaluator._process = _AnsweringProcess(answer)  # type: ignore[assignment]
+    return evaluator.evaluate(write_keras(folder / "model.keras", chapter_config()), seed=1, facts_only=facts_only)
+
+
+def test_the_grader_scores_the_typed_answer(
+    tmp_path: Path, write_tiny_dataset: Any, isolated_grader_cache: Path
+) -> None:
+    import numpy as np
+
+    from grader.datasets import load_dataset
+    from grader.evaluation import training_sample
+
+    write_tiny_dataset(tmp_path / "truth" / "fashion_mnist", "fashion_mnist", seed=100)
+    dataset = load_dataset("fashion_mnist", tmp_path / "truth")
+    test_y = [int(v) for v in np.asarray(dataset.test_labels)]
+    train_y = [int(v) for v in np.asarray(dataset.train_labels)[training_sample(len(dataset.train_labels), 50)]]
+    wrong = [(label + 1) % 10 for label in train_y]  # every training image wrong
+    answer = read_answer(measured_answer(test_predicted=test_y, train_predicted=wrong, input_scaling="raw"))
+    result = evaluate_answer(tmp_path, write_tiny_dataset, answer)
+    assert result.status == "ok", result.error
+    assert (result.test_accuracy, result.n_test, result.train_accuracy, result.n_train) == (1.0, 50, 0.0, 50)
+    assert result.input_scaling == "raw" and result.probe_accuracy == {"unit": 0.9, "raw": 0.1}
+    assert result.outputs_are_probabilities is True and result.weights_digest == "0" * 32
+    assert result.model is not None and result.model.compile_config == compile_config()  # from the file
+
+    # Predictions of the wrong length or naming no class are the grader's problem, found here.
+    out_of_range = read_answer(measured_answer(test_predicted=[10] * 50, train_predicted=train_y))
+    result = evaluate_answer(tmp_path / "range", write_tiny_dataset, out_of_range)
+    assert result.status == "error" and result.error == "the evaluation process returned malformed predictions"
+
+
+def test_the_grader_says_the_typed_errors(tmp_path: Path, write_tiny_dataset: Any, isolated_grader_cache: Path) -> None:
+    problem = evaluate_answer(tmp_path / "a", write_tiny_dataset, EvaluationError("several_inputs", {"count": 2}))
+    assert problem.status == "error" and problem.error == "the model takes 2 inputs; it needs one: the image"
+    assert not problem.refused and problem.limit_hit is None
+    memory = evaluate_answer(tmp_path / "b", write_tiny_dataset, EvaluationError("crashed", {}, limit="memory"))
+    assert memory.status == "error" and memory.limit_hit == "memory" and "memory" in memory.refused
+    quick = read_answer(measured_answer())
+    assert isinstance(quick, ModelMeasured)
+    quick = dataclasses.replace(quick, predictions=None)
+    facts = evaluate_answer(tmp_path / "c", write_tiny_dataset, quick, facts_only=True)
+    assert facts.status == "not_run" and facts.test_accuracy is None
+    assert facts.input_shape_used == [28, 28] and facts.weights_digest == "0" * 32 and facts.model is not None
+    # A facts-only answer to a request for predictions has nothing to score.
+    missing = evaluate_answer(tmp_path / "d", write_tiny_dataset, quick)
+    assert missing.status == "error" and missing.error == "the evaluation process returned malformed predictions"
 
 
 # =================================================================================================
@@ -658,3 +951,44 @@ def test_dropout_leaves_room_between_the_history_and_the_model() -> None:
     with_dropout = [flatten(), dense(256, "relu"), layer("Dropout", [256], rate=0.5), dense(10, "softmax", 256)]
     assert judge("integrity", history_evidence([0.70, 0.72], 0.93, with_dropout), EX4).status == "passed"
     assert judge("integrity", history_evidence([0.70, 0.72], 0.93), EX4).status == "failed"
+
+
+class History:
+    """Stands in for keras.callbacks.History: the child recognises it by its class name."""
+
+    def __init__(self, history: dict[str, list[float]]) -> None:
+        self.history = history
+
+
+def test_training_is_judged_on_what_fit_logged_not_on_the_returned_history() -> None:
+    from grader.sandbox.child import describe_training
+
+    call = FitCall(epochs=1, logged={"loss": [0.1304], "accuracy": [0.959]})
+    returned = History({"loss": [0.1304], "accuracy": [0.959]})
+    honest = describe_training(returned, [call], 3.0, {id(returned): (returned, 0)})
+    assert not honest.history_edited and honest.history == call.logged and honest.epochs_run == 1
+
+    returned.history = {"loss": [0.41, 0.19, 0.1221], "accuracy": [0.885, 0.941, 0.9641]}
+    forged = describe_training(returned, [call], 3.0, {id(returned): (returned, 0)})
+    assert forged.history_edited and forged.history == call.logged and forged.epochs_run == 1
+    assert forged.claimed_history == returned.history
+
+    made_by_hand = History({"loss": [0.5, 0.2]})
+    assert describe_training(made_by_hand, [call], 3.0, {}).history_edited
+
+
+def test_histories_joined_or_annotated_by_the_learner_are_not_edits() -> None:
+    from grader.sandbox.child import describe_training
+
+    first = FitCall(epochs=2, logged={"loss": [0.5, 0.3], "accuracy": [0.85, 0.9]})
+    second = FitCall(epochs=1, logged={"loss": [0.25], "accuracy": [0.92]})
+    # Training in stages, the Histories joined for a plot; a key added after training; figures
+    # as numpy float32 rounds them.
+    joined = History({"loss": [0.5, 0.3, 0.25], "accuracy": [0.85, 0.9, 0.92], "note": [1.0]})
+    result = describe_training(joined, [first, second], 3.0, {id(joined): (joined, 0)})
+    assert not result.history_edited
+    rounded = History({"loss": [0.25000001], "accuracy": [0.9200000166893005]})
+    assert not describe_training(rounded, [first, second], 3.0, {}).history_edited
+    # No epoch was seen (the learner passed a CallbackList of their own): nothing to compare.
+    blind = FitCall(epochs=3)
+    assert not describe_training(History({"loss": [9.0]}), [blind], 3.0, {}).history_edited

@@ -23,7 +23,11 @@ nothing when the model saw the test images while training. Everything is read fr
   must be the model ``model.fit`` left, saved by the grader's code (not a ``save()`` the model's
   class overrides). These digests come from the learner's process, so this check stops the
   simple ways (set_weights after fit, a throw-away model's fit, an overridden save); the
-  memorisation check above does not depend on them.
+  memorisation check above does not depend on them;
+* ``TrainInfo.history_edited`` and ``SavedWeights.changed_by_fit`` / ``fit_optimizer`` /
+  ``fit_logged`` against ``EvaluationEvidence``: what the fits did while they ran (the grader's
+  callback and digests in the child) must explain the returned History, the model's skill and
+  the compile settings the saved file carries (``training_record_problem``).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from grader.datasets import dataset_info
 from grader.evidence import Evidence
 from grader.judges.base import Judge, JudgeParams, Verdict
 from grader.judges.diagnose import dataset_of
-from grader.judges.vocabulary import training_accuracy
+from grader.judges.vocabulary import canonical_metrics, canonical_optimizer, training_accuracy
 from grader.messages import _
 from grader.messages import judges as messages
 from grader.messages import sandbox as sandbox_messages
@@ -125,6 +129,76 @@ def weights_problem(evidence: Evidence, spec: ExerciseSpec) -> str:
     ):
         return _(messages.WEIGHTS_CHANGED)
     return history_shortfall(evidence, chance_level(spec))
+
+
+# A model whose fits changed none of its weights, and that still does this much better than
+# chance on training images (the grader's own measurement), got its weights elsewhere: frozen
+# layers with weights set by hand (computed in closed form, say) around a fit that learns nothing.
+# A learner who froze the layers by mistake has a model near chance, and the training check says
+# the loss did not fall.
+FROZEN_FIT_MARGIN = 0.3
+
+
+def training_record_problem(evidence: Evidence, chance: float) -> tuple[str, str] | None:
+    """The returned History, or the saved model's compile settings, disagree with what the
+    model's fits did while they ran (grader.sandbox.child: the grader's callback and digests):
+    ``(message, hint)``, or None.
+
+    These records come from the learner's process too, but editing a History or the compile
+    settings after training is the simple way to forge a fact the judges score; doing so now
+    means also defeating the grader's own recording, which the source check looks for.
+    """
+    sandbox, evaluation = evidence.sandbox, evidence.evaluation
+    train = sandbox.train
+    if train is not None and train.history_edited:
+        return (
+            messages.history_edited(_history_summary(train.claimed_history), _history_summary(train.history)),
+            _(messages.HISTORY_EDITED_HINT),
+        )
+    record = sandbox.saved_weights
+    if record is None or not record.fitted or sandbox.graded_as == "saved_model":
+        return None
+    measured = learned_without_fit(evidence, chance)
+    if measured is not None:
+        return messages.fit_changed_nothing(measured), _(messages.FIT_CHANGED_NOTHING_HINT)
+    model = evaluation.model
+    if model is None:
+        return None
+    saved = canonical_optimizer(model.compile_config)
+    used = record.fit_optimizer
+    if saved is not None and used and used != "LossScaleOptimizer" and saved.name != used.lower():
+        return messages.optimizer_not_the_trained_one(saved.written, used), _(messages.COMPILE_SETTINGS_HINT)
+    claimed = canonical_metrics(model.compile_config)
+    computed = [key for key in record.fit_logged if key not in NOT_METRICS and not key.startswith("val_")]
+    if claimed and record.fit_logged and not computed:
+        return (
+            messages.metrics_not_logged(messages.listing([m.written for m in claimed]), ", ".join(record.fit_logged)),
+            _(messages.COMPILE_SETTINGS_HINT),
+        )
+    return None
+
+
+def learned_without_fit(evidence: Evidence, chance: float) -> float | None:
+    """The grader's accuracy on training images of a model whose fits changed none of its
+    weights, when that is clearly above chance (``FROZEN_FIT_MARGIN``); else None."""
+    sandbox, measured = evidence.sandbox, evidence.evaluation.train_accuracy
+    record = sandbox.saved_weights
+    if record is None or not record.fitted or record.changed_by_fit is not False or sandbox.graded_as == "saved_model":
+        return None
+    return measured if measured is not None and measured >= chance + FROZEN_FIT_MARGIN else None
+
+
+# What an epoch logs besides the compiled metrics: the loss, and what callbacks add.
+NOT_METRICS = frozenset({"loss", "learning_rate", "lr"})
+
+
+def _history_summary(history: dict[str, list[float]]) -> str:
+    """``loss 0.4100 -> 0.1221 over 3 epochs`` (the first key with figures if there is no loss)."""
+    key = "loss" if history.get("loss") else next((k for k, v in history.items() if v), "")
+    series = history.get(key) or []
+    if not series:
+        return "-"
+    return messages.history_series(key, series[0], series[-1], len(series))
 
 
 # How far the grader's own accuracy on training images may lie above the most that the History
@@ -280,6 +354,9 @@ def judge_integrity(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
         return Verdict.failed(messages.not_the_trained_model(problem), _(hint))
     if trained_on_test_split(evidence):
         return Verdict.failed(_(messages.TRAINED_ON_TEST_SPLIT), _(TEST_SPLIT_HINT))
+    recorded = training_record_problem(evidence, chance_level(spec))
+    if recorded:
+        return Verdict.failed(*recorded)
     if sandbox.tampering:
         places = messages.clauses(sandbox.tampering[:5])
         return Verdict.failed(messages.tampering(places), _(TAMPERING_HINT))
@@ -335,6 +412,8 @@ def counted_only_if_untouched(judge: Judge) -> Judge:
             return Verdict.failed(messages.not_counted_weights(problem), _(WEIGHTS_HINT))
         if reproduction_problem(evidence, integrity_settings(spec).retrain_margin):
             return Verdict.failed(_(messages.NOT_COUNTED_REPRODUCTION), _(MEMORISED_HINT))
+        if learned_without_fit(evidence, chance_level(spec)) is not None:
+            return Verdict.failed(_(messages.NOT_COUNTED_NOT_TRAINED), _(messages.FIT_CHANGED_NOTHING_HINT))
         return judge(evidence, params, spec)
 
     return guarded

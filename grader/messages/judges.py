@@ -1690,6 +1690,71 @@ def memorised(test: float, train: float, n_train: int | None) -> str:
     )
 
 
+def history_series(key: str, first: float, last: float, epochs: int) -> str:
+    return say_n(
+        "{key} {first:.4f} -> {last:.4f} over {count} epoch",
+        "{key} {first:.4f} -> {last:.4f} over {count} epochs",
+        epochs,
+        key=key,
+        first=first,
+        last=last,
+    )
+
+
+def history_edited(claimed: str, logged: str) -> str:
+    return say(
+        "The History your code returned shows figures that no model.fit logged ({claimed}); model.fit "
+        "logged {logged}. The grader judges training on what fit logged.",
+        claimed=claimed,
+        logged=logged,
+    )
+
+
+HISTORY_EDITED_HINT = N_(
+    "Return the History that model.fit returns, unchanged: the grader reads each epoch's figures as training logs them."
+)
+
+
+def fit_changed_nothing(accuracy: float) -> str:
+    return say(
+        "model.fit changed none of the model's weights (its layers were frozen), yet the model scores "
+        "{accuracy:.4f} on training images: its weights were set some other way than by training.",
+        accuracy=accuracy,
+    )
+
+
+NOT_COUNTED_NOT_TRAINED = N_(
+    "Not counted: model.fit changed none of the model's weights, so this accuracy was not reached "
+    "by training (see the fair-run check)."
+)
+FIT_CHANGED_NOTHING_HINT = N_(
+    "Train the model with model.fit: leave its layers trainable and do not set its weights by hand."
+)
+
+
+def optimizer_not_the_trained_one(saved: str, used: str) -> str:
+    return say(
+        "The saved model's compile settings name the optimizer {saved}, but model.fit trained it with {used}.",
+        saved=saved,
+        used=used,
+    )
+
+
+def metrics_not_logged(claimed: str, logged: str) -> str:
+    return say(
+        "The saved model's compile settings list the metrics {claimed}, but model.fit computed none of "
+        "them (its epochs logged {logged}).",
+        claimed=claimed,
+        logged=logged,
+    )
+
+
+COMPILE_SETTINGS_HINT = N_(
+    "Compile the model once, with the settings you train with, and do not change them afterwards: "
+    "the grader checks the settings model.fit used."
+)
+
+
 def not_the_trained_model(problem: str) -> str:
     return say("The model graded may not be the model your code trained: {problem}.", problem=problem)
 

@@ -24,12 +24,14 @@ import importlib.util
 import inspect
 import json
 import linecache
+import math
 import os
 import re
 import sys
 import time
 import traceback
 import types
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,9 @@ from grader.evidence import (
 from grader.sandbox.plan import ChildPlan, TrialFit
 
 MAX_MESSAGE_CHARS = 2000
+# Bounds of what one fit's logs add to the record (the chapter's run: 2 keys, 5 epochs).
+MAX_LOGGED_KEYS = 32
+MAX_LOGGED_EPOCHS = 1000
 
 # The exception type the child records for problems it finds itself (no model to grade, a
 # model file that does not load), with a code and facts (grader.messages.sandbox.PROBLEMS).
@@ -89,6 +94,11 @@ class ChildSession:
         self.fitted_models: list[Any] = []
         # id(model) -> (model, digest of its weights right after its last fit returned).
         self.fit_digests: dict[int, tuple[Any, str | None]] = {}
+        # id(model) -> what its fits did, as the grader's own callback and digests saw it while
+        # they ran (FitRecord): the saved file and the returned History are checked against it.
+        self.fit_records: dict[int, FitRecord] = {}
+        # id(History) -> (the History, index of the fit call that returned it in fit_calls).
+        self.fit_histories: dict[int, tuple[Any, int]] = {}
         # Keras' own saving function, weights getter and Model.save, taken before learner code
         # runs (prepare_tensorflow): the grader saves and hashes the model with these, so a
         # model class or a patch that replaces them cannot choose what is saved.
@@ -198,7 +208,9 @@ class ChildSession:
         self.watch_fit()
         train_started = time.perf_counter()
         ok, history = self.call_learner("train", model, train_x, train_y)
-        self.evidence.train = describe_training(history, self.fit_calls, time.perf_counter() - train_started)
+        self.evidence.train = describe_training(
+            history, self.fit_calls, time.perf_counter() - train_started, self.fit_histories
+        )
         self.evidence.trained_model = describe_model(model, self.keras)
         self.save()
         if ok:
@@ -298,12 +310,18 @@ class ChildSession:
         callback_base: Any = keras.callbacks.Callback  # Keras is untyped (Any) to mypy
 
         class _ProgressCallback(callback_base):
-            def __init__(self, epochs: int) -> None:
+            # Last in the learner's callbacks, just before Keras' own History: it sees the logs
+            # the History records, as each epoch ends (what train() returns later is a claim).
+            def __init__(self, epochs: int, call: FitCall | None = None) -> None:
                 super().__init__()
                 self.epochs = epochs
+                self.call = call
 
             def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-                session.emit("epoch", epoch=epoch + 1, epochs=self.epochs, logs=_floats(logs or {}))
+                values = _floats(logs or {})
+                if self.call is not None:
+                    log_epoch(self.call, values)
+                session.emit("epoch", epoch=epoch + 1, epochs=self.epochs, logs=values)
 
         def observed_fit(model: Any, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
             epochs = kwargs.get("epochs", args[1] if len(args) > 1 else 1)
@@ -315,7 +333,8 @@ class ChildSession:
                 session.fitted_models.append(model)
             session.emit("fit", epochs=call.epochs, samples=call.x_shape[0] if call.x_shape else None)
             callbacks = list(kwargs.pop("callbacks", None) or [])
-            callbacks.append(_ProgressCallback(int(epochs) if isinstance(epochs, int) else 0))
+            callbacks.append(_ProgressCallback(int(epochs) if isinstance(epochs, int) else 0, call))
+            weights_before = session.digest_of(model)
             session.note_model_in_training(model)
             session.enter_phase("train")
             started = time.perf_counter()
@@ -326,7 +345,7 @@ class ChildSession:
                     # callback errors. What was asked for is recorded above.
                     arguments = trial_fit_arguments(original_fit, model, x, y, args, kwargs, session.quick)
                     # Progress counts the trial's epochs, not the ones asked for.
-                    arguments["callbacks"] = [*callbacks[:-1], _ProgressCallback(session.quick.epochs)]
+                    arguments["callbacks"] = [*callbacks[:-1], _ProgressCallback(session.quick.epochs, call)]
                     history = original_fit(model, **arguments)
                 else:
                     history = original_fit(model, x, y, *args, callbacks=callbacks, **kwargs)
@@ -338,9 +357,25 @@ class ChildSession:
                 session.fit_seconds += time.perf_counter() - started
             # Scripts rarely keep the History fit returns: keep it for them.
             session.last_history = history
-            session.note_fit_digest(model)
+            session.fit_histories[id(history)] = (history, len(session.fit_calls) - 1)
+            weights_after = session.note_fit_digest(model)
+            session.note_fit_record(
+                model, call, changed=None if weights_before is None else weights_after != weights_before
+            )
             session.enter_phase("finish")
             return history
+
+        original_compile = keras.Model.compile
+
+        def observed_compile(model: Any, *args: Any, **kwargs: Any) -> Any:
+            # Compiled again after training (to evaluate with other metrics, say): the settings
+            # the file carries are no longer those fit trained with, and that is no forgery.
+            record = session.fit_records.get(id(model))
+            if record is not None and record.model is model:
+                record.compiled_after_fit = True
+            return original_compile(model, *args, **kwargs)
+
+        keras.Model.compile = observed_compile
 
         keras.Model.fit = observed_fit
         if session.quick:
@@ -536,7 +571,7 @@ class ChildSession:
         info = describe_model(model, self.keras)
         self.evidence.model = info
         self.evidence.trained_model = info
-        self.evidence.train = describe_training(self.last_history, self.fit_calls, self.fit_seconds)
+        self.evidence.train = describe_training(self.last_history, self.fit_calls, self.fit_seconds, self.fit_histories)
         self.save()
         failed = any(
             self.evidence.steps.get(step) is not None and self.evidence.steps[step].status == "exception"
@@ -575,12 +610,29 @@ class ChildSession:
         self.save()
         self.save_model(model)
 
-    def note_fit_digest(self, model: Any) -> None:
+    def note_fit_digest(self, model: Any) -> str | None:
         """The digest of ``model``'s weights as ``model.fit`` left them (grader.trusted.weights):
         the trusted evaluator compares it with the file it scores."""
+        digest = self.digest_of(model)
+        self.fit_digests[id(model)] = (model, digest)
+        return digest
+
+    def digest_of(self, model: Any) -> str | None:
         from grader.trusted.weights import weights_digest
 
-        self.fit_digests[id(model)] = (model, weights_digest(model, self.keras_weights_of))
+        return weights_digest(model, self.keras_weights_of)
+
+    def note_fit_record(self, model: Any, call: FitCall, *, changed: bool | None) -> None:
+        """What this fit of ``model`` did: whether it changed the weights, the optimizer it
+        trained with, the metrics it logged."""
+        record = self.fit_records.get(id(model))
+        if record is None or record.model is not model:
+            record = self.fit_records[id(model)] = FitRecord(model)
+        if changed is not None:  # None: a digest could not be taken; says nothing either way
+            record.changed = bool(record.changed) or changed
+        record.optimizer = optimizer_class_name(model)
+        record.logged_keys.update(call.logged)
+        record.compiled_after_fit = False
 
     def save_model(self, model: Any) -> None:
         """Save the graded model as .keras with Keras' own saving function, never the model's
@@ -591,12 +643,19 @@ class ChildSession:
 
         path = Path(self.plan.model_path)
         fitted = self.fit_digests.get(id(model))
+        fit_record = self.fit_records.get(id(model))
+        fit_record = fit_record if fit_record is not None and fit_record.model is model else None
         record = SavedWeights(
             after_fit=fitted[1] if fitted is not None and fitted[0] is model else None,
             fitted=fitted is not None and fitted[0] is model,
             fit_calls_on_other_models=sum(1 for other, _ in self.fit_digests.values() if other is not model),
             save_overridden=_overridden_save(model, self.keras_model_save),
         )
+        if fit_record is not None:
+            record.changed_by_fit = fit_record.changed
+            if not fit_record.compiled_after_fit:
+                record.fit_optimizer = fit_record.optimizer
+                record.fit_logged = sorted(fit_record.logged_keys)[:MAX_LOGGED_KEYS]
         restore_optimizer_config(model)
         try:
             self.keras_save_model(model, path)
@@ -825,15 +884,69 @@ def describe_fit_call(x: Any, y: Any, epochs: Any, kwargs: dict[str, Any]) -> Fi
     return call
 
 
-def describe_training(history: Any, fit_calls: list[FitCall], seconds: float) -> TrainInfo:
+@dataclass
+class FitRecord:
+    """What the fits of one model did, seen from inside Keras while they ran."""
+
+    model: Any
+    changed: bool | None = None  # some fit changed its weights (None: no digest to tell)
+    optimizer: str = ""  # the class of the optimizer its last fit trained with
+    logged_keys: set[str] = field(default_factory=set)  # what its fits' epochs logged
+    compiled_after_fit: bool = False  # compiled again since its last fit
+
+
+def log_epoch(call: FitCall, values: dict[str, float]) -> None:
+    """Add one epoch's logs, as the grader's callback saw them, to ``call.logged``."""
+    for key, value in values.items():
+        series = call.logged.get(key)
+        if series is None:
+            if len(call.logged) >= MAX_LOGGED_KEYS:
+                continue
+            series = call.logged[key] = []
+        if len(series) < MAX_LOGGED_EPOCHS:
+            series.append(value)
+
+
+def optimizer_class_name(model: Any) -> str:
+    """The class of the optimizer ``model`` trains with ("Adam"); the inner one of a mixed
+    precision wrapper; "" when there is none."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return ""
+    if type(optimizer).__name__ == "LossScaleOptimizer":
+        optimizer = getattr(optimizer, "inner_optimizer", optimizer)
+    return type(optimizer).__name__
+
+
+def describe_training(
+    history: Any, fit_calls: list[FitCall], seconds: float, fit_histories: dict[int, tuple[Any, int]] | None = None
+) -> TrainInfo:
+    """What train() (or a script) returned, judged on what its fits logged while they ran.
+
+    The History a fit returns can be edited before train() returns it (``history.history =
+    {...}``, a callback's ``on_train_end``), and a History can be made by hand. The figures the
+    judges read are the ones the grader's callback saw as each epoch ended; a returned History
+    whose figures none of the fits logged is recorded as edited (``history_edited``).
+    """
     is_history = type(history).__name__ == "History" and hasattr(history, "history")
-    values: dict[str, list[float]] = {}
+    claimed: dict[str, list[float]] = {}
     if is_history:
-        for key, series in dict(history.history).items():
+        try:
+            items = list(dict(history.history).items())
+        except (TypeError, ValueError):
+            items = []
+        for key, series in items[:MAX_LOGGED_KEYS]:
             try:
-                values[str(key)] = [float(v) for v in series]
+                claimed[str(key)] = [float(v) for v in list(series)[:MAX_LOGGED_EPOCHS]]
             except (TypeError, ValueError):
                 continue
+    values, edited = claimed, False
+    if is_history and fit_calls:
+        from_fit = (fit_histories or {}).get(id(history))
+        own = fit_calls[from_fit[1]] if from_fit is not None and from_fit[0] is history else None
+        if own is not None and own.logged:
+            values = own.logged
+        edited = bool(claimed) and not history_explained(claimed, fit_calls)
     epochs_run = max((len(v) for v in values.values()), default=0)
     returned_type = f"{type(history).__module__}.{type(history).__qualname__}"
     return TrainInfo(
@@ -843,6 +956,34 @@ def describe_training(history: Any, fit_calls: list[FitCall], seconds: float) ->
         epochs_run=epochs_run,
         fit_calls=list(fit_calls),
         seconds=seconds,
+        history_edited=edited,
+        claimed_history=claimed if edited else {},
+    )
+
+
+def history_explained(claimed: dict[str, list[float]], fit_calls: list[FitCall]) -> bool:
+    """The figures of ``claimed`` are what some fit logged: one fit's, or those of several fits
+    in a row put together (learners join the Histories of a training in stages). Keys that no
+    fit logged (added after training) and keys left out do not count; a figure that differs does."""
+    logs = [call.logged for call in fit_calls if call.logged]
+    if not logs:
+        return True  # nothing was seen to compare with (the learner's own callbacks argument)
+    for first in range(len(logs)):
+        joined: dict[str, list[float]] = {}
+        for logged in logs[first:]:
+            for key, series in logged.items():
+                joined.setdefault(key, []).extend(series)
+            if _same_figures(claimed, joined):
+                return True
+    return False
+
+
+def _same_figures(claimed: dict[str, list[float]], logged: dict[str, list[float]]) -> bool:
+    shared = [key for key in logged if key in claimed]
+    return bool(shared) and all(
+        len(claimed[key]) == len(logged[key])
+        and all(math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-7) for a, b in zip(claimed[key], logged[key], strict=True))
+        for key in shared
     )
 
 

@@ -4,23 +4,25 @@ Started by ``grader.evaluation.TrustedEvaluator`` as ``python -m grader.trusted.
 inside the sandbox machinery (bubblewrap when available: no network, no dataset folders), in a
 scratch folder that holds the test images and a sample of training images with their labels,
 never the test labels. It imports TensorFlow at once (the sandbox is training meanwhile), then
-waits for one request line on file descriptor ``FD``::
+waits for one request line on file descriptor ``FD``: a ``grader.trusted.protocol.EvaluationRequest``
+(the model's file name, the time limit, the threads, what one image is and how many classes:
+from the dataset's registry entry, ``grader.datasets``), or ``{}``: nothing to evaluate, exit.
 
-    {"model": "model.keras", "seconds": 120, "threads": 2, "image_shape": [28, 28], "classes": 10}
-
-(``{}``: nothing to evaluate, exit). ``image_shape`` (one image as the dataset's arrays hold it)
-and ``classes`` come from the dataset's registry entry (``grader.datasets``). From then on an alarm limits it to ``seconds`` (the
-default action of SIGALRM ends the process, even inside TensorFlow's native code). It loads the
-model in Keras' safe mode (no arbitrary code), records the model's facts (layers, parameters,
-input and output shapes, compile settings as the file carries them), the digest of its weights,
-and predictions: the training sample under both pixel scalings (to tell which one the model was
-trained for) and the test images under the chosen one. It writes ``result.json`` and exits.
+From then on an alarm limits it to the request's ``seconds`` (the default action of SIGALRM ends
+the process, even inside TensorFlow's native code). It loads the model in Keras' safe mode (no
+arbitrary code), records the model's facts (layers, parameters, input and output shapes, compile
+settings as the file carries them), the digest of its weights, and predictions: the training
+sample under both pixel scalings (to tell which one the model was trained for) and the test
+images under the chosen one. It writes its answer into ``result.json`` and exits: a
+``protocol.ModelMeasured`` (facts only when the request says ``facts_only``) or a
+``protocol.EvaluationError`` (a code and its facts), as ``to_json()`` writes them.
 
 Learner code never runs here: safe mode refuses Lambda layers and custom classes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -28,7 +30,9 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from grader.trusted.protocol import EvaluationError, EvaluationRequest, ModelMeasured, Predictions, Scaling
 
 BATCH = 1000
 PROBE_IMAGES = 2000  # training images tried under both scalings
@@ -44,7 +48,7 @@ class EvaluationFailed(Exception):
     says in words (``grader.messages.sandbox.evaluation_problem``; ``str()`` is the English).
     ``limit``: "memory" when the kernel refused the memory it needed (the process's data limit)."""
 
-    def __init__(self, code: str, limit: str | None = None, **facts: Any) -> None:
+    def __init__(self, code: str, limit: Literal["memory"] | None = None, **facts: Any) -> None:
         from grader.messages import sandbox as say_sandbox
 
         super().__init__(say_sandbox.evaluation_problem(code, facts))
@@ -59,32 +63,28 @@ def main(argv: list[str]) -> int:
 
     with os.fdopen(request_fd, "r", encoding="utf-8") as channel:
         line = channel.readline(64 * 1024)
-    try:
-        request = json.loads(line) if line.strip() else {}
-    except ValueError:
-        request = {}
-    if not request.get("model"):
+    request = EvaluationRequest.from_line(line)
+    if request is None:  # no model came back (or the line is not a request): nothing to load
         return 0
-    seconds = int(request.get("seconds", 120))
-    signal.alarm(max(1, seconds))  # default action: the process ends, wherever it is
-    threads = request.get("threads")
-    if threads:
+    signal.alarm(max(1, request.seconds))  # default action: the process ends, wherever it is
+    if request.threads:
         import tensorflow as tf
 
-        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
-        tf.config.threading.set_inter_op_parallelism_threads(max(1, int(threads) // 2))
+        tf.config.threading.set_intra_op_parallelism_threads(request.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(max(1, request.threads // 2))
     work = Path.cwd()
+    result: ModelMeasured | EvaluationError
     try:
-        result = evaluate(keras, work / str(request["model"]), work, request)
+        result = evaluate(keras, work / request.model, work, request)
     except EvaluationFailed as exc:
-        result = {"status": "error", "code": exc.code, "facts": exc.facts, "limit": exc.limit}
+        result = EvaluationError(code=exc.code, facts=exc.facts, limit=exc.limit)
     except (MemoryError, Exception) as exc:  # noqa: BLE001 - e.g. a model too large to predict with
         memory = isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError"
-        result = {
-            "status": "error", "code": "crashed", "facts": {"exception": type(exc).__name__}, "limit": "memory" if memory else None,
-        }  # fmt: skip
+        result = EvaluationError(
+            code="crashed", facts={"exception": type(exc).__name__}, limit="memory" if memory else None
+        )
     tmp = work / (RESULT + ".tmp")
-    tmp.write_text(json.dumps(result), encoding="utf-8")
+    tmp.write_text(json.dumps(result.to_json()), encoding="utf-8")
     tmp.replace(work / RESULT)
     return 0
 
@@ -99,7 +99,7 @@ def load_model(keras: Any, path: Path) -> Any:
         raise load_failure(exc) from None
 
 
-def evaluate(keras: Any, path: Path, work: Path, request: dict[str, Any]) -> dict[str, Any]:
+def evaluate(keras: Any, path: Path, work: Path, request: EvaluationRequest) -> ModelMeasured:
     import numpy as np
 
     from grader.evidence import to_json
@@ -112,23 +112,22 @@ def evaluate(keras: Any, path: Path, work: Path, request: dict[str, Any]) -> dic
     # Loaded without compiling (Keras builds no loss or metric objects here): the grader reads
     # the compile settings from the file's config.json itself.
     facts = describe_model(model, keras)
-    image_shape = tuple(int(d) for d in request["image_shape"])
-    input_shape = declared_input_shape(model, image_shape)
-    classes = int(request["classes"])
+    input_shape = declared_input_shape(model, request.image_shape)
+    classes = request.classes
     outputs = output_units(model)
     if outputs != classes:
         raise EvaluationFailed("wrong_outputs", outputs=outputs, classes=classes)
 
-    if request.get("facts_only"):
+    measured = ModelMeasured(
+        facts=to_json(facts),
+        weights_digest=weights_digest(model),
+        input_shape_used=[int(d) for d in input_shape],
+        load_seconds=loaded - started,
+    )
+    if request.facts_only:
         # Quick mode (grader.quick): the model's facts, no predictions; its test accuracy is not
         # measured, and the test images are not even read.
-        return {
-            "status": "ok",
-            "facts": to_json(facts),
-            "weights_digest": weights_digest(model),
-            "input_shape_used": [int(d) for d in input_shape],
-            "load_seconds": loaded - started,
-        }
+        return measured
 
     def predict(images: Any, scale: float) -> Any:
         scores = []
@@ -143,33 +142,29 @@ def evaluate(keras: Any, path: Path, work: Path, request: dict[str, Any]) -> dic
     # Which scaling was the model trained for? Training labels are not secret: try both on a
     # sample and keep the better.
     probe = min(PROBE_IMAGES, len(train_images))
-    scalings = {"unit": 1.0 / 255.0, "raw": 1.0}
+    scalings: dict[Scaling, float] = {"unit": 1.0 / 255.0, "raw": 1.0}
     probe_scores = {name: predict(train_images[:probe], scale) for name, scale in scalings.items()}
-    probe_accuracy = {
+    probe_accuracy: dict[str, float] = {
         name: float(np.mean(scores.argmax(1) == train_labels[:probe])) if probe else 0.0
         for name, scores in probe_scores.items()
     }
-    chosen = "raw" if probe_accuracy["raw"] > probe_accuracy["unit"] + 0.05 else "unit"
+    chosen: Scaling = "raw" if probe_accuracy["raw"] > probe_accuracy["unit"] + 0.05 else "unit"
     rest = predict(train_images[probe:], scalings[chosen])
     train_scores = np.concatenate([probe_scores[chosen], rest]) if len(rest) else probe_scores[chosen]
     test_scores = predict(test_images, scalings[chosen])
     if not (np.all(np.isfinite(test_scores)) and np.all(np.isfinite(train_scores))):
         raise EvaluationFailed("not_finite")
-    return {
-        "status": "ok",
-        "facts": to_json(facts),
-        "weights_digest": weights_digest(model),
-        "input_shape_used": [int(d) for d in input_shape],
-        "input_scaling": chosen,
-        "probe_accuracy": probe_accuracy,
-        "outputs_are_probabilities": bool(
+    predictions = Predictions(
+        input_scaling=chosen,
+        probe_accuracy=probe_accuracy,
+        outputs_are_probabilities=bool(
             np.all(test_scores >= -1e-6) and np.allclose(test_scores.sum(axis=1), 1.0, atol=1e-3)
         ),
-        "train_predicted": [int(v) for v in train_scores.argmax(axis=1)],
-        "test_predicted": [int(v) for v in test_scores.argmax(axis=1)],
-        "load_seconds": loaded - started,
-        "predict_seconds": time.perf_counter() - loaded,
-    }
+        train_predicted=[int(v) for v in train_scores.argmax(axis=1)],
+        test_predicted=[int(v) for v in test_scores.argmax(axis=1)],
+        predict_seconds=time.perf_counter() - loaded,
+    )
+    return dataclasses.replace(measured, predictions=predictions)
 
 
 def declared_input_shape(model: Any, image_shape: tuple[int, ...]) -> tuple[int, ...]:
