@@ -23,6 +23,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from grader.safe_text import without_surrogates
+
 # Reports and results are meant to be read by others (an instructor, a web server): the usual
 # mode of a new file, not mkstemp's owner-only 0600.
 DEFAULT_MODE = 0o644
@@ -31,11 +33,13 @@ DEFAULT_MODE = 0o644
 def write_atomically(path: Path | str, content: str | bytes, *, mode: int = DEFAULT_MODE) -> Path:
     """Replace ``path`` with ``content`` in one step; return the path.
 
-    ``str`` content is written as UTF-8. The parent folder must exist (creating folders is the
-    caller's decision: a report folder yes, a folder named by a typo perhaps not).
+    ``str`` content is written as UTF-8, a lone surrogate (learner text no UTF-8 file can hold,
+    ``grader.safe_text.without_surrogates``) as U+FFFD: a character never fails a write. The
+    parent folder must exist (creating folders is the caller's decision: a report folder yes, a
+    folder named by a typo perhaps not).
     """
     path = Path(path)
-    data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+    data = without_surrogates(content).encode("utf-8") if isinstance(content, str) else bytes(content)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -37,6 +37,7 @@ import numpy as np
 from grader.datasets import Dataset
 from grader.evidence import ClassFigures, EvaluationEvidence, ModelInfo, Reproduction, from_json, image_fingerprint
 from grader.messages import sandbox as say_sandbox
+from grader.sandbox.scratch import load_record, remove_tree
 from grader.trusted.archive import ArchiveFacts, ModelRefused, check_archive
 from grader.trusted.protocol import (
     NOTHING_TO_EVALUATE,
@@ -134,6 +135,9 @@ class TrustedEvaluator:
             archive = check_archive(model_path, max_params=self.max_params)
         except ModelRefused as exc:
             reason = str(exc)
+            if exc.custom_class:
+                # A subclass of keras.Model: untestable here, not a sign of an unfair run.
+                return EvaluationEvidence(status="error", error=reason, custom_model_class=exc.custom_class)
             return EvaluationEvidence(status="error", error=reason, refused=reason)
         self.warm_up()
         process = self._process
@@ -326,8 +330,8 @@ class _WorkerProcess:
         if limit is not None:
             return _Answer(limit_hit=limit)
         try:
-            data = json.loads(_read_regular_file(self.work / "result.json", MAX_RESULT_BYTES))
-        except (OSError, ValueError):
+            data = load_record(_read_regular_file(self.work / "result.json", MAX_RESULT_BYTES), file="result.json")
+        except (OSError, ValueError):  # also RecordTooDeepError: values nested too deep to read
             code = self.raw.returncode
             signal_number = -code if code < 0 else code - 128 if code > 128 else 0
             if signal_number:
@@ -347,7 +351,7 @@ class _WorkerProcess:
     def cleanup(self) -> None:
         if self.thread.is_alive():
             self.thread.join(timeout=10)
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        remove_tree(self.scratch)  # the learner's model ran there: any tree it left goes too
 
 
 def _python() -> str:
@@ -501,4 +505,4 @@ def reproduce(
             seconds=time.perf_counter() - started,
         )
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        remove_tree(scratch)  # the learner's model was trained there (grader.sandbox.scratch)

@@ -20,6 +20,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from grader.safe_text import without_surrogates
+
 # "started" exists only while a step runs: the runner turns a step left "started" by a dead
 # child into "exception" with the reason (time limit, crash), so judges never see it.
 StepStatus = Literal["ok", "exception", "not_run", "started"]
@@ -142,6 +144,10 @@ class FitCall:
     batch_size: int | None = None  # as given (None: Keras' default of 32); reproduced by --retrain
     # Each epoch's logs as the grader's callback saw them when the epoch ended (key -> figures).
     logged: dict[str, list[float]] = field(default_factory=dict)
+    # How far this fit moved the weights, relative to their size (grader.sandbox.child
+    # relative_change), and the optimizer's learning rate when it ended.
+    weight_change: float | None = None
+    learning_rate: float | None = None
 
 
 @dataclass
@@ -213,6 +219,8 @@ class SavedWeights:
     # was compiled again after fitting (the file's settings then are not the training's).
     fit_optimizer: str = ""
     fit_logged: list[str] = field(default_factory=list)
+    fit_learning_rate: float | None = None  # as its last fit ended
+    largest_weight_change: float | None = None  # the most one of its fits moved its weights
 
 
 @dataclass
@@ -308,6 +316,10 @@ class EvaluationEvidence:
     # Why the saved model was refused before loading (too large, two inputs, a pathological
     # graph), or the limit that stopped the evaluation process: a failed integrity check.
     refused: str = ""
+    # The class of a saved model that is a subclass of keras.Model ("DigitNet"): not tested,
+    # because loading it would run the learner's call(), but no sign of an unfair run (``refused``
+    # stays empty; the judges explain the limitation instead of failing the fair-run check).
+    custom_model_class: str = ""
     limit_hit: str | None = None
     # --retrain: the same architecture and recipe trained again by the grader, and tested.
     reproduction: Reproduction | None = None
@@ -471,7 +483,8 @@ def _check_value(tp: Any, value: Any, path: str, problems: list[str], depth: int
     if origin is Literal:
         return value, value in typing.get_args(tp)
     if tp is Any:
-        return value, _json_like(value, depth)
+        # Layer and compile configs: JSON escapes such as "\udcff" arrive as lone surrogates.
+        return (without_surrogates(value), True) if _json_like(value, depth) else (value, False)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(value, tp):
             return value, False
@@ -487,10 +500,13 @@ def _check_value(tp: Any, value: Any, path: str, problems: list[str], depth: int
         _, item = typing.get_args(tp) or (Any, Any)
         if not isinstance(value, dict) or len(value) > MAX_DICT_ITEMS or not all(isinstance(k, str) for k in value):
             return value, False
-        entries = {k[:200]: _check_value(item, v, path, problems, depth + 1) for k, v in value.items()}
+        entries = {
+            without_surrogates(k[:200]): _check_value(item, v, path, problems, depth + 1) for k, v in value.items()
+        }
         return {k: v for k, (v, _) in entries.items()}, all(ok for _, ok in entries.values())
     if tp is str:
-        return (value[:MAX_TEXT_CHARS], True) if isinstance(value, str) else (value, False)
+        # A lone surrogate (learner text no UTF-8 file can hold) becomes U+FFFD here, where it is read.
+        return (without_surrogates(value[:MAX_TEXT_CHARS]), True) if isinstance(value, str) else (value, False)
     if tp is bool:
         return value, isinstance(value, bool)
     if tp is int:

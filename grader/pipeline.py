@@ -12,7 +12,6 @@ Nothing here prints: progress goes to the ``on_progress`` callback and the finis
 from __future__ import annotations
 
 import importlib.metadata
-import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from grader.quick import QuickTrial
 from grader.result import GradeResult, ResultDetails
 from grader.sandbox.plan import TrialFit
 from grader.sandbox.runner import ProgressCallback, SandboxLimits, SandboxPlan, run_in_sandbox
+from grader.sandbox.scratch import remove_tree
 from grader.spec import ExerciseSpec
 
 
@@ -129,7 +129,7 @@ def grade_submission(spec: ExerciseSpec, submission: Path, options: GradeOptions
             )  # fmt: skip
     finally:
         evaluator.close()
-        shutil.rmtree(outcome.scratch, ignore_errors=True)
+        remove_tree(outcome.scratch)  # learner code wrote there: any depth (grader.sandbox.scratch)
     evidence = Evidence(sandbox=outcome.evidence, evaluation=evaluation)
     # Scored as this style is: e.g. a saved model's training check is skipped and not counted.
     scored_spec = spec_for_style(spec, submission_plan.graded_as)
@@ -152,11 +152,10 @@ def check_sandbox_evidence(evidence: SandboxEvidence, plan: SandboxPlan, record:
     """Validate what the learner's process wrote (``grader.evidence.validate_sandbox_evidence``)
     and keep only the notes the grader itself can vouch for: the adapter's (written into the
     plan by the grader) and the isolation's."""
-    import json
-
     from grader.evidence import validate_sandbox_evidence
     from grader.sandbox.isolation import choose_isolation
     from grader.sandbox.runner import MAX_EVIDENCE_BYTES, _read_scratch_file
+    from grader.sandbox.scratch import load_record
 
     trusted = list(plan.adapter.notes)
     try:
@@ -164,8 +163,8 @@ def check_sandbox_evidence(evidence: SandboxEvidence, plan: SandboxPlan, record:
     except Exception:  # noqa: BLE001 - the sandbox already ran with it; no note then
         pass
     try:
-        raw = json.loads(_read_scratch_file(record, MAX_EVIDENCE_BYTES))
-    except (OSError, ValueError):
+        raw = load_record(_read_scratch_file(record, MAX_EVIDENCE_BYTES), file=record.name)
+    except (OSError, ValueError):  # RecordTooDeepError is a ValueError
         raw = None  # nothing readable: the runner already said so in the steps
     validate_sandbox_evidence(evidence, trusted_notes=[note for note in trusted if note], raw=raw)
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from grader.judges.base import Verdict
+from grader.judges.causes import find_cause
+from grader.judges.diagnose import never_fitted
 from grader.messages import interface as msg
 
 if TYPE_CHECKING:
@@ -63,6 +65,9 @@ def preview_verdict(check: CheckSpec, spec: ExerciseSpec, evidence: Evidence) ->
             # The trusted process could not even read the model (a Lambda layer, a model too big
             # to load): that needs no training to tell, and the judge says why.
             return run_judge(check, spec, evidence)
+        if never_fitted(evidence) and find_cause(evidence, spec, "train") is None:
+            # The code ran to the end without model.fit (a custom training loop): no trial slice.
+            return Verdict.skipped(msg.quick_no_test_accuracy_without_fit())
         return Verdict.skipped(msg.quick_no_test_accuracy())
     if check.judge in TRIAL_FIT_JUDGES:
         verdict = run_judge(check, spec, evidence)

@@ -8,10 +8,12 @@ run; the others run with both kinds of isolation.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
 import socket
+import struct
 import sys
 import textwrap
 import threading
@@ -22,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from grader.evidence import ExceptionInfo, RunInfo, SandboxEvidence, StepResult, to_json
-from grader.sandbox import isolation
+from grader.sandbox import isolation, seccomp
 from grader.sandbox.isolation import (
     BwrapLayout,
     IsolationUnavailableError,
@@ -555,6 +557,80 @@ def test_file_size_limits(tmp_path: Path, kind: str) -> None:
     """
     raw, _ = run_script(tmp_path / "again", many_files, kind, limits)
     assert raw.limit_hit == "file_size"
+
+
+@pytest.mark.parametrize("kind", ISOLATIONS)
+def test_system_v_shared_memory_is_refused(tmp_path: Path, kind: str) -> None:
+    """A detached System V segment is memory no process's resident size shows: shmget fails
+    with EPERM, in the script and in any process it starts (msgget too: a queue's messages are
+    such memory as well), while POSIX shared memory (what multiprocessing uses) still works."""
+    source = """
+        import ctypes, json, subprocess, sys
+        from multiprocessing import shared_memory
+
+        def shmget():
+            libc = ctypes.CDLL(None, use_errno=True)
+            made = libc.shmget(0, ctypes.c_size_t(512 * 1024**2), 0o1600)  # IPC_PRIVATE, IPC_CREAT|0600
+            refused = ctypes.get_errno()
+            queue = libc.msgget(0, 0o1600)
+            return [made, refused] if (queue, ctypes.get_errno()) == (made, refused) else ["msgget", queue]
+
+        if sys.argv[1:] == ["child"]:
+            print(json.dumps(shmget()))
+            sys.exit()
+        child = subprocess.run([sys.executable, "script.py", "child"], capture_output=True, text=True)
+        posix = shared_memory.SharedMemory(create=True, size=1024 * 1024)
+        posix.buf[:5] = b"hello"
+        posix_works = bytes(posix.buf[:5]) == b"hello"
+        posix.close()
+        posix.unlink()
+        print(json.dumps({"here": shmget(), "child": json.loads(child.stdout), "posix": posix_works}))
+    """
+    raw, output = run_script(tmp_path, source, kind)
+    report = last_json(output)
+    eperm = [-1, errno.EPERM]
+    assert report == {"here": eperm, "child": eperm, "posix": True}, output
+    assert raw.returncode == 0 and raw.limit_hit is None
+
+
+def _run_classic_bpf(program: bytes, arch: int, nr: int) -> int:
+    """What the kernel's classic BPF would return for ``program`` on a system call: only the
+    instructions a seccomp filter of ours uses (load a word of seccomp_data, jump if equal to
+    a constant, return a constant); anything else fails the test."""
+    data = struct.pack("=iIQ6Q", nr, arch, 0, *([0] * 6))
+    instructions = [struct.unpack_from("=HBBI", program, at) for at in range(0, len(program), 8)]
+    accumulator, pc = 0, 0
+    while True:
+        code, jt, jf, k = instructions[pc]
+        if code == 0x20:  # BPF_LD | BPF_W | BPF_ABS
+            accumulator = struct.unpack_from("=I", data, k)[0]
+            pc += 1
+        elif code == 0x15:  # BPF_JMP | BPF_JEQ | BPF_K
+            pc += 1 + (jt if accumulator == k else jf)
+        elif code == 0x06:  # BPF_RET | BPF_K
+            return int(k)
+        else:
+            raise AssertionError(f"unexpected instruction {code:#x} at {pc}")
+
+
+def test_the_seccomp_filter_refuses_only_system_v_memory() -> None:
+    program = seccomp.filter_program()
+    assert len(program) % 8 == 0 and 4 <= len(program) // 8 <= 64  # struct sock_filter is 8 bytes
+    first = struct.unpack_from("=HBBI", program, 0)
+    assert first == (0x20, 0, 0, 4), "the architecture is checked first"
+    allow, eperm = 0x7FFF0000, 0x00050000 | errno.EPERM
+    x86_64, i386, aarch64, arm = 0xC000003E, 0x40000003, 0xC00000B7, 0x40000028
+    shmget = {(x86_64, 29), (x86_64, 0x40000000 | 29), (i386, 395), (i386, 117), (aarch64, 194), (arm, 307)}
+    msgget = {(x86_64, 68), (x86_64, 0x40000000 | 68), (i386, 399), (aarch64, 186), (arm, 303)}
+    refused = shmget | msgget
+    for arch, nr in refused:
+        assert _run_classic_bpf(program, arch, nr) == eperm, (hex(arch), nr)
+    # Every other call of these architectures, and every call of an architecture not known here
+    # (riscv64: its shmget is 194 as on aarch64), is allowed.
+    for arch in (x86_64, i386, aarch64, arm, 0xC00000F3):
+        for nr in range(500):
+            if (arch, nr) not in refused:
+                assert _run_classic_bpf(program, arch, nr) == allow, (hex(arch), nr)
 
 
 # --- what the parent reads back ----------------------------------------------------------------

@@ -377,8 +377,10 @@ def test_notebook_with_pip_and_magics_runs_and_errors_name_the_cell(tiny_data_di
                                   keras.layers.Dense(64, activation="relu"),
                                   keras.layers.Dense(10, activation="softmax")])
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        model.fit(train_images / 255.0, train_labels, epochs=3, verbose=0)
+        history = model.fit(train_images / 255.0, train_labels, epochs=3, verbose=0)
         """,
+        # The study material's way to plot a History: pandas is there for learner code.
+        "import pandas as pd\npd.DataFrame(history.history).plot()",
         """
         print("trained")
         plt.plot(modle.history.history["loss"])
@@ -395,10 +397,10 @@ def test_notebook_with_pip_and_magics_runs_and_errors_name_the_cell(tiny_data_di
     # ...but the typo after training is reported in the learner's terms: cell and line.
     error = result.details["errors"][0]
     assert error["type"] == "NameError"
-    assert error["frames"][-1]["file"] == "analysis.ipynb, cell 5" and error["frames"][-1]["line"] == 2
-    assert "analysis.ipynb, cell 5, line 2" in error["traceback"]
+    assert error["frames"][-1]["file"] == "analysis.ipynb, cell 6" and error["frames"][-1]["line"] == 2
+    assert "analysis.ipynb, cell 6, line 2" in error["traceback"]
     ran = check(result, "functions_present")
-    assert ran.status != "passed" and "cell 5, line 2" in ran.message
+    assert ran.status != "passed" and "cell 6, line 2" in ran.message
 
 
 def test_notebook_defining_functions_names_cells_in_its_tracebacks(tiny_data_dir: Path, tmp_path: Path) -> None:

@@ -400,6 +400,51 @@ def test_a_fit_that_changed_no_weight_cannot_explain_a_good_model(
 
 
 @pytest.mark.parametrize(
+    "change, fails",
+    [(2e-8, True), (5e-4, True), (0.02, False), (1.7, False), (None, False)],
+)
+def test_a_fit_that_barely_moved_the_weights_cannot_explain_a_good_model(change: float | None, fails: bool) -> None:
+    """An outside tester's attack: weights set by hand, the learning rate set to 1e-9 for the fit
+    (the digest changes: the weights moved by about 1e-8 of their size) and back afterwards."""
+    evidence = trusted_evidence(measured=copy.deepcopy(CLAIMED), train_accuracy=0.9612, test_accuracy=0.9557)
+    evidence.sandbox.saved_weights = saved(changed_by_fit=True, largest_weight_change=change)
+    verdict = judge("integrity", evidence)
+    assert (verdict.status == "failed") == fails, verdict.message
+    if fails:
+        assert "less than a thousandth of their size" in verdict.message
+
+
+@pytest.mark.parametrize(
+    "saved_rate, fit_rate, fails",
+    [(0.001, 0.001, False), (0.001, 1e-9, True), (0.001, None, False), (0.0010000001, 0.001, False)],
+)
+def test_a_learning_rate_changed_after_training_is_named(
+    saved_rate: float, fit_rate: float | None, fails: bool
+) -> None:
+    measured = copy.deepcopy(CLAIMED)
+    measured.compile_config = compile_config(optimizer={"class_name": "Adam", "config": {"learning_rate": saved_rate}})
+    evidence = trusted_evidence(measured=measured)
+    evidence.sandbox.saved_weights = saved(changed_by_fit=True, fit_optimizer="Adam", fit_learning_rate=fit_rate)
+    verdict = judge("integrity", evidence)
+    assert (verdict.status == "failed") == fails, verdict.message
+    if fails:
+        assert "learning rate 0.001, but model.fit trained with 1e-09" in verdict.message
+
+
+def test_relative_change_of_the_weights() -> None:
+    import numpy as np
+
+    from grader.sandbox.child import relative_change
+
+    before = [np.ones((3, 4), dtype="float32"), np.zeros(4, dtype="float32")]
+    assert relative_change(before, [w.copy() for w in before]) == 0.0
+    after = [np.full((3, 4), 2.0, dtype="float32"), np.zeros(4, dtype="float32")]
+    assert relative_change(before, after) == pytest.approx(1.0)
+    assert relative_change([], after) is None  # built during fit: nothing to compare
+    assert relative_change(before, after[:1]) is None
+
+
+@pytest.mark.parametrize(
     "fit_optimizer, fit_logged, fragment",
     [
         ("Adam", ["accuracy", "loss"], None),
@@ -992,3 +1037,53 @@ def test_histories_joined_or_annotated_by_the_learner_are_not_edits() -> None:
     # No epoch was seen (the learner passed a CallbackList of their own): nothing to compare.
     blind = FitCall(epochs=3)
     assert not describe_training(History({"loss": [9.0]}), [blind], 3.0, {}).history_edited
+
+
+class _Tensor:
+    def __init__(self, *shape: int | None) -> None:
+        self.shape = shape
+
+
+class _Model:
+    def __init__(self, inputs: list[_Tensor], outputs: list[_Tensor]) -> None:
+        self.inputs, self.outputs = inputs, outputs
+
+
+@pytest.mark.parametrize(
+    "declared, image_shape, expected",
+    [
+        ((None, 28, 28), (28, 28), (28, 28)),
+        ((None, 784), (28, 28), (784,)),
+        ((None, 28, 28, 1), (28, 28), (28, 28, 1)),
+        ((None, 32, 32, 3), (32, 32, 3), (32, 32, 3)),
+        ((None, None, 28), (28, 28), (28, 28)),  # one open dimension is filled in
+        ((None, 28, 28), (32, 32, 3), "input_shape_mismatch"),  # a model for another dataset
+        ((None, None, None), (28, 28), "open_input_shape"),
+    ],
+)
+def test_the_evaluation_feeds_images_in_the_shape_the_model_declares(
+    declared: tuple[int | None, ...], image_shape: tuple[int, ...], expected: Any
+) -> None:
+    from grader.trusted.worker import EvaluationFailed, declared_input_shape
+
+    model = _Model([_Tensor(*declared)], [_Tensor(None, 10)])
+    if isinstance(expected, tuple):
+        assert declared_input_shape(model, image_shape) == expected
+    else:
+        with pytest.raises(EvaluationFailed) as refused:
+            declared_input_shape(model, image_shape)
+        assert refused.value.code == expected
+
+
+def test_the_evaluation_refuses_outputs_that_are_not_one_score_per_class() -> None:
+    from grader.trusted.worker import EvaluationFailed, declared_input_shape, output_units
+
+    assert (
+        output_units(_Model([_Tensor(None, 784)], [_Tensor(None, 5)])) == 5
+    )  # compared with the classes by evaluate()
+    with pytest.raises(EvaluationFailed) as refused:
+        output_units(_Model([_Tensor(None, 784)], [_Tensor(None, 10), _Tensor(None, 10)]))
+    assert refused.value.code == "several_outputs"
+    with pytest.raises(EvaluationFailed) as refused:
+        declared_input_shape(_Model([_Tensor(None, 784), _Tensor(None, 784)], [_Tensor(None, 10)]), (28, 28))
+    assert refused.value.code == "several_inputs"

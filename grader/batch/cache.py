@@ -148,7 +148,9 @@ class ResultCache:
 
 
 def write_json_atomically(path: Path, content: Any) -> None:
-    write_text_atomically(path, json.dumps(content, indent=2, default=str) + "\n")
+    # Not ASCII-escaped: a lone surrogate would stay a "\udcff" escape, which strict JSON readers
+    # refuse; as text, ``grader.atomic`` writes it as U+FFFD.
+    write_text_atomically(path, json.dumps(content, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
 def write_text_atomically(path: Path, text: str) -> None:

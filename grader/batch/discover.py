@@ -29,6 +29,7 @@ never followed: a link to another student's file or to an instructor's file is n
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -38,7 +39,7 @@ from typing import TypedDict
 
 from grader.errors import UsageError
 from grader.messages import interface as msg
-from grader.safe_text import printable
+from grader.safe_text import escape_invisible, printable
 from grader.spec import ExerciseSpec
 
 # The submission styles the pipeline reads: modules and scripts, notebooks, saved models (.hdf5
@@ -98,9 +99,11 @@ def accepted_suffixes(spec: ExerciseSpec) -> tuple[str, ...]:
 
 def safe_id(raw: str) -> str:
     """A student id fit for a terminal, a spreadsheet and a folder name: control characters,
-    escape sequences and bidi overrides removed (``grader.safe_text.printable``), path
-    separators replaced, surrounding spaces and dots trimmed, bounded in length."""
-    value = printable(raw, keep_newlines=False)
+    newlines, bidi overrides and bytes that are not UTF-8 written as visible escapes
+    (``grader.safe_text.escape_invisible``: ``bob\\x1b`` -> ``bob-x1b``, so a doctored name never
+    becomes the clean one it imitates), path separators replaced, surrounding spaces and dots
+    trimmed, bounded in length."""
+    value = escape_invisible(raw)
     value = value.replace("/", "_").replace("\\", "_").strip().strip(".")
     value = re.sub(r"\s+", " ", value)[:ID_LIMIT].strip()
     return value or "unnamed"
@@ -112,11 +115,12 @@ class _Entry:
 
     id: str
     path: Path
-    name: str = ""
+    name: str = ""  # a display name (an LMS layout's)
     lms: str = ""
     lms_user_id: str = ""
     lms_entry: str = ""
     late: bool = False
+    source: str = ""  # the name the id was made from (a plain folder's entries)
 
 
 def discover_students(folder: Path, spec: ExerciseSpec) -> Discovery:
@@ -129,7 +133,13 @@ def discover_students(folder: Path, spec: ExerciseSpec) -> Discovery:
     ignored: list[Path] = []
     layouts: set[str] = set()
     for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.name in IGNORED_DIRS:
+        if path.name in IGNORED_DIRS:
+            continue
+        if path.name.startswith("."):
+            # Hidden: an editor's or the system's file (.DS_Store), never graded. One that looks
+            # like a submission (.alice.py, ..py) is listed as skipped, so nobody vanishes unseen.
+            if path.name.lower().endswith(suffixes) and not path.is_dir():
+                ignored.append(path)
             continue
         entry = _read_entry(path, suffixes)
         if entry is None:
@@ -137,10 +147,10 @@ def discover_students(folder: Path, spec: ExerciseSpec) -> Discovery:
             continue
         layouts.add(entry.lms or "folder")
         # LMS entries belong together by the LMS's id (two "Jane Smith"s stay two students).
-        groups.setdefault(f"{entry.lms}:{entry.lms_user_id}" if entry.lms else entry.id, []).append(entry)
+        groups.setdefault(f"{entry.lms}:{entry.lms_user_id}" if entry.lms else f"folder:{entry.id}", []).append(entry)
 
     students = []
-    for _, entries in sorted(groups.items()):
+    for _, entries in sorted(_keep_changed_names_apart(groups).items()):
         if any(e.lms_entry.endswith("_file_") for e in entries):
             # Moodle puts typed text (onlinetext) beside the files: the files are the submission.
             entries = [e for e in entries if not e.lms or e.lms_entry.endswith("_file_")]
@@ -157,13 +167,13 @@ def discover_students(folder: Path, spec: ExerciseSpec) -> Discovery:
             students.append(_student(student_id, picked, problem, known, entries))
             continue
         if len(entries) > 1:
-            names = ", ".join(printable(e.path.name, keep_newlines=False) for e in entries)
+            names = ", ".join(escape_invisible(e.path.name) for e in entries)
             problem = f"{student_id} has {len(entries)} submissions ({names}); keep one."
             students.append(Student(student_id, None, problem, **known))
             continue
         given = first.path
         if given.is_symlink():
-            problem = f"{printable(given.name, keep_newlines=False)} is a symbolic link; the grader does not follow links. Hand in the file itself."
+            problem = f"{escape_invisible(given.name)} is a symbolic link; the grader does not follow links. Hand in the file itself."
             students.append(Student(student_id, None, problem, **known))
         elif given.is_dir():
             picked, problem = pick_submission_file(given, spec)
@@ -189,12 +199,32 @@ def _read_entry(path: Path, suffixes: tuple[str, ...]) -> _Entry | None:
             safe_id(name), path, name, "canvas", canvas["user"], path.name[: -len(canvas["file"])], bool(canvas["late"])
         )
     if is_dir:
-        return _Entry(safe_id(path.name), path)
+        return _Entry(safe_id(path.name), path, source=path.name)
     if path.is_symlink():  # a link is somebody's entry (an error row), never silently skipped
-        return _Entry(safe_id(path.stem if path.suffix.lower() in suffixes else path.name), path)
+        source = path.stem if path.suffix.lower() in suffixes else path.name
+        return _Entry(safe_id(source), path, source=source)
     if path.suffix.lower() in suffixes:
-        return _Entry(safe_id(path.stem), path)
+        return _Entry(safe_id(path.stem), path, source=path.stem)
     return None
+
+
+def _keep_changed_names_apart(groups: dict[str, list[_Entry]]) -> dict[str, list[_Entry]]:
+    """Entries of a plain folder share an id only when their names are the same: ``bob.py`` and
+    ``bob.ipynb`` are one student with two files (an error row: keep one). A name that
+    ``safe_id`` had to change (``bob .py``, a name cut at ID_LIMIT) must neither take the id of
+    the clean name it resembles nor block that student: it gets an id of its own, the changed
+    id plus a short digest of the name."""
+    kept: dict[str, list[_Entry]] = {}
+    for key, entries in groups.items():
+        if entries[0].lms or len({entry.source for entry in entries}) == 1:
+            kept.setdefault(key, []).extend(entries)
+            continue
+        for entry in entries:
+            if entry.source != entry.id:
+                digest = hashlib.sha256(entry.source.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+                entry.id = f"{entry.id[: ID_LIMIT - len(digest) - 1].rstrip(' .')}-{digest}"
+            kept.setdefault(f"folder:{entry.id}", []).append(entry)
+    return kept
 
 
 def _student(student_id: str, path: Path | None, problem: str, known: _Identity, entries: list[_Entry]) -> Student:
@@ -230,7 +260,7 @@ def pick_submission_file(folder: Path, spec: ExerciseSpec) -> tuple[Path | None,
     is the student's problem, said in words.
     """
     candidates, links = _walk_candidates(folder, spec)
-    return _pick_among(candidates, folder, spec, f"{printable(folder.name, keep_newlines=False)}/", links)
+    return _pick_among(candidates, folder, spec, f"{escape_invisible(folder.name)}/", links)
 
 
 def _pick_among(
@@ -248,10 +278,10 @@ def _pick_among(
         shallowest = [p for p in matches if len(p.parts) == len(matches[0].parts)]
         if len(shallowest) == 1:
             return shallowest[0], ""
-        names = ", ".join(printable(str(p.relative_to(folder)), keep_newlines=False) for p in shallowest)
+        names = ", ".join(escape_invisible(str(p.relative_to(folder))) for p in shallowest)
         return None, msg.batch_several_submissions(where, names, spec.stub)
     if links:
-        names = ", ".join(printable(str(p.relative_to(folder)), keep_newlines=False) for p in links)
+        names = ", ".join(escape_invisible(str(p.relative_to(folder))) for p in links)
         return None, msg.batch_only_links(where, names)
     kinds = ", ".join(accepted_suffixes(spec))
     return None, msg.batch_no_submission(where, kinds, spec.stub)

@@ -32,6 +32,7 @@ from grader.batch.task import GradeTask, TaskError, TaskOutcome, error_outcome, 
 from grader.errors import UsageError
 from grader.messages import interface as msg
 from grader.sandbox.limits import usable_cores
+from grader.sandbox.scratch import remove_tree, scratch_folder
 
 # Room beyond the learner's time limit for the grader's own work in a worker: loading the data,
 # preparing TFDS once, the trusted evaluation, saving the result.
@@ -121,7 +122,9 @@ class LocalExecutor:
 
     def _run_in_worker(self, task: GradeTask) -> TaskOutcome:
         limit_s = (task.timeout_s or self.default_timeout_s) + WORKER_GRACE_S
-        with tempfile.TemporaryDirectory(prefix=WORKER_DIR_PREFIX) as tmp:
+        # Not tempfile.TemporaryDirectory: the sandboxes below this folder hold whatever learner
+        # code left (a tree 5,000 levels deep made its cleanup raise and end the whole batch).
+        with scratch_folder(WORKER_DIR_PREFIX) as tmp:
             task_path, outcome_path, log_path = (
                 Path(tmp) / name for name in ("task.json", "outcome.json", "worker.log")
             )
@@ -156,7 +159,7 @@ class LocalExecutor:
                         self._workers.discard(process)
             try:
                 return TaskOutcome.from_json(json.loads(outcome_path.read_text(encoding="utf-8")))
-            except (OSError, ValueError):  # none written, or not an outcome (pydantic's errors are ValueErrors)
+            except (OSError, ValueError, RecursionError):  # none written, or not an outcome (pydantic: ValueErrors)
                 pass
             if self._stopping.is_set():
                 raise WorkerFailed("the batch was stopped while this submission was being graded")
@@ -315,8 +318,6 @@ def _cluster_lost_outcome(waited_s: float) -> TaskOutcome:
 def remove_stale_worker_dirs(root: Path | None = None) -> int:
     """Worker folders left by a batch that was killed (its process is gone): removed. Returns
     how many. A folder of a batch that still runs is left alone."""
-    import shutil
-
     root = Path(root or tempfile.gettempdir())
     removed = 0
     for folder in root.glob(f"{WORKER_DIR_PREFIX}*"):
@@ -326,7 +327,7 @@ def remove_stale_worker_dirs(root: Path | None = None) -> int:
         except (OSError, ValueError):
             continue
         if owner != os.getpid() and not _is_running(owner, started or None):
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_tree(folder)  # sandboxes wrote below it: any depth (grader.sandbox.scratch)
             removed += 1
     return removed
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from grader.batch.cache import write_text_atomically
 from grader.batch.gradebook import note
 from grader.batch.records import StudentRecord
-from grader.safe_text import spreadsheet_cell
+from grader.safe_text import spreadsheet_cell, without_surrogates
 from grader.spec import ExerciseSpec
 
 EXPORTS = ("canvas", "moodle", "csv")
@@ -137,7 +137,9 @@ def moodle_feedback_zip(out_dir: Path, records: list[StudentRecord], path: Path)
             files = [folder / name for name in FEEDBACK_FILES if (folder / name).is_file()]
             for file in files:
                 # A fixed time: the same grades give a byte-identical zip.
-                info = zipfile.ZipInfo(f"{student.lms_entry}/{file.name}", date_time=(2000, 1, 1, 0, 0, 0))
+                # A zip holds UTF-8 names: a byte of the folder's name that was not is written as U+FFFD.
+                entry = without_surrogates(f"{student.lms_entry}/{file.name}")
+                info = zipfile.ZipInfo(entry, date_time=(2000, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, file.read_bytes())
             count += bool(files)

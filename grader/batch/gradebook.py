@@ -33,7 +33,7 @@ from typing import Any
 from grader.batch.cache import write_json_atomically, write_text_atomically
 from grader.batch.records import StudentRecord
 from grader.messages import interface as msg
-from grader.safe_text import printable, spreadsheet_cell
+from grader.safe_text import escape_invisible, printable, spreadsheet_cell
 from grader.spec import ExerciseSpec
 
 LEADING_COLUMNS = (
@@ -179,12 +179,17 @@ def _student_entry(record: StudentRecord, submissions_root: Path | None) -> dict
 
 def _relative(path: str | None, root: Path | None) -> str | None:
     # Relative to the submissions folder: the same grades.json wherever the class folder lives.
-    if not path or root is None:
+    # Shown with visible escapes, like the id (``bob\x1b.py`` is ``bob-x1b.py``): three files
+    # the terminal would show as "bob.py" stay three names, and a byte that is not UTF-8 is
+    # named rather than lost.
+    if not path:
         return path
-    try:
-        return str(Path(path).absolute().relative_to(Path(root).absolute()))
-    except ValueError:
-        return path
+    if root is not None:
+        try:
+            path = str(Path(path).absolute().relative_to(Path(root).absolute()))
+        except ValueError:
+            pass
+    return escape_invisible(path)
 
 
 def write_gradebook(

@@ -57,6 +57,7 @@ from grader.batch.records import StudentRecord, missing_record, problem_record, 
 from grader.batch.summary import write_summary
 from grader.batch.task import GradeTask
 from grader.errors import UsageError
+from grader.messages import interface as msg
 from grader.result import GradeResult
 from grader.spec import ExerciseSpec
 
@@ -210,6 +211,9 @@ def run_batch(
             cached_records.append(finish(record_from_outcome(spec, student_id, submission, outcome, key)))
 
     for path in discovery.ignored:
+        if path.name.startswith("."):  # a hidden file that looks like a submission (..py, .alice.py)
+            progress.note(msg.batch_skipped_hidden(path.name))
+            continue
         progress.note(f"Skipped {path.name}: not a {spec.id} submission (expected {', '.join(_suffixes(spec))}).")
     for student_id in discovery.unmatched:
         progress.note(f"{student_id}: matches no student on the roster; graded and listed with a note.")

@@ -18,7 +18,6 @@ outcome, so one bad submission cannot stop a batch.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import traceback
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from pydantic import TypeAdapter
 
 from grader.errors import DataMissingError, GraderError, SpecError, SubmissionNotFoundError, UsageError
 from grader.result import GradeResult
+from grader.sandbox.scratch import remove_tree
 
 # Errors that say something about this machine (no data, a broken spec, a file that vanished),
 # not about the submission: never cached, so a re-run after the fix grades the student.
@@ -189,7 +189,7 @@ def run_grade_task(task: GradeTask) -> TaskOutcome:
         return outcome
     finally:
         if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
+            remove_tree(scratch)
 
 
 def _check_datasets(task: GradeTask) -> None:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
+
+from grader.sandbox.scratch import remove_tree  # stdlib only; imported now, not while stopping
 
 PR_SET_PDEATHSIG = 1
 STOP_GRACE_S = 20.0  # after SIGTERM: time for the sandbox cleanup before the worker just exits
@@ -53,7 +54,7 @@ def _stop(signum: int, frame: object) -> None:
 def _remove_own_tmp() -> None:
     tmp = os.environ.get("TMPDIR")
     if tmp and Path(tmp).name == "tmp" and os.environ.get("GRADER_BATCH_PID"):
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp)  # sandboxes' scratch folders may be below it: any depth
 
 
 def _leave(code: int) -> None:

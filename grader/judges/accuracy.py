@@ -9,6 +9,7 @@ from pydantic import Field
 from grader.evidence import Evidence
 from grader.judges.base import JudgeParams, Verdict
 from grader.judges.causes import find_cause
+from grader.judges.compile import output_and_loss_hint
 from grader.judges.diagnose import (
     DIVERGENCE_HINT,
     MORE_EPOCHS_HINT,
@@ -18,7 +19,9 @@ from grader.judges.diagnose import (
     trained_on_raw_pixels,
     training_went_wrong,
 )
+from grader.judges.model import custom_class_verdict
 from grader.judges.names import FractionPair
+from grader.judges.scaling import scaled_twice, scales_own_input
 from grader.judges.vocabulary import sentence_case, training_accuracy
 from grader.messages import _
 from grader.messages import judges as messages
@@ -75,6 +78,8 @@ def judge_test_accuracy(evidence: Evidence, params: dict[str, Any], spec: Exerci
         reason = messages.clause(evaluation.error or sandbox_messages.no_model_came_back())
         if evaluation.refused:
             return Verdict.failed(messages.not_tested_refused(messages.clause(evaluation.refused)))
+        if evaluation.custom_model_class:
+            return custom_class_verdict(evidence, spec)  # a subclass of keras.Model: not loaded
         if evaluation.status == "error":
             return Verdict.error(messages.could_not_test(reason), _(messages.BUILT_IN_LAYERS_HINT))
         return Verdict.error(messages.not_tested(reason))
@@ -83,18 +88,32 @@ def judge_test_accuracy(evidence: Evidence, params: dict[str, Any], spec: Exerci
     settings = AccuracyParams.of(params)
     threshold = settings.threshold
     bands = sorted(settings.partial)
+    # A model that scales its own pixels is rightly tested on raw ones: said as such, no advice.
+    scaler = scales_own_input(evidence)
     raw_pixels = trained_on_raw_pixels(evaluation)
     if accuracy >= threshold:
-        return Verdict.passed(messages.accuracy_passed(accuracy, evaluation.n_test, threshold, raw_pixels))
+        message = messages.accuracy_passed(accuracy, evaluation.n_test, threshold, raw_pixels and scaler is None)
+        if raw_pixels and scaler is not None:
+            message = messages.with_self_scaling_note(message, scaler.shown)
+        return Verdict.passed(message)
 
     band = next(((below, fraction) for below, fraction in bands if threshold - accuracy <= below + 1e-12), None)
-    message = messages.accuracy_below(accuracy, evaluation.n_test, threshold, band, raw_pixels)
+    message = messages.accuracy_below(accuracy, evaluation.n_test, threshold, band, raw_pixels and scaler is None)
+    if raw_pixels and scaler is not None:
+        message = messages.with_self_scaling_note(message, scaler.shown)
     return Verdict.failed(message, _why_low(evidence, accuracy, settings, spec), band[1] if band else 0.0)
 
 
 def _why_low(evidence: Evidence, accuracy: float, settings: AccuracyParams, spec: ExerciseSpec) -> str:
     """The likeliest reason for a low test accuracy, as a hint."""
-    if trained_on_raw_pixels(evidence.evaluation):
+    design = output_and_loss_hint(evidence, spec)
+    if design:
+        return design
+    scaler = scales_own_input(evidence)
+    twice = scaled_twice(evidence)
+    if twice is not None:
+        return messages.sentences(messages.scaled_twice(twice.shown), _(messages.SCALE_ONCE_HINT))
+    if scaler is None and trained_on_raw_pixels(evidence.evaluation):
         return _(RAW_PIXELS_HINT)
     history = evidence.sandbox.train.history if evidence.sandbox.train else {}
     divergence = training_went_wrong(history, spec)
@@ -107,7 +126,7 @@ def _why_low(evidence: Evidence, accuracy: float, settings: AccuracyParams, spec
     rising = still_improving(history, settings.min_gain)
     if rising:
         return messages.finding_then_hint(_sentence(rising), _(MORE_EPOCHS_HINT))
-    return _(messages.LOW_ACCURACY_HINT)
+    return _(messages.LOW_ACCURACY_SELF_SCALING_HINT if scaler is not None else messages.LOW_ACCURACY_HINT)
 
 
 def _sentence(phrase: str) -> str:

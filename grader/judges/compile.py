@@ -20,7 +20,7 @@ from grader.judges.diagnose import (
     METRICS_POSITIONAL_HINT,
     training_went_wrong,
 )
-from grader.judges.model import output_block
+from grader.judges.model import judge_output_layer, output_block
 from grader.judges.names import Fraction, LossName, MetricName, OptimizerName
 from grader.judges.vocabulary import (
     AUTO_ACCURACY,
@@ -123,6 +123,21 @@ def _label_mismatch(loss_name: str, encoding: LabelEncoding | None) -> tuple[str
     if loss_name == "sparse_categorical_crossentropy" and encoding == "one_hot":
         return _(messages.ONE_HOT_LABELS_SPARSE), _(messages.ONE_HOT_LABELS_SPARSE_HINT)
     return None
+
+
+def output_and_loss_hint(evidence: Evidence, spec: ExerciseSpec) -> str:
+    """When the exercise's output-layer or loss check fails, a hint that sends the learner there
+    (with that check's own fix), else "". A linear output read as probabilities, or 5 units for 10
+    classes, keeps the loss near chance level and the accuracy low whatever the epochs: the
+    training and test-accuracy hints name this cause before any other."""
+    for name, judge in (("output_layer", judge_output_layer), ("loss", judge_loss)):
+        check = next((c for c in spec.checks if c.judge == name), None)
+        if check is None:
+            continue
+        verdict = judge(evidence, dict(check.params), spec)
+        if verdict.status == "failed" and verdict.hint:
+            return messages.fix_output_and_loss_first(verdict.hint)
+    return ""
 
 
 # --- optimizer -----------------------------------------------------------------------------------

@@ -263,7 +263,11 @@ def _label_out_of_range(
     if match is None:
         return None
     label, units = match.groups()
-    return Diagnosis("output-units", messages.label_out_of_range(units, label, dataset_of(spec).num_classes))
+    # TensorFlow names the first label out of range it met (8 one run, 9 the next), not the
+    # highest: the dataset's labels go up to its classes - 1 (or higher, when they are wrong).
+    classes = dataset_of(spec).num_classes
+    highest = max(int(label), classes - 1)
+    return Diagnosis("output-units", messages.label_out_of_range(units, str(highest), classes))
 
 
 def _metrics_positional(
@@ -534,6 +538,34 @@ def _grader_environment(
     return None
 
 
+# TensorFlow's rule for scope names, which Keras makes of layer names while tracing fit():
+# "'隐藏层' is not a valid scope name. A scope name has to match the following pattern:
+# ^[A-Za-z0-9_.\\/>-]*$" (TensorFlow 2.21).
+_SCOPE_NAME = re.compile(r"[A-Za-z0-9_.\\/>-]*")
+_INVALID_SCOPE = re.compile(r"'(.{1,200}?)' is not a valid scope name")
+
+
+def _layer_scope_name(
+    exc: ExceptionInfo, step: str, evidence: Evidence | None, spec: ExerciseSpec | None
+) -> Diagnosis | None:
+    """A layer named with characters TensorFlow refuses (Chinese characters, spaces). The
+    error names one name; the model's recorded layers give every other invalid one, and
+    whether the layer is the model's last (an example name "output") or not ("hidden")."""
+    match = _INVALID_SCOPE.search(exc.message)
+    if match is None:
+        return None
+    first = printable(match.group(1), keep_newlines=False, limit=60)
+    model = evidence.sandbox.final_model if evidence is not None else None
+    layers = [layer for layer in (model.layers if model is not None else []) if layer.class_name != "InputLayer"]
+    # The name TensorFlow met first, then the model's other invalid ones.
+    invalid = [match.group(1)]
+    invalid += [layer.name for layer in layers if layer.name not in invalid and not _SCOPE_NAME.fullmatch(layer.name)]
+    names = messages.listing([f"'{printable(name, keep_newlines=False, limit=60)}'" for name in invalid[:5]])
+    last = bool(layers) and layers[-1].name == match.group(1)
+    example = "output" if last else "hidden"
+    return Diagnosis("layer-scope-name", messages.layer_scope_name(names, first, example))
+
+
 _RULES: tuple[Rule, ...] = (
     _typographic_quotes,
     # Old TensorFlow/Keras code first: its messages would otherwise get a generic hint below
@@ -546,6 +578,7 @@ _RULES: tuple[Rule, ...] = (
     _tensorflow_1_logs_key,
     _labels_against_outputs,
     _grader_environment,
+    _layer_scope_name,
     _identifier("activation function", KNOWN_ACTIVATIONS, "activation-name"),
     _identifier("loss", KNOWN_LOSSES, "loss-name", LOSS_ALIASES),
     _identifier("optimizer", KNOWN_OPTIMIZERS, "optimizer-name"),
@@ -628,3 +661,28 @@ def overfitting_gap(history: dict[str, list[float]], test_accuracy: float | None
 def trained_on_raw_pixels(evaluation: EvaluationEvidence) -> bool:
     """The trusted evaluator found the model does clearly better on 0-255 pixels than on [0, 1]."""
     return evaluation.input_scaling == "raw"
+
+
+# How far above guessing the grader's own accuracy on training images must be before a model
+# that no model.fit() trained counts as trained another way (a custom GradientTape loop): an
+# untrained 10-class model stays near 0.1, one epoch of any training reaches 0.8 and more.
+TRAINED_WITHOUT_FIT_MARGIN = 0.3
+
+
+def never_fitted(evidence: Evidence) -> bool:
+    """The run called no ``model.fit()`` at all (a saved model's training is unknown: False)."""
+    if evidence.sandbox.graded_as == "saved_model":
+        return False
+    train = evidence.sandbox.train
+    return train is None or not train.fit_calls
+
+
+def trained_without_fit(evidence: Evidence, spec: ExerciseSpec | None) -> float | None:
+    """The grader's accuracy on training images of a model that no ``model.fit()`` trained, when
+    it is clearly above chance: the learner trained it another way (a custom training loop). None
+    when fit was called, or the accuracy was not measured (quick mode) or is near chance."""
+    if not never_fitted(evidence):
+        return None
+    measured = evidence.evaluation.train_accuracy
+    chance = 1.0 / max(1, dataset_of(spec).num_classes)
+    return measured if measured is not None and measured >= chance + TRAINED_WITHOUT_FIT_MARGIN else None

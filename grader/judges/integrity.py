@@ -168,6 +168,9 @@ def training_record_problem(evidence: Evidence, chance: float) -> tuple[str, str
     used = record.fit_optimizer
     if saved is not None and used and used != "LossScaleOptimizer" and saved.name != used.lower():
         return messages.optimizer_not_the_trained_one(saved.written, used), _(messages.COMPILE_SETTINGS_HINT)
+    saved_rate, used_rate = fixed_learning_rate(model.compile_config), record.fit_learning_rate
+    if saved_rate is not None and used_rate is not None and not math.isclose(saved_rate, used_rate, rel_tol=1e-3):
+        return messages.learning_rate_not_the_trained_one(saved_rate, used_rate), _(messages.COMPILE_SETTINGS_HINT)
     claimed = canonical_metrics(model.compile_config)
     computed = [key for key in record.fit_logged if key not in NOT_METRICS and not key.startswith("val_")]
     if claimed and record.fit_logged and not computed:
@@ -180,12 +183,36 @@ def training_record_problem(evidence: Evidence, chance: float) -> tuple[str, str
 
 def learned_without_fit(evidence: Evidence, chance: float) -> float | None:
     """The grader's accuracy on training images of a model whose fits changed none of its
-    weights, when that is clearly above chance (``FROZEN_FIT_MARGIN``); else None."""
+    weights, or moved them by less than ``MIN_WEIGHT_CHANGE`` of their size, when that accuracy
+    is clearly above chance (``FROZEN_FIT_MARGIN``); else None."""
     sandbox, measured = evidence.sandbox, evidence.evaluation.train_accuracy
     record = sandbox.saved_weights
-    if record is None or not record.fitted or record.changed_by_fit is not False or sandbox.graded_as == "saved_model":
+    if record is None or not record.fitted or sandbox.graded_as == "saved_model":
+        return None
+    barely_moved = record.largest_weight_change is not None and record.largest_weight_change < MIN_WEIGHT_CHANGE
+    if record.changed_by_fit is not False and not barely_moved:
         return None
     return measured if measured is not None and measured >= chance + FROZEN_FIT_MARGIN else None
+
+
+# Training from a fresh start moves the weights by about their own size (the chapter's five
+# epochs: 0.5-3 times); even one epoch at Adam's smallest sensible rate moves them by more than
+# a hundredth. A fit that moves them by less (a learning rate of 1e-9 around weights set by hand)
+# learned nothing.
+MIN_WEIGHT_CHANGE = 1e-3
+
+
+def fixed_learning_rate(compile_config: dict[str, Any]) -> float | None:
+    """The saved optimizer's learning rate when it is a plain number (not a schedule, whose
+    rate changes as training goes on), else None."""
+    raw = compile_config.get("optimizer")
+    if isinstance(raw, dict) and raw.get("class_name") == "LossScaleOptimizer":
+        raw = (raw.get("config") or {}).get("inner_optimizer", raw)
+    config = raw.get("config") if isinstance(raw, dict) else None
+    rate = config.get("learning_rate") if isinstance(config, dict) else None
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate):
+        return None
+    return float(rate)
 
 
 # What an epoch logs besides the compiled metrics: the loss, and what callbacks add.

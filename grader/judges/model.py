@@ -9,6 +9,7 @@ model without an ``Input`` only knows its shapes once it has seen data), else th
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import Field
@@ -17,7 +18,7 @@ from grader.datasets import DatasetInfo, dataset_info
 from grader.evidence import Evidence, ModelInfo
 from grader.judges.base import JudgeParams, Shape, Verdict
 from grader.judges.causes import find_cause, model_cause, model_source
-from grader.judges.diagnose import NOT_COMPILED_HINT, missing_flatten_hint
+from grader.judges.diagnose import NOT_COMPILED_HINT, missing_flatten_hint, never_fitted, trained_without_fit
 from grader.judges.names import ActivationName, FractionRange, LayerName
 from grader.judges.vocabulary import (
     Block,
@@ -32,6 +33,7 @@ from grader.judges.vocabulary import (
 )
 from grader.messages import _
 from grader.messages import judges as messages
+from grader.safe_text import printable
 from grader.spec import ExerciseSpec
 
 
@@ -43,11 +45,77 @@ def judge_model_built(evidence: Evidence, params: dict[str, Any], spec: Exercise
     model = evidence.graded_model if evidence.facts_are_trusted else (evidence.sandbox.model or evidence.graded_model)
     assert model is not None  # model_cause checked it
     layers = [layer for layer in model.layers if layer.class_name != "InputLayer"]
-    described = messages.model_described(short_type(model.returned_type), len(layers), total_params(model))
+    described = messages.model_described(short_type(model.returned_type), len(layers), _known_params(model))
     source = model_source(evidence)  # scripts, notebooks, solution_model(), saved models
     if evidence.sandbox.graded_as != "module" and source:
         return Verdict.passed(messages.source_is(sentence_case(source), described))
     return Verdict.passed(messages.build_model_returned(described))
+
+
+def _known_params(model: ModelInfo) -> int | None:
+    """The model's parameter count, or None when its weights do not exist yet: a subclass of
+    keras.Model (or a model without an input shape) creates them when it first sees data, so
+    before training it counts 0 parameters though its Dense layers will hold thousands."""
+    count = total_params(model)
+    if not count and any("units" in layer.config or "filters" in layer.config for layer in model.layers):
+        return None
+    return count
+
+
+# A layer class name fit to print as code (it comes from the learner's process).
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,40}")
+# Layers a Sequential rewrite leaves out: the input is written as keras.Input.
+_NOT_REWRITTEN = frozenset({"InputLayer"})
+
+
+def _layer_code(class_name: str, config: dict[str, Any]) -> str:
+    """``keras.layers.Dense(128, activation="relu")`` from a layer's class and config."""
+    arguments: list[str] = []
+    for size in ("units", "filters"):
+        if isinstance(config.get(size), int):
+            arguments.append(str(config[size]))
+    kernel = config.get("kernel_size")
+    if isinstance(kernel, (list, tuple)) and kernel and all(isinstance(k, int) for k in kernel):
+        arguments.append(shape_text(list(kernel)))
+    rate = config.get("rate")
+    if isinstance(rate, (int, float)) and not isinstance(rate, bool):
+        arguments.append(f"{float(rate):g}")
+    activation = config.get("activation")
+    if isinstance(activation, str) and _IDENTIFIER.fullmatch(activation) and activation != "linear":
+        arguments.append(f'activation="{activation}"')
+    return f"keras.layers.{class_name}({', '.join(arguments)})"
+
+
+def sequential_code(model: ModelInfo | None, input_shape: list[int | None]) -> str:
+    """The model's layers written as ``keras.Sequential([...])``: how a subclass of
+    keras.Model is rebuilt so that the grader can test it. Empty when no layer is known."""
+    if model is None:
+        return ""
+    written = [
+        _layer_code(layer.class_name, layer.config)
+        for layer in model.layers
+        if layer.class_name not in _NOT_REWRITTEN and _IDENTIFIER.fullmatch(layer.class_name)
+    ]
+    if not written or len(written) > 12:
+        return ""
+    shape = shape_text([d for d in input_shape if d is not None])
+    return "keras.Sequential([" + ", ".join([f"keras.Input(shape={shape})", *written]) + "])"
+
+
+def custom_class_verdict(evidence: Evidence, spec: ExerciseSpec) -> Verdict:
+    """The test accuracy of a model that is a subclass of keras.Model: not measured, because
+    the trusted evaluation loads models in Keras' safe mode and never runs a learner's
+    ``call()``. Not an accusation: the message says what the grader can test and the hint
+    shows the same layers in ``keras.Sequential``."""
+    name = printable(evidence.evaluation.custom_model_class, keep_newlines=False, limit=60)
+    train = evidence.sandbox.train
+    calls = train.fit_calls if train else []
+    shape: list[int | None] = list(calls[-1].x_shape[1:]) if calls and calls[-1].x_shape else []
+    if not shape:
+        shape = list(dataset_info(spec.dataset or "").input_shapes[0])
+    code = sequential_code(evidence.sandbox.final_model, shape)
+    hint = messages.rebuild_as_sequential(code) if code else _(messages.REBUILD_AS_SEQUENTIAL_HINT)
+    return Verdict.failed(messages.subclass_not_tested(name), hint)
 
 
 class CompiledParams(JudgeParams):
@@ -77,10 +145,10 @@ def judge_compiled(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpe
             return Verdict.passed(_(messages.MODEL_COMPILED))
         if sandbox.graded_as == "saved_model":
             return Verdict.failed(_(messages.SAVED_MODEL_NOT_COMPILED), _(messages.SAVED_MODEL_NOT_COMPILED_HINT))
-        return Verdict.failed(_(messages.NEVER_COMPILED), _(messages.COMPILE_BEFORE_TRAINING_HINT))
+        return _never_compiled(evidence, spec, _(messages.COMPILE_BEFORE_TRAINING_HINT))
     graded = evidence.graded_model
     if evidence.facts_are_trusted and graded is not None and not graded.compiled:
-        return Verdict.failed(_(messages.NEVER_COMPILED), _(NOT_COMPILED_HINT))
+        return _never_compiled(evidence, spec, _(NOT_COMPILED_HINT))
     # When it was compiled (in build_model() or later, in train()) only the run can tell.
     returned = sandbox.model
     if returned is not None and returned.compiled:
@@ -92,7 +160,20 @@ def judge_compiled(evidence: Evidence, params: dict[str, Any], spec: ExerciseSpe
             _(messages.COMPILED_IN_TRAIN_HINT),
             CompiledParams.of(params).compiled_in_train,
         )
-    return Verdict.failed(_(messages.NEVER_COMPILED), _(NOT_COMPILED_HINT))
+    return _never_compiled(evidence, spec, _(NOT_COMPILED_HINT))
+
+
+def _never_compiled(evidence: Evidence, spec: ExerciseSpec, hint: str) -> Verdict:
+    """A model never compiled. Without any model.fit() call it may still have been trained
+    another way (a custom GradientTape loop): then the message says so, instead of claiming
+    that Keras cannot train it, and asks for compile() and fit() as the chapter uses them."""
+    if not never_fitted(evidence) or find_cause(evidence, spec, "train") is not None:
+        # fit() was called (and raised), or training stopped at an error before any fit.
+        return Verdict.failed(_(messages.NEVER_COMPILED), hint)
+    accuracy = trained_without_fit(evidence, spec)
+    if accuracy is not None:
+        return Verdict.failed(messages.compiled_trained_without_fit(accuracy), _(messages.COMPILE_AND_FIT_HINT))
+    return Verdict.failed(_(messages.NEVER_COMPILED_NO_FIT), _(messages.COMPILE_AND_FIT_HINT))
 
 
 def _model(evidence: Evidence) -> ModelInfo:
@@ -218,7 +299,7 @@ def judge_output_layer(evidence: Evidence, params: dict[str, Any], spec: Exercis
             problems.append(_(messages.LOGITS_NOT_ASKED))
             hints.append(messages.use_activation_without_logits(activation_wanted))
     else:
-        problems.append(_activation_problem(activation, activation_wanted))
+        problems.append(_activation_problem(activation, activation_wanted, has_loss=loss is not None))
         hints.append(messages.use_output_activation(activation_wanted))
     described = f"{block.kind}({units}, {activation})"
     if not problems:
@@ -226,11 +307,12 @@ def judge_output_layer(evidence: Evidence, params: dict[str, Any], spec: Exercis
     return Verdict.failed(messages.output_layer_failed(described, problems), messages.fixes(hints), score)
 
 
-def _activation_problem(activation: str, wanted: str) -> str:
+def _activation_problem(activation: str, wanted: str, *, has_loss: bool) -> str:
     if activation == "sigmoid":
         return _(messages.SIGMOID_OUTPUT)
     if activation == "linear":
-        return _(messages.LINEAR_OUTPUT)
+        # Without a compiled loss there is no loss that could expect probabilities.
+        return _(messages.LINEAR_OUTPUT if has_loss else messages.LINEAR_OUTPUT_NOT_COMPILED)
     return messages.other_activation(activation, wanted)
 
 

@@ -12,6 +12,7 @@ from grader.evidence import ArrayInfo, Evidence
 from grader.judges.base import JudgeParams, Shape, Verdict
 from grader.judges.causes import RUN, exception_cause, find_cause, model_cause, model_source
 from grader.judges.diagnose import RAW_PIXELS_HINT
+from grader.judges.scaling import ScalingLayer, fit_received_unit_pixels, scales_own_input
 from grader.judges.vocabulary import shape_text
 from grader.messages import _
 from grader.messages import judges as messages
@@ -160,6 +161,9 @@ def judge_load_data(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
 
     problems: list[tuple[str, str]] = []  # (what is wrong, how to fix it)
     passed = 0
+    # A model that scales its own pixels (Rescaling(1/255), Normalization) is meant to get raw
+    # 0-255 images, of any dtype Keras converts; images it gets already in [0, 1] it scales twice.
+    scaler = scales_own_input(evidence)
 
     bad_shapes = [n for n in ("train_images", "test_images") if arrays[n].shape[1:] not in image_shapes]
     if bad_shapes:
@@ -171,14 +175,17 @@ def judge_load_data(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
         passed += 1
 
     not_float = [n for n in ("train_images", "test_images") if not _is_float(arrays[n])]
-    if not_float:
+    if not_float and scaler is None:
         shown = messages.listing([messages.array_dtype(n, arrays[n].dtype) for n in not_float])
         problems.append((shown, _(messages.CONVERT_TO_FLOAT)))
     else:
         passed += 1
 
     unscaled = [n for n in ("train_images", "test_images") if not _in_unit_range(arrays[n])]
-    if unscaled:
+    # (Double scaling needs model.fit to have got them in [0, 1] too: train() may undo it.)
+    if scaler is not None and scaler.divides and not unscaled and fit_received_unit_pixels(evidence) is not False:
+        problems.append((messages.scaled_twice_problem(scaler.shown), _(messages.SCALE_ONCE)))
+    elif unscaled and scaler is None:
         shown = messages.listing([messages.array_range(n, arrays[n].min, arrays[n].max) for n in unscaled])
         # Integer images already got the fix that divides by 255.0 (CONVERT_TO_FLOAT): once is enough.
         problems.append((messages.not_scaled(shown), "" if not_float else _(messages.DIVIDE_BY_255)))
@@ -206,6 +213,12 @@ def judge_load_data(evidence: Evidence, params: dict[str, Any], spec: ExerciseSp
     if not problems:
         images = arrays["train_images"]
         one_hot = _encoding(arrays["train_labels"]) == "one_hot"
+        if scaler is not None and any(not _in_unit_range(arrays[n]) for n in ("train_images", "test_images")):
+            return Verdict.passed(
+                messages.load_data_passed_model_scales(
+                    counts, shape_text(images.shape[1:]), images.dtype, scaler.shown, one_hot
+                )
+            )
         return Verdict.passed(messages.load_data_passed(counts, shape_text(images.shape[1:]), images.dtype, one_hot))
     message = messages.load_data_failed(counts, [problem for problem, _fix in problems])
     return Verdict.failed(message, messages.fixes([fix for _problem, fix in problems if fix]), passed / 5)
@@ -244,13 +257,23 @@ def _label_problem(array: ArrayInfo, classes: int) -> str:
 
 def _trained_on_unit_pixels(evidence: Evidence, spec: ExerciseSpec) -> Verdict:
     """Whether the model was trained on pixels in [0, 1]: from what ``model.fit`` received when
-    the run recorded it, else from the trusted evaluator's probe of the model (a saved model)."""
+    the run recorded it, else from the trusted evaluator's probe of the model (a saved model).
+
+    A model that scales its own pixels (``grader.judges.scaling``) is rightly trained on raw
+    0-255 pixels: full credit. Given images already in [0, 1], its Rescaling layer scales them a
+    second time: half the points (the images were divided, but the model undoes the benefit)."""
+    scaler = scales_own_input(evidence)
     train = evidence.sandbox.train
     calls = [call for call in (train.fit_calls if train else []) if call.x_min is not None and call.x_max is not None]
     if calls:
         call = calls[-1]
         assert call.x_min is not None and call.x_max is not None
-        if call.x_min >= -1e-6 and call.x_max <= 1.0 + 1e-6:
+        in_unit_range = call.x_min >= -1e-6 and call.x_max <= 1.0 + 1e-6
+        if scaler is not None and scaler.divides and in_unit_range:
+            return Verdict.failed(messages.scaled_twice(scaler.shown), _(messages.SCALE_ONCE_HINT), 0.5)
+        if scaler is not None and not in_unit_range:
+            return Verdict.passed(messages.fit_pixels_scaled_by_model(call.x_min, call.x_max, scaler.shown))
+        if in_unit_range:
             return Verdict.passed(messages.fit_pixels_scaled(call.x_min, call.x_max))
         return Verdict.failed(
             messages.fit_pixels_not_scaled(call.x_min, call.x_max), _(messages.DIVIDE_BEFORE_TRAINING_HINT)
@@ -258,10 +281,14 @@ def _trained_on_unit_pixels(evidence: Evidence, spec: ExerciseSpec) -> Verdict:
     evaluation = evidence.evaluation
     unit, raw = evaluation.probe_accuracy.get("unit"), evaluation.probe_accuracy.get("raw")
     if evaluation.input_scaling in ("unit", "raw") and unit is not None and raw is not None:
-        return _scaling_from_probe(unit, raw, evaluation.n_train, dataset_info(spec.dataset or "").num_classes)
+        classes = dataset_info(spec.dataset or "").num_classes
+        return _scaling_from_probe(unit, raw, evaluation.n_train, classes, scaler)
     cause = find_cause(evidence, spec, "train")
     if cause is not None:
         return cause.brief_verdict()
+    if evaluation.status == "not_run" and evaluation.model is not None:
+        # Quick mode (grader.quick): the trusted process read the model's facts but tested nothing.
+        return Verdict.skipped(_(messages.SCALING_NOT_MEASURED_QUICK))
     return Verdict.error(_(messages.SCALING_UNKNOWN))
 
 
@@ -271,13 +298,19 @@ def _trained_on_unit_pixels(evidence: Evidence, spec: ExerciseSpec) -> Verdict:
 SCALING_MARGIN = 0.05
 
 
-def _scaling_from_probe(unit: float, raw: float, n_train: int, classes: int) -> Verdict:
+def _scaling_from_probe(
+    unit: float, raw: float, n_train: int, classes: int, scaler: ScalingLayer | None = None
+) -> Verdict:
     """A saved model's scaling, read from its accuracy on a sample of training images under
     both scalings: passed when it does clearly better than guessing on [0, 1] pixels and raw
     pixels do not clearly win (a model that scales its input itself, or an easy dataset, does as
     well under both: the learner is not to blame), failed when raw pixels clearly win, and
     skipped (no points) when it does no better than guessing under either: a model that was
-    never trained shows nothing about its scaling."""
+    never trained shows nothing about its scaling.
+
+    A model with its own scaling layer (``scaler``) is meant for raw pixels: passed when it does
+    clearly better than guessing on them; a Rescaling model that clearly prefers [0, 1] pixels was
+    trained on images divided before its layer divided them again (half the points)."""
     chance = 1.0 / max(1, classes)
     sample = min(PROBE_IMAGES, n_train) if n_train else PROBE_IMAGES
 
@@ -285,6 +318,12 @@ def _scaling_from_probe(unit: float, raw: float, n_train: int, classes: int) -> 
         spread = high * (1 - high) + (low * (1 - low) if low_is_measured else 0.0)
         return high - low > max(SCALING_MARGIN, 3 * math.sqrt(spread / sample))
 
+    if scaler is not None:
+        if scaler.divides and clearly_above(unit, chance, low_is_measured=False) and clearly_above(unit, raw):
+            return Verdict.failed(messages.scaled_twice(scaler.shown), _(messages.SCALE_ONCE_HINT), 0.5)
+        if clearly_above(raw, chance, low_is_measured=False) or clearly_above(unit, chance, low_is_measured=False):
+            return Verdict.passed(messages.model_scales_pixels(scaler.shown))
+        return Verdict.skipped(messages.scaling_untrained_self(unit, raw, chance, scaler.shown))
     if clearly_above(unit, chance, low_is_measured=False) and clearly_above(unit, raw):
         return Verdict.passed(_(messages.WORKS_ON_UNIT_PIXELS))
     if clearly_above(raw, chance, low_is_measured=False) and clearly_above(raw, unit):

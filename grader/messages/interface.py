@@ -152,6 +152,13 @@ def batch_not_a_folder(folder: str) -> str:
     return say("{folder} is not a folder: give the folder that holds one file or folder per student.", folder=folder)
 
 
+def batch_skipped_hidden(name: str) -> str:
+    return say(
+        "Skipped {name}: its name starts with a dot, which hides it; rename it (for example to the student's name) to have it graded.",
+        name=name,
+    )
+
+
 def batch_several_submissions(where: str, names: str, stub: str) -> str:
     return say(
         "{where} holds several possible submissions ({names}); rename the one to grade to {stub}.",
@@ -772,6 +779,15 @@ def quick_no_test_accuracy() -> str:
     return say(
         "{not_measured}: the model was trained only on a trial slice, so it has no test accuracy yet. "
         "Grade without --quick for the test accuracy and the verdict.",
+        not_measured=not_measured(),
+    )
+
+
+def quick_no_test_accuracy_without_fit() -> str:
+    """Quick mode with no model.fit() call: nothing was shortened (a custom loop runs in full)."""
+    return say(
+        "{not_measured}: quick mode tests no model (it shortens only model.fit(), which your code does not "
+        "call). Grade without --quick for the test accuracy and the verdict.",
         not_measured=not_measured(),
     )
 

@@ -309,7 +309,7 @@ def missing_module(module: str) -> str:
     return say(
         'There is no module "{module}" where the grader runs your code: check its spelling, and if it '
         "is installed on your computer, leave it out: the grader provides tensorflow, keras, numpy, "
-        "matplotlib and tensorflow_datasets.",
+        "matplotlib, pandas and tensorflow_datasets.",
         module=module,
     )
 
@@ -319,6 +319,19 @@ def layer_name(name: str, meant: str) -> str:
         "Keras has no layer {name}: did you mean layers.{meant}? Layer names are case-sensitive.",
         name=name,
         meant=meant,
+    )
+
+
+def layer_scope_name(names: str, first: str, example: str) -> str:
+    """TensorFlow refused a layer's ``name=``: ``names`` the invalid names as quoted (one or
+    more, listed), ``first`` the one to change first, ``example`` an ASCII name to use."""
+    return say(
+        "TensorFlow cannot use the layer name {names}: layer names may contain only ASCII letters, digits "
+        "and _ . / > - (no Chinese characters, no spaces). Where your code creates the layer, change "
+        'name="{first}" to an ASCII name such as name="{example}", or leave name= out.',
+        names=names,
+        first=first,
+        example=example,
     )
 
 
@@ -920,6 +933,11 @@ DIVIDE_BEFORE_TRAINING_HINT = N_("Divide the images by 255.0 before training.")
 WORKS_ON_UNIT_PIXELS = N_("The model works on pixels scaled to [0, 1], so it was trained on them.")
 WORKS_ON_RAW_PIXELS = N_("The model works best on raw 0-255 pixels, so it was trained on unscaled images.")
 SCALING_UNKNOWN = N_("Could not tell how the training images were scaled: the model was not tested.")
+# Quick mode tests no model (grader.quick): the start is interface.NOT_MEASURED's, translated alike.
+SCALING_NOT_MEASURED_QUICK = N_(
+    "Not measured in quick mode: how the training images were scaled is told by testing the trained model, "
+    "which a full grading does."
+)
 
 
 def scaling_untrained(unit: float, raw: float, chance: float) -> str:
@@ -940,6 +958,80 @@ def scaling_either_way(unit: float, raw: float) -> str:
         "and about as well on raw 0-255 pixels ({raw:.2f}): it copes with either scaling.",
         unit=unit,
         raw=raw,
+    )
+
+
+# A model that scales its own pixels (grader.judges.scaling): {layer} is the layer as written,
+# e.g. "Rescaling(1/255)" or "Normalization()".
+
+
+def model_scales_pixels(layer: str) -> str:
+    return say(
+        "The model scales the pixels itself with its {layer} layer, so it is rightly given raw 0-255 pixels.",
+        layer=layer,
+    )
+
+
+def fit_pixels_scaled_by_model(low: float, high: float, layer: str) -> str:
+    return say(
+        "model.fit() received pixels from {low:g} to {high:g}, and the model scales them itself with its "
+        "{layer} layer: its input is scaled.",
+        low=low,
+        high=high,
+        layer=layer,
+    )
+
+
+def scaled_twice(layer: str) -> str:
+    return say(
+        "The images were already divided by 255, and the model's {layer} layer scales them again: the "
+        "model sees pixels between 0 and about 1/255.",
+        layer=layer,
+    )
+
+
+SCALE_ONCE_HINT = N_(
+    "Scale the pixels once: either give the model the raw 0-255 images (its Rescaling layer divides "
+    "them) or remove the Rescaling layer and keep your division by 255.0."
+)
+
+
+def scaled_twice_problem(layer: str) -> str:
+    return say("the images are already in [0, 1] and the model's {layer} layer divides them again", layer=layer)
+
+
+SCALE_ONCE = N_("scale the pixels once: return raw 0-255 images, or remove the model's Rescaling layer")
+
+
+def load_data_passed_model_scales(counts: str, shape: str, dtype: str, layer: str, one_hot: bool) -> str:
+    if one_hot:
+        return say(
+            "load_data() returned {counts} of shape {shape}, {dtype}, with one-hot labels; the model "
+            "scales the pixels itself with its {layer} layer.",
+            counts=counts,
+            shape=shape,
+            dtype=dtype,
+            layer=layer,
+        )
+    return say(
+        "load_data() returned {counts} of shape {shape}, {dtype}, with integer labels; the model "
+        "scales the pixels itself with its {layer} layer.",
+        counts=counts,
+        shape=shape,
+        dtype=dtype,
+        layer=layer,
+    )
+
+
+def scaling_untrained_self(unit: float, raw: float, chance: float, layer: str) -> str:
+    return say(
+        "The model scales the pixels itself with its {layer} layer, but on a sample of training images "
+        "it does not do clearly better than guessing ({chance:.2f}) with raw 0-255 pixels ({raw:.2f}) or "
+        "pixels scaled to [0, 1] ({unit:.2f}), so it looks untrained. No points: train it before saving it.",
+        unit=unit,
+        raw=raw,
+        chance=chance,
+        layer=layer,
     )
 
 
@@ -975,6 +1067,28 @@ SAVED_MODEL_NOT_COMPILED = N_(
 )
 SAVED_MODEL_NOT_COMPILED_HINT = N_('Compile and train the model, then save it with model.save("model.keras").')
 NEVER_COMPILED = N_("The model is never compiled, so Keras cannot train it.")
+# No model.fit() call either, and no measurement says whether the model learned (quick mode).
+NEVER_COMPILED_NO_FIT = N_(
+    "The model is never compiled, and the code never calls model.fit(). The exercise asks for "
+    "model.compile() and model.fit(), as the chapter does."
+)
+COMPILE_AND_FIT_HINT = N_(
+    'Compile the model and train it with fit(), as the chapter does: model.compile(optimizer="adam", '
+    'loss="sparse_categorical_crossentropy", metrics=["accuracy"]), then '
+    "model.fit(train_images, train_labels, epochs=5)."
+)
+
+
+def compiled_trained_without_fit(accuracy: float) -> str:
+    """Not compiled, yet trained: a custom training loop (the grader measured ``accuracy``)."""
+    return say(
+        "The model is not compiled: it was trained another way (the grader measured {accuracy:.2f} on "
+        "training images), for example with a custom training loop, not with model.compile() and "
+        "model.fit(). The exercise asks for model.compile() and model.fit(), as the chapter does.",
+        accuracy=accuracy,
+    )
+
+
 COMPILE_BEFORE_TRAINING_HINT = N_(
     'Compile the model before training it: model.compile(optimizer="adam", '
     'loss="sparse_categorical_crossentropy", metrics=["accuracy"]).'
@@ -1081,6 +1195,10 @@ SIGMOID_OUTPUT = N_(
 )
 LINEAR_OUTPUT = N_(
     "it has no activation, so it outputs unnormalised scores (logits) while the loss expects probabilities"
+)
+# The same when nothing was compiled: there is no loss to expect anything.
+LINEAR_OUTPUT_NOT_COMPILED = N_(
+    "it has no activation, so it outputs unnormalised scores (logits), not the probabilities the exercise asks for"
 )
 
 
@@ -1422,6 +1540,43 @@ def history_not_this_model(claimed: float, measured: float) -> str:
 SAVED_MODEL_NO_TRAINING = N_("A saved model keeps no record of its training.")
 TRAIN_NOT_RECORDED = N_("The run did not record what train() returned.")
 NEVER_TRAINED = N_("The model was never trained: the code does not call model.fit().")
+# No model.fit() call, and no measurement of the model on training images (quick mode).
+NO_FIT_CALL = N_(
+    "The code does not call model.fit(). The exercise asks you to train the model with model.compile() "
+    "and model.fit(), as the chapter does."
+)
+
+
+def trained_without_fit(accuracy: float) -> str:
+    """No model.fit(), yet the model learned: a custom training loop (``accuracy``: the grader's)."""
+    return say(
+        "The code does not call model.fit(): the model was trained another way (the grader measured "
+        "{accuracy:.2f} on training images), for example with a custom training loop. The exercise asks "
+        "for model.compile() and model.fit(), as the chapter does.",
+        accuracy=accuracy,
+    )
+
+
+def train_trained_without_fit(returned: str, accuracy: float) -> str:
+    """train() trained the model without model.fit() (a custom loop) and returned ``returned``."""
+    return say(
+        "train() returned {returned} and never called model.fit(): the model was trained another way (the "
+        "grader measured {accuracy:.2f} on training images), for example with a custom training loop. The "
+        "exercise asks for model.fit() in train(), returning its History, as the chapter does.",
+        returned=returned,
+        accuracy=accuracy,
+    )
+
+
+def train_no_fit_call(returned: str) -> str:
+    """train() called no model.fit(), and no measurement says whether the model learned (quick mode)."""
+    return say(
+        "train() returned {returned} and never called model.fit(). The exercise asks for model.fit() in "
+        "train(), returning its History, as the chapter does.",
+        returned=returned,
+    )
+
+
 TRAIN_AFTER_COMPILING_HINT = N_("Train the model after compiling it: model.fit(train_images, train_labels, epochs=5).")
 
 
@@ -1524,6 +1679,33 @@ def training_passed(module: bool, epochs_run: int, first: float, last: float, ac
     return say("{ran}: the loss fell from {first:.4f} to {last:.4f}.", ran=ran, first=first, last=last)
 
 
+def loss_ended_at_chance(
+    who: str, epochs_run: int, first: float, last: float, classes: int, chance: float, accuracy: float | None
+) -> str:
+    """The loss fell a little but ended about where guessing evenly among the classes starts."""
+    facts = {"who": who, "epochs": epochs(epochs_run), "first": first, "last": last, "classes": classes}
+    facts["chance"] = chance
+    if accuracy is not None:
+        return say(
+            "{who} ran {epochs}, but the training loss ended at chance level ({first:.4f} -> {last:.4f}; "
+            "guessing evenly among {classes} classes gives ln {classes} = {chance:.4f}), training "
+            "accuracy {accuracy:.4f}: the model learned next to nothing.",
+            accuracy=accuracy,
+            **facts,
+        )
+    return say(
+        "{who} ran {epochs}, but the training loss ended at chance level ({first:.4f} -> {last:.4f}; "
+        "guessing evenly among {classes} classes gives ln {classes} = {chance:.4f}): the model learned "
+        "next to nothing.",
+        **facts,
+    )
+
+
+CHANCE_LEVEL_HINT = N_(
+    "Check that the output layer's activation fits the loss (softmax with a loss that expects "
+    "probabilities, or from_logits=True for a linear output), and that the learning rate is not tiny."
+)
+
 # =================================================================================================
 # Test accuracy (grader.judges.accuracy)
 # =================================================================================================
@@ -1531,6 +1713,28 @@ def training_passed(module: bool, epochs_run: int, first: float, last: float, ac
 
 def not_tested_refused(refused: str) -> str:
     return say("Not tested: {refused} (see the fair-run check).", refused=refused)
+
+
+def subclass_not_tested(name: str) -> str:
+    """A subclass of keras.Model (``name``: its class) is not loaded: its call() is learner code."""
+    return say(
+        "Not tested: your model {name} is a subclass of keras.Model. The grader can only test models "
+        "built with keras.Sequential or the functional API, because it reloads the saved model without "
+        "running code from your submission (your call() method).",
+        name=name,
+    )
+
+
+def rebuild_as_sequential(code: str) -> str:
+    """``code``: the model's own layers as ``keras.Sequential([...])``."""
+    return say("Build the same layers with keras.Sequential instead of a subclass: {code}", code=code)
+
+
+REBUILD_AS_SEQUENTIAL_HINT = N_(
+    "Build the same layers with keras.Sequential instead of a subclass, for example "
+    'keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(), keras.layers.Dense(128, activation="relu"), '
+    'keras.layers.Dense(10, activation="softmax")]).'
+)
 
 
 def could_not_test(reason: str) -> str:
@@ -1552,6 +1756,12 @@ RAW_PIXELS_NOTE = N_(
 
 def _with_note(message: str, raw_pixels: bool) -> str:
     return say("{message} {note}", message=message, note=_(RAW_PIXELS_NOTE)) if raw_pixels else message
+
+
+def with_self_scaling_note(message: str, layer: str) -> str:
+    """A test-accuracy message of a model that scales its own pixels and was tested on raw ones."""
+    note = say("(The model was tested on raw 0-255 pixels, which its {layer} layer scales itself.)", layer=layer)
+    return say("{message} {note}", message=message, note=note)
 
 
 def accuracy_passed(accuracy: float, n_test: int | None, threshold: float, raw_pixels: bool) -> str:
@@ -1603,6 +1813,11 @@ def finding_then_hint(finding: str, hint_text: str) -> str:
     return say("{finding}. {hint}", finding=finding, hint=hint_text)
 
 
+def sentences(first: str, second: str) -> str:
+    """Two whole sentences, one after the other (a finding and its hint)."""
+    return say("{message} {note}", message=first, note=second)
+
+
 def overfitting(final: float, accuracy: float) -> str:
     return say(
         "Training accuracy {final:.4f} against test accuracy {accuracy:.4f}: {hint}",
@@ -1616,6 +1831,19 @@ LOW_ACCURACY_HINT = N_(
     "Check the other checks first; then try more epochs or a somewhat larger hidden layer, and make "
     "sure the images are scaled to [0, 1]."
 )
+# For a model that scales its own pixels: nothing to say about scaling.
+LOW_ACCURACY_SELF_SCALING_HINT = N_(
+    "Check the other checks first; then try more epochs or a somewhat larger hidden layer."
+)
+
+
+def fix_output_and_loss_first(hint_text: str) -> str:
+    """The output layer or the loss failed its check: the likeliest reason for a poor result."""
+    return say(
+        "The output layer and the loss do not fit the task (see their checks), so the model cannot "
+        "learn properly; fix them first: {hint}",
+        hint=hint_text,
+    )
 
 
 # =================================================================================================
@@ -1717,24 +1945,34 @@ HISTORY_EDITED_HINT = N_(
 
 def fit_changed_nothing(accuracy: float) -> str:
     return say(
-        "model.fit changed none of the model's weights (its layers were frozen), yet the model scores "
-        "{accuracy:.4f} on training images: its weights were set some other way than by training.",
+        "model.fit changed none of the model's weights, or moved them by less than a thousandth of "
+        "their size (frozen layers, or a learning rate near zero), yet the model scores {accuracy:.4f} "
+        "on training images: its weights were set some other way than by training.",
         accuracy=accuracy,
     )
 
 
 NOT_COUNTED_NOT_TRAINED = N_(
-    "Not counted: model.fit changed none of the model's weights, so this accuracy was not reached "
+    "Not counted: model.fit did not change the model's weights, so this accuracy was not reached "
     "by training (see the fair-run check)."
 )
 FIT_CHANGED_NOTHING_HINT = N_(
-    "Train the model with model.fit: leave its layers trainable and do not set its weights by hand."
+    "Train the model with model.fit: leave its layers trainable, use a usual learning rate (Adam's "
+    "default is 0.001) and do not set its weights by hand."
 )
 
 
 def optimizer_not_the_trained_one(saved: str, used: str) -> str:
     return say(
         "The saved model's compile settings name the optimizer {saved}, but model.fit trained it with {used}.",
+        saved=saved,
+        used=used,
+    )
+
+
+def learning_rate_not_the_trained_one(saved: float, used: float) -> str:
+    return say(
+        "The saved model's compile settings give the learning rate {saved:g}, but model.fit trained with {used:g}.",
         saved=saved,
         used=used,
     )

@@ -538,6 +538,19 @@ def record_unreadable_hint() -> str:
     )
 
 
+def record_too_deep(file: str, depth: int) -> str:
+    """Why a JSON record from the sandbox is refused (``grader.sandbox.scratch.RecordTooDeepError``)."""
+    return say("{file} nests lists or dictionaries more than {depth} levels deep", file=file, depth=depth)
+
+
+def record_too_deep_hint() -> str:
+    return _(
+        "Keep what the grader reads from your run plain: the model's compile settings and the "
+        "History that train() returns hold numbers, strings and short lists, not values nested "
+        "hundreds of levels deep."
+    )
+
+
 def scratch_file_problem(code: str, file: str, max_bytes: int = 0) -> str:
     """Why a file read back from the sandbox is refused (``ScratchFileError``)."""
     if code == "symlink":
@@ -806,6 +819,7 @@ MODEL_REFUSALS: dict[str, str] = {
     "not_zip": N_("the saved model is not a readable .keras file (a zip archive)"),
     "config_grew": N_("the saved model's config.json is larger than its archive says"),
     "config_not_json": N_("the saved model's config.json is not valid JSON"),
+    "config_too_deep": N_("the saved model's config.json nests lists or dictionaries more than {depth} levels deep"),
     "config_not_model": N_("the saved model's config.json does not describe a model"),
     "not_a_model": N_("the saved file holds a {name}, not a Keras Sequential or functional model"),
     "nameless": N_("the saved file holds a nameless object, not a Keras Sequential or functional model"),

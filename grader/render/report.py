@@ -35,6 +35,7 @@ import jinja2
 import markupsafe
 
 from grader.atomic import write_atomically
+from grader.judges.scaling import scaling_layer_of
 from grader.judges.vocabulary import ACTIVATION_ALIASES, ACTIVATION_LAYERS, canonical_activation
 from grader.messages import DEFAULT_LANGUAGE, current_language, translations
 from grader.messages import _ as translate
@@ -137,6 +138,11 @@ def report_context(result: GradeResult) -> ReportContext:
     details = _mapping(result.details)
     model = model_view(_model_details(details))
     evaluation = evaluation_view(details.get("evaluation"))
+    if evaluation is not None:
+        # A model that scales its own pixels (Rescaling(1/255)) is rightly tested on raw ones:
+        # the report says so instead of advising to divide by 255 (which would scale twice).
+        scaler = scaling_layer_of(model["layers"]) if model else None
+        evaluation["scaling_layer"] = scaler.shown if scaler else None
     history = history_view(details.get("history"))
     class_rows_ = class_rows(evaluation) if evaluation else []
     class_names = [row.name for row in class_rows_]

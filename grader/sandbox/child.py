@@ -317,11 +317,27 @@ class ChildSession:
                 self.epochs = epochs
                 self.call = call
 
+            def on_train_begin(self, logs: dict | None = None) -> None:
+                # After the learner's own callbacks' on_train_begin: weights they set here count
+                # as set before training. (weight_values never raises: a recorder must not break
+                # the learner's training.)
+                self.start = weight_values(self.model, session.keras_weights_of)
+
             def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
                 values = _floats(logs or {})
                 if self.call is not None:
                     log_epoch(self.call, values)
                 session.emit("epoch", epoch=epoch + 1, epochs=self.epochs, logs=values)
+
+            def on_train_end(self, logs: dict | None = None) -> None:
+                if self.call is None:
+                    return
+                try:
+                    after = weight_values(self.model, session.keras_weights_of)
+                    self.call.weight_change = relative_change(getattr(self, "start", None), after)
+                except Exception:  # noqa: BLE001 - unknown, never the learner's error
+                    self.call.weight_change = None
+                self.call.learning_rate = learning_rate_of(self.model)
 
         def observed_fit(model: Any, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
             epochs = kwargs.get("epochs", args[1] if len(args) > 1 else 1)
@@ -631,7 +647,10 @@ class ChildSession:
         if changed is not None:  # None: a digest could not be taken; says nothing either way
             record.changed = bool(record.changed) or changed
         record.optimizer = optimizer_class_name(model)
+        record.learning_rate = call.learning_rate
         record.logged_keys.update(call.logged)
+        if call.weight_change is not None:
+            record.largest_change = max(record.largest_change or 0.0, call.weight_change)
         record.compiled_after_fit = False
 
     def save_model(self, model: Any) -> None:
@@ -653,8 +672,10 @@ class ChildSession:
         )
         if fit_record is not None:
             record.changed_by_fit = fit_record.changed
+            record.largest_weight_change = fit_record.largest_change
             if not fit_record.compiled_after_fit:
                 record.fit_optimizer = fit_record.optimizer
+                record.fit_learning_rate = fit_record.learning_rate
                 record.fit_logged = sorted(fit_record.logged_keys)[:MAX_LOGGED_KEYS]
         restore_optimizer_config(model)
         try:
@@ -891,6 +912,8 @@ class FitRecord:
     model: Any
     changed: bool | None = None  # some fit changed its weights (None: no digest to tell)
     optimizer: str = ""  # the class of the optimizer its last fit trained with
+    learning_rate: float | None = None  # the optimizer's learning rate as its last fit ended
+    largest_change: float | None = None  # the most one fit moved its weights (relative_change)
     logged_keys: set[str] = field(default_factory=set)  # what its fits' epochs logged
     compiled_after_fit: bool = False  # compiled again since its last fit
 
@@ -905,6 +928,53 @@ def log_epoch(call: FitCall, values: dict[str, float]) -> None:
             series = call.logged[key] = []
         if len(series) < MAX_LOGGED_EPOCHS:
             series.append(value)
+
+
+def weight_values(model: Any, weights_of: Any) -> list[Any] | None:
+    """Copies of ``model``'s weights (Keras' own getter, see ``keras_weights_of``), or None."""
+    import numpy as np
+
+    try:
+        variables = list(weights_of(model) if weights_of is not None else model.weights)
+        return [np.array(variable, copy=True) for variable in variables]
+    except Exception:  # noqa: BLE001 - a model whose weights cannot be read says nothing here
+        return None
+
+
+def relative_change(before: list[Any] | None, after: list[Any] | None) -> float | None:
+    """How far training moved the weights, as a share of their size: the norm of the change
+    over the norm of the weights before (about 0.5-3 for the chapter's five epochs from a fresh
+    start). None when either side is unknown or the model changed shape."""
+    import numpy as np
+
+    if not before or after is None or len(before) != len(after):
+        return None
+    if any(a.shape != b.shape for a, b in zip(before, after, strict=True)):
+        return None
+    wide = np.float64
+    moved = math.sqrt(
+        sum(float(np.sum((a.astype(wide) - b.astype(wide)) ** 2)) for a, b in zip(after, before, strict=True))
+    )
+    size = math.sqrt(sum(float(np.sum(b.astype(wide) ** 2)) for b in before))
+    if not math.isfinite(moved) or not math.isfinite(size):
+        return None
+    return moved / size if size > 0 else (math.inf if moved > 0 else 0.0)
+
+
+def learning_rate_of(model: Any) -> float | None:
+    """The learning rate ``model``'s optimizer holds now (a schedule's current value), or None."""
+    import numpy as np
+
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return None
+    if type(optimizer).__name__ == "LossScaleOptimizer":
+        optimizer = getattr(optimizer, "inner_optimizer", optimizer)
+    try:
+        rate = float(np.asarray(optimizer.learning_rate))
+    except Exception:  # noqa: BLE001 - a rate that is not a number
+        return None
+    return rate if math.isfinite(rate) else None
 
 
 def optimizer_class_name(model: Any) -> str:

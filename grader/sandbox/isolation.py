@@ -15,6 +15,8 @@ Two kinds (``--sandbox bwrap|process``; the default, "auto", is bubblewrap when 
       ``/tmp`` and ``/dev/shm`` (both size-limited, memory-backed). The submission's folder,
       the report folder and the grader's cache are not visible, let alone writable;
     - **network**: none (``--unshare-net``: only a loopback of its own);
+    - **System V shared memory**: none (``shmget`` fails with ``EPERM``: the seccomp filter of
+      ``grader.sandbox.seccomp``, which the limits wrapper installs in both isolations);
     - **processes**: a PID namespace (``--unshare-pid``): the grader is invisible, ``kill(-1)``
       reaches only the sandbox, and when bubblewrap dies (``--die-with-parent``) the kernel ends
       every process in it;
@@ -33,7 +35,8 @@ Two kinds (``--sandbox bwrap|process``; the default, "auto", is bubblewrap when 
     scratch folder). For a grader run as root, it runs as "nobody" in PID, mount and IPC
     namespaces of its own: ``kill(-1)`` reaches only the run, nothing it starts outlives it,
     the grader's cache and dataset folders are empty, and ``/tmp`` and ``/dev/shm`` are its own
-    (``grader.sandbox.limits.private_view``); the network is the machine's. For an ordinary
+    (``grader.sandbox.limits.private_view``); the network is the machine's. System V shared
+    memory is refused as under bubblewrap (``grader.sandbox.seccomp``). For an ordinary
     grader it runs as the grader's user, so it could read the test split, write outside its
     scratch folder, open network connections or signal other processes of that user: use it
     only where bubblewrap cannot run. The result says which isolation was used, and unattended

@@ -16,6 +16,9 @@ Two mechanisms, because neither covers everything on its own:
   - ``RLIMIT_FSIZE``: the largest file the child may write (a saved model included); Python
     ignores SIGXFSZ, so a write past it raises ``OSError: [Errno 27] File too large``;
   - ``RLIMIT_CORE`` = 0: a killed multi-gigabyte process does not leave a core dump;
+  - a seccomp filter (``grader.sandbox.seccomp``): ``shmget`` fails with ``EPERM``, so learner
+    code cannot hold memory in System V shared-memory segments, which no process's resident
+    size, and so no watchdog, shows;
   - ``RLIMIT_NPROC`` (inside bubblewrap only): tasks, threads included, counted per user. Set
     inside the sandbox's user namespace, it counts only that sandbox's tasks, so it stops a fork
     bomb in the kernel when the grader runs as an ordinary user. The kernel exempts tasks whose
@@ -66,6 +69,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.messages import sandbox as say_sandbox
+from grader.sandbox import seccomp
 
 GiB = 1024**3
 MiB = 1024**2
@@ -516,6 +520,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         uid, gid = (int(part) for part in args.user.split(":"))
         user = SandboxUser(uid, gid)
     apply_rlimits(args.cpu, args.data, args.fsize, args.nproc)
+    # Before the guard or the child starts, so every process of the run inherits it. A kernel
+    # without seccomp filters still runs learner code, as a system without an rlimit does: the
+    # run's IPC namespace (bubblewrap; process isolation as root) then ends its segments with it.
+    seccomp.install()
     if args.guard:
         view = (
             _View(user, args.readable, args.writable, args.hide, args.tmp_bytes, args.shm_bytes)

@@ -62,6 +62,7 @@ from grader.sandbox.limits import (
     wrapper_command,
 )
 from grader.sandbox.plan import ChildPlan, StyleInstructions, TrialFit
+from grader.sandbox.scratch import RecordTooDeepError, load_record, remove_tree
 
 ProgressCallback = Callable[[dict[str, Any]], None]
 
@@ -342,8 +343,8 @@ def run_in_sandbox(
     except BaseException:
         # Interrupted (Ctrl-C, the grader being terminated): run_command has stopped every
         # process of the run; nobody will read its scratch folder, which holds the learner's
-        # copy and a trained model.
-        shutil.rmtree(scratch, ignore_errors=True)
+        # copy and a trained model (and whatever tree learner code built: ``remove_tree``).
+        remove_tree(scratch)
         raise
     finally:
         os.close(progress_w)
@@ -361,7 +362,11 @@ def run_in_sandbox(
         peak_processes=raw.peak_processes,
         enforced_by=raw.enforced_by,
     )
-    evidence = read_evidence(evidence_path, plan, run, limits, scratch_work=work)
+    try:
+        evidence = read_evidence(evidence_path, plan, run, limits, scratch_work=work)
+    except BaseException:
+        remove_tree(scratch)  # the caller gets no outcome, so no scratch folder to remove
+        raise
     if choice.note:
         evidence.notes.append(choice.note)
     evidence.tampering += find_tampering(submission_sources(plan))
@@ -658,12 +663,18 @@ def read_evidence(
 ) -> SandboxEvidence:
     evidence: SandboxEvidence
     replaced: ScratchFileError | None = None
+    too_deep: RecordTooDeepError | None = None
     try:
-        evidence = from_json(SandboxEvidence, json.loads(_read_scratch_file(path, MAX_EVIDENCE_BYTES)))
+        evidence = from_json(SandboxEvidence, load_record(_read_scratch_file(path, MAX_EVIDENCE_BYTES), file=path.name))
     except ScratchFileError as exc:
         # Learner code swapped the grader's record for a link, a FIFO or something huge.
         evidence = SandboxEvidence(submission=plan.submission.name, seed=plan.seed, style=plan.style)
         replaced = exc
+    except RecordTooDeepError as exc:
+        # Learner code put values nested thousands of levels deep where the child records them
+        # (a model's compile config, the History): unreadable, like a replaced record.
+        evidence = SandboxEvidence(submission=plan.submission.name, seed=plan.seed, style=plan.style)
+        too_deep = exc
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         # The child died before it wrote anything (or wrote garbage): evidence of nothing.
         evidence = SandboxEvidence(submission=plan.submission.name, seed=plan.seed, style=plan.style)
@@ -681,6 +692,18 @@ def read_evidence(
             ),
         )
         evidence.tampering.append(say_sandbox.tampering("replaced_record", reason=str(replaced)))
+        return evidence
+    if too_deep is not None:
+        evidence.steps["import"] = StepResult(
+            name="import",
+            status="exception",
+            exception=ExceptionInfo(
+                type="ProcessDied",
+                message=say_sandbox.record_unreadable(str(too_deep)),
+                hint=say_sandbox.record_too_deep_hint(),
+                code="record_unreadable",
+            ),
+        )
         return evidence
     explain_record(evidence)
     _annotate_exceptions(evidence, scratch_work)

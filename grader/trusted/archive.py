@@ -16,7 +16,6 @@ limit.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import stat
@@ -27,6 +26,8 @@ from typing import Any
 
 from grader.messages.sandbox import model_refused as refused
 from grader.messages.sandbox import number
+from grader.safe_text import without_surrogates
+from grader.sandbox.scratch import MAX_RECORD_DEPTH, RecordTooDeepError, load_record
 
 MiB = 1024 * 1024
 MAX_ARCHIVE_BYTES = 1024 * MiB  # the .keras file itself (the sandbox's largest file is 512 MiB)
@@ -34,13 +35,23 @@ MAX_UNPACKED_BYTES = 2048 * MiB  # all members unpacked: a crafted archive canno
 MAX_CONFIG_BYTES = 4 * MiB  # config.json: the chapter's model has 5 KB, a deep CNN 100 KB
 MAX_LAYERS = 500  # every layer, nested models opened up
 MAX_NODES = 2000  # layer applications in functional graphs (a layer used n times counts n)
+MAX_CONFIG_DEPTH = MAX_RECORD_DEPTH  # nesting of lists and objects; the chapter's model has 8
 # Layers whose parameter count the estimate knows. Others count 0 here (they are built from
 # known pieces or hold few weights); the evaluation's memory limit bounds them instead.
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
 
 
 class ModelRefused(Exception):
-    """The saved model must not be loaded; the message says why, for the learner."""
+    """The saved model must not be loaded; the message says why, for the learner.
+
+    ``custom_class``: set when the file holds a subclass of ``keras.Model`` (its class name).
+    Such a model is not hostile, only untestable (loading it would run the learner's
+    ``call()``); every other refusal is about a file too big or too strange to load safely.
+    """
+
+    def __init__(self, message: str, *, custom_class: str = "") -> None:
+        super().__init__(message)
+        self.custom_class = custom_class
 
 
 @dataclass
@@ -99,11 +110,18 @@ def check_archive(path: Path, *, max_params: int | None) -> ArchiveFacts:
     if len(raw) > MAX_CONFIG_BYTES:
         raise ModelRefused(refused("config_grew"))
     try:
-        config = json.loads(raw)
+        # Depth-checked: a list nested 3,000 deep in a compile config parses into nothing the
+        # checks below (or the evaluation's report) could walk without RecursionError.
+        config = load_record(raw, file="config.json", max_depth=MAX_CONFIG_DEPTH)
+    except RecordTooDeepError:
+        raise ModelRefused(refused("config_too_deep", depth=MAX_CONFIG_DEPTH)) from None
     except (ValueError, RecursionError):
         raise ModelRefused(refused("config_not_json")) from None
     if not isinstance(config, dict):
         raise ModelRefused(refused("config_not_model"))
+    # Learner text (layer names, compile settings): a JSON escape such as "\udcff" decodes to a
+    # lone surrogate, which no UTF-8 report can hold; U+FFFD from here on.
+    config = without_surrogates(config)
     facts = check_config(config, max_params=max_params)
     facts.config_bytes = len(raw)
     return facts
@@ -114,7 +132,9 @@ def check_config(config: dict[str, Any], *, max_params: int | None) -> ArchiveFa
     class_name = str(config.get("class_name", ""))
     if class_name not in MODEL_CLASSES:
         if class_name:
-            raise ModelRefused(refused("not_a_model", name=class_name))
+            # A class from the learner's own module (not keras.*): a subclass of keras.Model.
+            own_class = not str(config.get("module") or "").startswith("keras")
+            raise ModelRefused(refused("not_a_model", name=class_name), custom_class=class_name if own_class else "")
         raise ModelRefused(refused("nameless"))
     counter = _Counter()
     try:

@@ -15,8 +15,8 @@ The grader does not trust the file more than it must: the process loaded a learn
 the predictions have the right length and name existing classes is checked by the grader, which
 knows both (``grader.evaluation``).
 
-Plain Python only: the process imports this module before TensorFlow, and the grader's own
-process never imports TensorFlow.
+Plain Python only (and ``grader.safe_text``, which is plain Python too): the process imports this
+module before TensorFlow, and the grader's own process never imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Literal, TypeAlias, TypeGuard
+
+from grader.safe_text import without_surrogates
 
 NOTHING_TO_EVALUATE = "{}\n"
 DEFAULT_SECONDS = 120  # the process's alarm when a request names no time limit
@@ -191,7 +193,12 @@ EvaluationAnswer: TypeAlias = ModelMeasured | EvaluationError
 
 
 def read_answer(data: object) -> EvaluationAnswer | None:
-    """The answer in ``result.json`` (parsed JSON), or None when it is not a well-formed one."""
+    """The answer in ``result.json`` (parsed JSON), or None when it is not a well-formed one.
+
+    The process measured a learner's model: a layer name or Keras' text in it may hold a lone
+    surrogate (a JSON escape such as ``"\\udcff"``), which becomes U+FFFD here, where it is read.
+    """
+    data = without_surrogates(data)
     if isinstance(data, dict) and data.get("status") == "ok":
         return ModelMeasured.from_json(data)
     return EvaluationError.from_json(data)
