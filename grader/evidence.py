@@ -144,10 +144,12 @@ class FitCall:
     batch_size: int | None = None  # as given (None: Keras' default of 32); reproduced by --retrain
     # Each epoch's logs as the grader's callback saw them when the epoch ended (key -> figures).
     logged: dict[str, list[float]] = field(default_factory=dict)
-    # How far this fit moved the weights, relative to their size (grader.sandbox.child
-    # relative_change), and the optimizer's learning rate when it ended.
+    # The most one of its epochs' training steps moved the weights, relative to their size
+    # (grader.sandbox.child relative_change), and the optimizer's learning rate when it ended.
     weight_change: float | None = None
     learning_rate: float | None = None
+    # It ended with weights that none of its epochs ended with (set by a callback's on_train_end).
+    replaced_at_end: bool = False
 
 
 @dataclass
@@ -220,6 +222,7 @@ class SavedWeights:
     fit_optimizer: str = ""
     fit_logged: list[str] = field(default_factory=list)
     fit_learning_rate: float | None = None  # as its last fit ended
+    replaced_when_fit_ended: bool = False  # its last fit ended with weights no epoch ended with
     largest_weight_change: float | None = None  # the most one of its fits moved its weights
 
 

@@ -112,8 +112,29 @@ def test_working_tiny_model_passes(tiny_data_dir: Path, tmp_path: Path) -> None:
             "    return history\n",
             "name the optimizer adam, but model.fit trained it with SGD",
         ),
+        (  # weights set in a callback's on_train_end, after the last epoch ended
+            "    class Swap(tf.keras.callbacks.Callback):\n"
+            "        def on_train_end(self, logs=None):\n"
+            "            self.model.set_weights([w * 1.01 for w in self.model.get_weights()])\n"
+            "    return model.fit(train_images, train_labels, epochs=30, verbose=0, callbacks=[Swap()])\n",
+            "were set as model.fit ended",
+        ),
+        (  # weights trained by another model set before each epoch; the graded model's own
+            # fit (learning rate 1e-9) learns nothing
+            "    helper = tf.keras.models.clone_model(model)\n"
+            "    helper.compile(optimizer='adam', loss='sparse_categorical_crossentropy')\n"
+            "    helper.fit(train_images, train_labels, epochs=30, verbose=0)\n"
+            "    good = helper.get_weights()\n"
+            "    class Reset(tf.keras.callbacks.Callback):\n"
+            "        def on_epoch_begin(self, epoch, logs=None):\n"
+            "            self.model.set_weights(good)\n"
+            "    model.compile(optimizer=tf.keras.optimizers.Adam(1e-9), loss='sparse_categorical_crossentropy',\n"
+            "                  metrics=['accuracy'])\n"
+            "    return model.fit(train_images, train_labels, epochs=3, verbose=0, callbacks=[Reset()])\n",
+            "less than a thousandth of their size",
+        ),
     ],
-    ids=["history", "compile_settings"],
+    ids=["history", "compile_settings", "weights_set_as_fit_ended", "weights_set_between_epochs"],
 )
 def test_facts_edited_after_training_fail_the_integrity_check(
     train_body: str, fragment: str, tiny_data_dir: Path, tmp_path: Path

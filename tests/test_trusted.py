@@ -337,6 +337,9 @@ def saved(**fields: Any) -> SavedWeights:
         (saved(save_overridden="Sequential.save"), "abc", "replaces Keras' save() (Sequential.save)"),
         (saved(fitted=False, after_fit=None, fit_calls_on_other_models=1), "abc", "model.fit trained another model"),
         (saved(fitted=False, after_fit=None), "abc", None),  # no fit at all (a GradientTape loop): nothing to compare
+        # An outside tester's attack: weights trained elsewhere set in a callback's on_train_end,
+        # behind a fit on 1,000 images whose History reaches about 0.9.
+        (saved(replaced_when_fit_ended=True), "abc", "were set as model.fit ended"),
         (None, "abc", None),
     ],
 )

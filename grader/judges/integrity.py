@@ -128,6 +128,8 @@ def weights_problem(evidence: Evidence, spec: ExerciseSpec) -> str:
         and evaluation.weights_digest != record.after_fit
     ):
         return _(messages.WEIGHTS_CHANGED)
+    if record.replaced_when_fit_ended:
+        return _(messages.WEIGHTS_REPLACED_AS_FIT_ENDED)
     return history_shortfall(evidence, chance_level(spec))
 
 
@@ -195,9 +197,10 @@ def learned_without_fit(evidence: Evidence, chance: float) -> float | None:
     return measured if measured is not None and measured >= chance + FROZEN_FIT_MARGIN else None
 
 
-# Training from a fresh start moves the weights by about their own size (the chapter's five
-# epochs: 0.5-3 times); even one epoch at Adam's smallest sensible rate moves them by more than
-# a hundredth. A fit that moves them by less (a learning rate of 1e-9 around weights set by hand)
+# An epoch of training from a fresh start moves the weights by about their own size (the
+# reference's first epoch: more than once their size); even an epoch at Adam's smallest sensible
+# rate moves them by more than a hundredth. Fits none of whose epochs moved them by a thousandth
+# (a learning rate of 1e-9 around weights set by hand, or set by a callback between epochs)
 # learned nothing.
 MIN_WEIGHT_CHANGE = 1e-3
 

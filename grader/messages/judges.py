@@ -1859,6 +1859,10 @@ def save_overridden(where: str) -> str:
 
 
 FIT_TRAINED_ANOTHER_MODEL = N_("the model graded is not the one model.fit trained: model.fit trained another model")
+WEIGHTS_REPLACED_AS_FIT_ENDED = N_(
+    "the weights of the model graded were set as model.fit ended (in a callback's on_train_end): "
+    "none of its epochs ended with them, so they were not learned by that training"
+)
 WEIGHTS_CHANGED = N_(
     "the weights of the model graded are not the ones model.fit left: they were changed after training"
 )

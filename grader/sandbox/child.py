@@ -316,28 +316,45 @@ class ChildSession:
                 super().__init__()
                 self.epochs = epochs
                 self.call = call
+                # The weights' digest as each epoch ended: training ends with one of them (the
+                # last, or the best one EarlyStopping(restore_best_weights=True) puts back).
+                self.epoch_digests: set[str] = set()
 
-            def on_train_begin(self, logs: dict | None = None) -> None:
-                # After the learner's own callbacks' on_train_begin: weights they set here count
-                # as set before training. (weight_values never raises: a recorder must not break
-                # the learner's training.)
-                self.start = weight_values(self.model, session.keras_weights_of)
+            def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+                # After the learner's own callbacks' on_epoch_begin: what the epoch's training
+                # steps change is measured from here (weights a callback sets between epochs are
+                # not learned by them). weight_values never raises: a recorder must not break
+                # the learner's training.
+                if self.call is not None:
+                    self.epoch_start = weight_values(self.model, session.keras_weights_of)
 
             def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
                 values = _floats(logs or {})
                 if self.call is not None:
                     log_epoch(self.call, values)
+                    try:
+                        moved = relative_change(
+                            getattr(self, "epoch_start", None), weight_values(self.model, session.keras_weights_of)
+                        )
+                    except Exception:  # noqa: BLE001 - unknown, never the learner's error
+                        moved = None
+                    if moved is not None:
+                        self.call.weight_change = max(self.call.weight_change or 0.0, moved)
+                    digest = session.digest_of(self.model)
+                    if digest is not None:
+                        self.epoch_digests.add(digest)
                 session.emit("epoch", epoch=epoch + 1, epochs=self.epochs, logs=values)
 
             def on_train_end(self, logs: dict | None = None) -> None:
                 if self.call is None:
                     return
-                try:
-                    after = weight_values(self.model, session.keras_weights_of)
-                    self.call.weight_change = relative_change(getattr(self, "start", None), after)
-                except Exception:  # noqa: BLE001 - unknown, never the learner's error
-                    self.call.weight_change = None
                 self.call.learning_rate = learning_rate_of(self.model)
+                # Weights no epoch ended with were set as training ended (a callback's
+                # on_train_end, which runs before this one): not learned in fit's epochs.
+                final = session.digest_of(self.model)
+                self.call.replaced_at_end = (
+                    bool(self.epoch_digests) and final is not None and final not in self.epoch_digests
+                )
 
         def observed_fit(model: Any, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
             epochs = kwargs.get("epochs", args[1] if len(args) > 1 else 1)
@@ -648,6 +665,7 @@ class ChildSession:
             record.changed = bool(record.changed) or changed
         record.optimizer = optimizer_class_name(model)
         record.learning_rate = call.learning_rate
+        record.replaced_at_end = call.replaced_at_end  # as its last fit ended
         record.logged_keys.update(call.logged)
         if call.weight_change is not None:
             record.largest_change = max(record.largest_change or 0.0, call.weight_change)
@@ -673,6 +691,7 @@ class ChildSession:
         if fit_record is not None:
             record.changed_by_fit = fit_record.changed
             record.largest_weight_change = fit_record.largest_change
+            record.replaced_when_fit_ended = fit_record.replaced_at_end
             if not fit_record.compiled_after_fit:
                 record.fit_optimizer = fit_record.optimizer
                 record.fit_learning_rate = fit_record.learning_rate
@@ -913,7 +932,8 @@ class FitRecord:
     changed: bool | None = None  # some fit changed its weights (None: no digest to tell)
     optimizer: str = ""  # the class of the optimizer its last fit trained with
     learning_rate: float | None = None  # the optimizer's learning rate as its last fit ended
-    largest_change: float | None = None  # the most one fit moved its weights (relative_change)
+    largest_change: float | None = None  # the most one epoch of its fits moved its weights
+    replaced_at_end: bool = False  # its last fit ended with weights none of its epochs ended with
     logged_keys: set[str] = field(default_factory=set)  # what its fits' epochs logged
     compiled_after_fit: bool = False  # compiled again since its last fit
 
@@ -943,8 +963,9 @@ def weight_values(model: Any, weights_of: Any) -> list[Any] | None:
 
 def relative_change(before: list[Any] | None, after: list[Any] | None) -> float | None:
     """How far training moved the weights, as a share of their size: the norm of the change
-    over the norm of the weights before (about 0.5-3 for the chapter's five epochs from a fresh
-    start). None when either side is unknown or the model changed shape."""
+    over the norm of the weights before (measured per epoch: over 1 for the chapter's first epoch
+    from a fresh start, and far above a thousandth for every epoch of ordinary training). None
+    when either side is unknown or the model changed shape."""
     import numpy as np
 
     if not before or after is None or len(before) != len(after):
@@ -1014,9 +1035,11 @@ def describe_training(
     if is_history and fit_calls:
         from_fit = (fit_histories or {}).get(id(history))
         own = fit_calls[from_fit[1]] if from_fit is not None and from_fit[0] is history else None
-        if own is not None and own.logged:
-            values = own.logged
         edited = bool(claimed) and not history_explained(claimed, fit_calls)
+        # Its figures are what fits logged (one fit's, or several joined): as returned. Edited,
+        # or without a loss: what the fit that returned it logged.
+        if own is not None and own.logged and (edited or not claimed.get("loss")):
+            values = own.logged
     epochs_run = max((len(v) for v in values.values()), default=0)
     returned_type = f"{type(history).__module__}.{type(history).__qualname__}"
     return TrainInfo(
