@@ -14,12 +14,12 @@ import os
 import stat
 import subprocess
 import sys
-import textwrap
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
+from test_sandbox import chapter_submission
 
 from grader.evidence import RunInfo, SandboxEvidence
 from grader.messages import use_language
@@ -209,24 +209,10 @@ def test_a_real_functional_config_is_far_within_the_depth_limit() -> None:
 
 # --- end to end ----------------------------------------------------------------------------------
 
-DEEP_FOLDER_SUBMISSION = """
-import os
-
-import tensorflow as tf
-
-
-def build_model():
-    model = tf.keras.Sequential([
-        tf.keras.layers.Flatten(input_shape=(28, 28)),
-        tf.keras.layers.Dense(64, activation="relu"),
-        tf.keras.layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
-
-
-def train(model, train_images, train_labels):
-    # 3,000 levels of d/d/d/... in the working folder, made relative to an open folder.
+# train() builds 3,000 levels of d/d/d/... in the working folder, relative to an open folder,
+# then trains the chapter's model as usual.
+DEEP_FOLDER_TRAIN = """\
+    import os
     fd = os.open(".", os.O_RDONLY)
     for _ in range(3000):
         os.mkdir("d", dir_fd=fd)
@@ -239,8 +225,7 @@ def train(model, train_images, train_labels):
 
 
 def test_a_run_that_leaves_a_3000_level_tree_is_graded_and_cleaned_up(tiny_data_dir: Path, tmp_path: Path) -> None:
-    path = tmp_path / "fashion_mnist.py"
-    path.write_text(textwrap.dedent(DEEP_FOLDER_SUBMISSION), encoding="utf-8")
+    path = chapter_submission(tmp_path, train_body=DEEP_FOLDER_TRAIN)
     scratch_parent = tmp_path / "tmp"
     scratch_parent.mkdir()
     result_path = tmp_path / "result.json"

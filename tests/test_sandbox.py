@@ -448,7 +448,7 @@ def test_a_terminated_grader_stops_its_sandbox_and_leaves_no_scratch_folder(
     try:
         # Wait for the learner's loop: the sandbox's copy of the submission exists.
         deadline = time.monotonic() + 120
-        while not list(scratch_parent.glob("grade-*/work/*.py")):
+        while not list(scratch_parent.glob("grade-*/*/*.py")):
             assert grader.poll() is None, grader.communicate()[0]
             assert time.monotonic() < deadline, "the sandbox never started"
             time.sleep(0.2)

@@ -332,17 +332,18 @@ class ChildSession:
                 values = _floats(logs or {})
                 if self.call is not None:
                     log_epoch(self.call, values)
+                    from grader.trusted.weights import digest_arrays
+
+                    # One read of the weights serves both the change and the digest.
+                    after = weight_values(self.model, session.keras_weights_of)
                     try:
-                        moved = relative_change(
-                            getattr(self, "epoch_start", None), weight_values(self.model, session.keras_weights_of)
-                        )
+                        moved = relative_change(getattr(self, "epoch_start", None), after)
+                        if moved is not None:
+                            self.call.weight_change = max(self.call.weight_change or 0.0, moved)
+                        if after is not None:
+                            self.epoch_digests.add(digest_arrays(after))
                     except Exception:  # noqa: BLE001 - unknown, never the learner's error
-                        moved = None
-                    if moved is not None:
-                        self.call.weight_change = max(self.call.weight_change or 0.0, moved)
-                    digest = session.digest_of(self.model)
-                    if digest is not None:
-                        self.epoch_digests.add(digest)
+                        pass
                 session.emit("epoch", epoch=epoch + 1, epochs=self.epochs, logs=values)
 
             def on_train_end(self, logs: dict | None = None) -> None:

@@ -662,48 +662,34 @@ def read_evidence(
     path: Path, plan: SandboxPlan, run: RunInfo, limits: SandboxLimits, scratch_work: Path | None = None
 ) -> SandboxEvidence:
     evidence: SandboxEvidence
-    replaced: ScratchFileError | None = None
-    too_deep: RecordTooDeepError | None = None
+    unreadable: ScratchFileError | RecordTooDeepError | None = None
     try:
         evidence = from_json(SandboxEvidence, load_record(_read_scratch_file(path, MAX_EVIDENCE_BYTES), file=path.name))
-    except ScratchFileError as exc:
-        # Learner code swapped the grader's record for a link, a FIFO or something huge.
+    except (ScratchFileError, RecordTooDeepError) as exc:
+        # Learner code swapped the grader's record for a link, a FIFO or something huge, or put
+        # values nested thousands of levels deep where the child records them (a model's compile
+        # config, the History): unreadable either way.
         evidence = SandboxEvidence(submission=plan.submission.name, seed=plan.seed, style=plan.style)
-        replaced = exc
-    except RecordTooDeepError as exc:
-        # Learner code put values nested thousands of levels deep where the child records them
-        # (a model's compile config, the History): unreadable, like a replaced record.
-        evidence = SandboxEvidence(submission=plan.submission.name, seed=plan.seed, style=plan.style)
-        too_deep = exc
+        unreadable = exc
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         # The child died before it wrote anything (or wrote garbage): evidence of nothing.
         evidence = SandboxEvidence(submission=plan.submission.name, seed=plan.seed, style=plan.style)
     evidence.run = run
     evidence.tampering = []  # found by the grader only (``find_tampering``), never taken from the child
-    if replaced is not None:
+    if unreadable is not None:
+        replaced = isinstance(unreadable, ScratchFileError)
         evidence.steps["import"] = StepResult(
             name="import",
             status="exception",
             exception=ExceptionInfo(
                 type="ProcessDied",
-                message=say_sandbox.record_unreadable(str(replaced)),
-                hint=say_sandbox.record_unreadable_hint(),
+                message=say_sandbox.record_unreadable(str(unreadable)),
+                hint=say_sandbox.record_unreadable_hint() if replaced else say_sandbox.record_too_deep_hint(),
                 code="record_unreadable",
             ),
         )
-        evidence.tampering.append(say_sandbox.tampering("replaced_record", reason=str(replaced)))
-        return evidence
-    if too_deep is not None:
-        evidence.steps["import"] = StepResult(
-            name="import",
-            status="exception",
-            exception=ExceptionInfo(
-                type="ProcessDied",
-                message=say_sandbox.record_unreadable(str(too_deep)),
-                hint=say_sandbox.record_too_deep_hint(),
-                code="record_unreadable",
-            ),
-        )
+        if replaced:
+            evidence.tampering.append(say_sandbox.tampering("replaced_record", reason=str(unreadable)))
         return evidence
     explain_record(evidence)
     _annotate_exceptions(evidence, scratch_work)
